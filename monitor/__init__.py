@@ -1,0 +1,1 @@
+"""brownout: a monitor for LLM providers."""

@@ -1,0 +1,1 @@
+"""Alerts: notifications through Apprise, routed, deduplicated, durable."""

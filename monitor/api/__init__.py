@@ -1,0 +1,1 @@
+"""The HTTP API: status, metrics, badges and the transfer switch."""

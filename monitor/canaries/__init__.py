@@ -1,0 +1,1 @@
+"""Canaries: prompts with checkable answers, fixed or generated fresh for every probe."""

@@ -1,0 +1,74 @@
+"""The `brownout` command line. Each command is a module in `monitor.commands` with
+`add_arguments(parser)` and `run(args) -> int`; this module only dispatches and turns
+exceptions into one-sentence messages and exit codes (0 ok, 2 bad input, 1 anything else)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from monitor.errors import BrownoutError, ConfigError, UsageError
+
+# name -> one-line help; the module is monitor.commands.<name with - as _>.
+COMMANDS: dict[str, str] = {
+    "run": "the long-running monitor: scheduler, storage, detection, alerts, HTTP API",
+    "once": "every selected probe once, now; stores the results",
+    "check": "validate the config",
+    "status": "the current status of every target and open incidents",
+    "report": "the historical report",
+    "export": "raw probe results, incidents or transitions",
+    "route": "the transfer switch: targets ranked best first for use right now",
+    "replay": "backtest detection over recorded results",
+    "notify-test": "send one test notification to every alert channel",
+    "simulate": "local provider simulator (OpenAI, Anthropic and Gemini wire protocols)",
+    "demo": "simulator + monitor + dashboard together, no API keys needed",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="brownout", description="A monitor for LLM providers.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"monitor.commands.{name.replace('-', '_')}")
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("--config", metavar="F", help="config file (default ./probes.yaml or $BROWNOUT_CONFIG)")
+        module.add_arguments(command)
+        command.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        return int(args.handler(args))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"brownout: {exc}", file=sys.stderr)
+        return 2
+    except BrownoutError as exc:
+        print(f"brownout: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,239 @@
+"""Loading `probes.yaml`: read, expand `${VAR}`, validate strictly, and report every problem at once.
+
+    config = load_config("probes.yaml")     # raises ConfigError with `FILE:LINE: message` lines
+    for target in config.targets(): ...
+
+A provider (or alert channel) whose values name an unset environment variable is skipped with a
+warning, not an error, so one file serves every environment; `config.warnings` lists them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, PrivateAttr, ValidationError
+
+from monitor.config.alerts import AlertChannel, MaintenanceWindow
+from monitor.config.dashboard import DashboardConfig
+from monitor.config.detection import DetectionConfig
+from monitor.config.reports import ReportsConfig
+from monitor.config.routing import Families
+from monitor.config.statuspages import StatusPagesConfig
+from monitor.config.schema import (
+    CanaryConfig,
+    Expect,
+    Price,
+    ProviderConfig,
+    ScheduleConfig,
+    StorageConfig,
+    Strict,
+)
+from monitor.config.yamlsource import Document, YamlProblem, parse
+from monitor.errors import ConfigError
+
+__all__ = [
+    "CanaryConfig",
+    "Config",
+    "Expect",
+    "Price",
+    "ProviderConfig",
+    "Target",
+    "config_path",
+    "load_config",
+]
+
+DEFAULT_PATH = "probes.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One provider and one model: the unit that is probed, measured and given a status."""
+
+    name: str  # PROVIDER/MODEL
+    provider: str
+    model: str
+    config: ProviderConfig
+
+    @property
+    def price(self) -> Price | None:
+        return self.config.price.get(self.model)
+
+
+class Config(Strict):
+    region: str = "default"
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    canaries: list[CanaryConfig] = Field(default_factory=list)
+    detection: DetectionConfig = Field(default_factory=DetectionConfig)
+    alerts: list[AlertChannel] = Field(default_factory=list)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    families: Families = Field(default_factory=dict)
+    statuspages: StatusPagesConfig = Field(default_factory=StatusPagesConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
+
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+    _path: str | None = PrivateAttr(default=None)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things skipped while loading (a provider whose key is not set), as `FILE:LINE: message`."""
+        return self._warnings
+
+    @property
+    def path(self) -> str | None:
+        return self._path
+
+    def targets(self) -> list[Target]:
+        """Every enabled provider × model, in config order."""
+        return [
+            Target(f"{name}/{model}", name, model, provider)
+            for name, provider in self.providers.items()
+            if provider.enabled
+            for model in provider.models
+        ]
+
+    def secrets(self) -> list[str]:
+        """Every API key the config holds, for scrubbing text that providers echo back."""
+        return [p.api_key for p in self.providers.values() if p.api_key]
+
+    def canaries_for(self, target: Target) -> list[CanaryConfig]:
+        from fnmatch import fnmatchcase
+
+        return [
+            c
+            for c in self.canaries
+            if not c.targets
+            or any(fnmatchcase(target.name, p) or p == target.provider for p in c.targets)
+        ]
+
+
+def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The config file to use: `--config`, else `BROWNOUT_CONFIG`, else `./probes.yaml`."""
+    env = os.environ if env is None else env
+    return explicit or env.get("BROWNOUT_CONFIG") or DEFAULT_PATH
+
+
+def load_config(
+    path: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    required: bool = True,
+) -> Config:
+    """Load and validate the config at `path` (see `config_path`).
+
+    With `required=False`, a missing file at the default location gives the defaults (commands
+    that only read the database work without a config). `BROWNOUT_DB` overrides `storage.url`.
+    Raises ConfigError listing every problem as `FILE:LINE: message`.
+    """
+    env = os.environ if env is None else env
+    chosen = config_path(path, env)
+    file = Path(chosen)
+    if not file.exists() and not required and path is None and not env.get("BROWNOUT_CONFIG"):
+        config = Config()
+    else:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError([f"{chosen}:1: config file not found"]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([f"{chosen}:1: cannot read the config file ({exc})"]) from None
+        config = _validate(text, chosen, env)
+    if env.get("BROWNOUT_DB"):
+        config = config.model_copy(
+            update={"storage": config.storage.model_copy(update={"url": env["BROWNOUT_DB"]})}
+        )
+        config._path = chosen
+    return config
+
+
+def _validate(text: str, name: str, env: Mapping[str, str]) -> Config:
+    try:
+        doc = parse(text, env)
+    except YamlProblem as exc:
+        raise ConfigError([f"{name}:{exc.line}: {exc}"]) from None
+    if doc.data is None:
+        doc.data = {}
+    if not isinstance(doc.data, dict):
+        raise ConfigError([f"{name}:1: the config must be a mapping of sections (storage, providers, …)"])
+    warnings, problems = _drop_unset(doc, name)
+    config: Config | None = None
+    try:
+        config = Config.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(_describe(exc, doc, name))
+    if config is not None:
+        problems.extend(_cross_checks(config, doc, name))
+    if problems:
+        raise ConfigError(sorted(set(problems), key=_line_key))
+    assert config is not None
+    config._warnings = warnings
+    config._path = name
+    return config
+
+
+def _drop_unset(doc: Document, name: str) -> tuple[list[str], list[str]]:
+    """Skip providers and alert channels that name unset variables; other unset ones are problems."""
+    warnings: list[str] = []
+    problems: list[str] = []
+    data: dict[str, Any] = doc.data
+    skipped_providers: set[str] = set()
+    skipped_channels: set[int] = set()
+    for path, var in sorted(doc.unset.items(), key=lambda kv: doc.line_of(kv[0])):
+        line = doc.line_of(path)
+        section = path[0] if path else None
+        if section == "providers" and len(path) >= 2 and isinstance(data.get("providers"), dict):
+            provider = str(path[1])
+            if provider not in skipped_providers:
+                skipped_providers.add(provider)
+                warnings.append(f"{name}:{line}: provider {provider} skipped: {var} is not set")
+        elif section == "alerts" and len(path) >= 2 and isinstance(path[1], int):
+            if path[1] not in skipped_channels:
+                skipped_channels.add(path[1])
+                warnings.append(f"{name}:{line}: alert channel #{path[1] + 1} skipped: {var} is not set")
+        else:
+            problems.append(f"{name}:{line}: environment variable {var} is not set")
+    for provider in skipped_providers:
+        data["providers"].pop(provider, None)
+    if skipped_channels and isinstance(data.get("alerts"), list):
+        data["alerts"] = [c for i, c in enumerate(data["alerts"]) if i not in skipped_channels]
+    return warnings, problems
+
+
+def _describe(exc: ValidationError, doc: Document, name: str) -> list[str]:
+    out = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        where = ".".join(str(p) for p in loc) or "config"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r}"
+            where = ".".join(str(p) for p in loc[:-1]) or "top level"
+        elif error["type"] == "missing":
+            message = f"{loc[-1]} is required"
+            where = ".".join(str(p) for p in loc[:-1]) or "top level"
+        out.append(f"{name}:{doc.line_of(loc)}: {where}: {message}")
+    return out
+
+
+def _cross_checks(config: Config, doc: Document, name: str) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for i, canary in enumerate(config.canaries):
+        if canary.name in seen:
+            problems.append(f"{name}:{doc.line_of(('canaries', i))}: canary name {canary.name!r} is used twice")
+        seen.add(canary.name)
+    return problems
+
+
+def _line_key(problem: str) -> tuple[str, int]:
+    parts = problem.split(":", 2)
+    try:
+        return (parts[0], int(parts[1]))
+    except (IndexError, ValueError):
+        return (problem, 0)

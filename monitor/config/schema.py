@@ -1,0 +1,147 @@
+"""The config file's shape: strict pydantic models (`extra="forbid"`), validated once at the door.
+
+Sections owned by one role each live in their own module (`detection`, `alerts`, `routing`,
+`dashboard`, `reports`, `statuspages`); this module holds the core and the root.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from monitor.durations import parse_duration
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""A duration in seconds, written in config as `500ms`, `30s`, `5m`, `2h`, `30d` or a number."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageConfig(Strict):
+    url: str = "sqlite:///brownout.db"
+    # Raw probe results older than this are deleted once rolled up; rollups are kept longer.
+    raw_retention: Duration = 30 * 86400
+    rollup_retention: Duration = 400 * 86400
+
+
+class ScheduleConfig(Strict):
+    interval: Duration = 60.0
+    timeout: Duration = 30.0
+    # Each target's start is spread by up to this fraction of its interval, so probes don't bunch.
+    jitter: float = Field(0.1, ge=0, le=1)
+    # How many probes may be in flight at once, over all targets.
+    max_concurrency: int = Field(64, ge=1)
+
+    @field_validator("interval", "timeout")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be greater than zero")
+        return value
+
+
+class Price(Strict):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+class ProviderConfig(Strict):
+    kind: str
+    base_url: str
+    api_key: str | None = None
+    models: list[str] = Field(min_length=1)
+    price: dict[str, Price] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    interval: Duration | None = None
+    timeout: Duration | None = None
+    enabled: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"base_url must be an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        from monitor.providers import KINDS
+
+        if value not in KINDS:
+            raise ValueError(f"unknown kind {value!r}; use one of {', '.join(sorted(KINDS))}")
+        return value
+
+    @model_validator(mode="after")
+    def _prices_name_models(self) -> ProviderConfig:
+        unknown = sorted(set(self.price) - set(self.models))
+        if unknown:
+            raise ValueError(f"price given for models not in models: {', '.join(unknown)}")
+        return self
+
+
+class Expect(Strict):
+    """How a canary's answer is checked: exactly one of the checks, plus options."""
+
+    equals: str | int | float | None = None
+    contains: str | None = None
+    regex: str | None = None
+    number: float | None = None
+    one_of: list[str | int | float] | None = None
+    json_schema: dict[str, Any] | None = None
+    tolerance: float = Field(0.0, ge=0)
+    case_sensitive: bool = False
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Expect:
+        given = [k for k in ("equals", "contains", "regex", "number", "one_of", "json_schema")
+                 if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "expect needs exactly one of equals, contains, regex, number, one_of, json_schema"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"regex does not compile: {exc}") from exc
+        return self
+
+
+class CanaryConfig(Strict):
+    """A canary: a fixed prompt with its check, or a generator that makes both fresh each time."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    prompt: str | None = None
+    expect: Expect | None = None
+    generator: str | None = None
+    system: str | None = None
+    max_tokens: int = Field(16, ge=1, le=4096)
+    temperature: float = Field(0.0, ge=0, le=2)
+    # Target names or shell-style patterns (`openai/*`); empty means every target.
+    targets: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _prompt_or_generator(self) -> CanaryConfig:
+        if self.generator is not None:
+            from monitor.canaries.generators import GENERATORS
+
+            if self.generator not in GENERATORS:
+                raise ValueError(
+                    f"unknown generator {self.generator!r}; use one of {', '.join(sorted(GENERATORS))}"
+                )
+            if self.prompt is not None or self.expect is not None:
+                raise ValueError("a generated canary makes its own prompt and expect; remove them")
+        elif self.prompt is None or self.expect is None:
+            raise ValueError("a canary needs prompt and expect, or a generator")
+        return self
+
+
+Kind = Literal["openai", "anthropic", "gemini"]

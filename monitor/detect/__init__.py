@@ -1,0 +1,1 @@
+"""Brownout and outage detection: pure, replayable logic over probe results."""

@@ -1,0 +1,74 @@
+"""The vocabulary of detection, shared by detection, storage, alerts, the API and the dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """A target's (or the fleet's) status. The words are pinned by DESIGN.md."""
+
+    OPERATIONAL = "operational"
+    DEGRADED = "degraded"
+    DOWN = "down"
+    UNKNOWN = "unknown"
+
+    @property
+    def severity(self) -> int:
+        """Ordering for "worst of": operational < unknown < degraded < down."""
+        return {"operational": 0, "unknown": 1, "degraded": 2, "down": 3}[self.value]
+
+
+class Reason(StrEnum):
+    """Why a status is not operational. The words are pinned by DESIGN.md."""
+
+    ERRORS = "errors"
+    LATENCY = "latency"
+    TTFT = "ttft"
+    THROUGHPUT = "throughput"
+    RATE_LIMIT = "rate_limit"
+    QUALITY = "quality"
+    MODEL_CHANGE = "model_change"
+    STALE = "stale"  # no fresh data: only with `unknown`
+
+
+@dataclass(slots=True)
+class TargetStatus:
+    """A target's status now, with the evidence behind it.
+
+    `details` holds figures against baseline per reason, e.g.
+    `{"latency": {"value_ms": 2400, "baseline_ms": 800, "ratio": 3.0}}`.
+    """
+
+    target: str
+    status: Status
+    since: datetime
+    reasons: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Transition:
+    """One change of a target's status (healthchecks' Flip). `target` is `PROVIDER/MODEL`."""
+
+    ts: datetime
+    target: str
+    old: Status
+    new: Status
+    reasons: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"ts", "target", "old", "new", "reasons"}`, as `brownout replay --json` prints it."""
+        from monitor.result import format_ts
+
+        return {
+            "ts": format_ts(self.ts),
+            "target": self.target,
+            "old": self.old.value,
+            "new": self.new.value,
+            "reasons": list(self.reasons),
+        }

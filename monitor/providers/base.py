@@ -1,0 +1,68 @@
+"""The provider contract: one class per wire protocol, one async method.
+
+A provider turns (client, target, prompt) into a `Reply`: what the wire said, measured. It never
+raises for anything the provider or the network did; every failure is a `Reply` whose `outcome`
+names it. Checking the answer, pricing and scrubbing happen after, in `monitor.probe`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+
+from monitor.config import Target
+from monitor.result import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What to ask: a user message, an optional system message, and generation bounds."""
+
+    text: str
+    system: str | None = None
+    max_tokens: int = 16
+    temperature: float = 0.0
+
+
+@dataclass(slots=True)
+class Reply:
+    """What one streamed call produced. Times in ms, monotonic, from the request being written."""
+
+    outcome: Outcome
+    http_status: int | None = None
+    text: str = ""
+    connect_ms: float | None = None
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    tokens_estimated: bool = False
+    response_model: str | None = None
+    system_fingerprint: str | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Provider(ABC):
+    """One wire protocol. Subclasses set `kind` and implement `complete`.
+
+    Capability flags follow simonw/llm: `needs_key` says whether a missing `api_key` is an error
+    (OpenAI-compatible local servers such as Ollama need none).
+    """
+
+    kind: ClassVar[str]
+    needs_key: ClassVar[bool] = True
+    key_env_var: ClassVar[str | None] = None
+
+    @abstractmethod
+    async def complete(
+        self, client: httpx.AsyncClient, target: Target, prompt: Prompt, *, timeout: float
+    ) -> Reply:
+        """Send `prompt` to `target` over this protocol, streaming, and measure the reply.
+
+        `timeout` (seconds) bounds the whole call, headers to last byte. Never raises for
+        network or provider failures: they come back as a Reply with the matching outcome.
+        """

@@ -1,0 +1,1 @@
+"""The local provider simulator: OpenAI, Anthropic and Gemini wire protocols."""

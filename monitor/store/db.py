@@ -1,0 +1,154 @@
+"""Opening the database: engine, SQLite pragmas, schema creation and versioned migrations.
+
+The schema is SQLModel's metadata (every table module registers its tables by being imported in
+`_TABLE_MODULES`). `SchemaVersion` records which migrations have run; a migration is a function
+of a connection appended to `MIGRATIONS`, never edited once released.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from monitor.errors import StorageError
+
+# Modules that define tables; importing them registers their tables with SQLModel.metadata.
+_TABLE_MODULES = [
+    "monitor.store.tables",
+]
+
+
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "schema_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int
+
+
+Migration = Callable[[Connection], None]
+# Index i holds the migration from version i+1 to i+2; version 1 is the first create_all.
+MIGRATIONS: list[Migration] = []
+SCHEMA_VERSION = 1 + len(MIGRATIONS)
+
+
+class Store:
+    """A database: the engine and sessions. Query and write functions live beside this module
+    (`monitor.store.results`, …) and take a Store, so every reader goes through them."""
+
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+        self.engine = engine
+        self.readonly = readonly
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                if not self.readonly:
+                    session.commit()
+            except SQLAlchemyError as exc:
+                session.rollback()
+                raise StorageError(f"database error: {_short(exc)}") from exc
+            except BaseException:
+                session.rollback()
+                raise
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, *, readonly: bool = False, create: bool = True) -> Store:
+    """Open the database at `url`, creating and migrating its schema unless `readonly`.
+
+    Raises StorageError with a one-sentence reason when it cannot be opened.
+    """
+    for module in _TABLE_MODULES:
+        importlib.import_module(module)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"{url!r} is not a database URL") from exc
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        database = parsed.database or ""
+        if readonly and database and database != ":memory:":
+            url = f"sqlite:///file:{database}?mode=ro&uri=true"
+        if database in ("", ":memory:"):
+            from sqlalchemy.pool import StaticPool
+
+            kwargs["poolclass"] = StaticPool
+    elif parsed.get_backend_name() == "postgresql":
+        kwargs["pool_pre_ping"] = True
+    else:
+        kwargs["poolclass"] = NullPool
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise StorageError(f"cannot use database {parsed.render_as_string()}: {_short(exc)}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas(readonly))
+    store = Store(engine, readonly=readonly)
+    try:
+        if create and not readonly:
+            _migrate(engine)
+        else:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        engine.dispose()
+        raise StorageError(f"cannot open database {parsed.render_as_string()}: {_short(exc)}") from exc
+    return store
+
+
+def _sqlite_pragmas(readonly: bool) -> Callable[[Any, Any], None]:
+    def apply(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        if not readonly:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    return apply
+
+
+def _migrate(engine: Engine) -> None:
+    with engine.begin() as conn:
+        SQLModel.metadata.create_all(conn)
+        with Session(conn) as session:
+            row = session.exec(select(SchemaVersion)).first()
+            current = row.version if row else SCHEMA_VERSION
+            for migration in MIGRATIONS[current - 1 :]:
+                migration(conn)
+            if row is None:
+                session.add(SchemaVersion(version=SCHEMA_VERSION))
+            else:
+                row.version = SCHEMA_VERSION
+                session.add(row)
+            session.flush()
+
+
+def schema_version(store: Store) -> int:
+    with store.session() as session:
+        row = session.exec(select(SchemaVersion)).first()
+        return row.version if row else 0
+
+
+def _short(exc: BaseException) -> str:
+    text_ = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text_[0] if text_ else type(exc).__name__

@@ -1,0 +1,87 @@
+"""Writing and reading probe results. `record` is the only write path for results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from monitor.result import ProbeResult
+from monitor.store.db import Store
+from monitor.store.tables import ProbeRow
+
+_FIELDS = [name for name in ProbeRow.model_fields if name != "id"]
+
+
+def to_row(result: ProbeResult) -> ProbeRow:
+    values = {name: getattr(result, name) for name in _FIELDS}
+    values["outcome"] = result.outcome.value
+    return ProbeRow(**values)
+
+
+def from_row(row: ProbeRow) -> ProbeResult:
+    values = {name: getattr(row, name) for name in _FIELDS}
+    ts = values["ts"]
+    if ts.tzinfo is None:
+        values["ts"] = ts.replace(tzinfo=UTC)
+    return ProbeResult(**values)
+
+
+def record(store: Store, results: Iterable[ProbeResult]) -> int:
+    """Store `results` in one transaction; returns how many were stored."""
+    rows = [to_row(r) for r in results]
+    if not rows:
+        return 0
+    with store.session() as session:
+        session.add_all(rows)
+    return len(rows)
+
+
+def between(
+    store: Store,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    *,
+    targets: Sequence[str] | None = None,
+    batch: int = 5000,
+) -> Iterator[ProbeResult]:
+    """Results with `since <= ts < until`, oldest first, streamed in batches (constant memory)."""
+    query = select(ProbeRow).order_by(col(ProbeRow.ts), col(ProbeRow.id))
+    if since is not None:
+        query = query.where(col(ProbeRow.ts) >= since)
+    if until is not None:
+        query = query.where(col(ProbeRow.ts) < until)
+    if targets:
+        query = query.where(col(ProbeRow.target).in_(list(targets)))
+    with store.session() as session:
+        for row in session.exec(query.execution_options(yield_per=batch)):
+            yield from_row(row)
+
+
+def latest(store: Store, target: str, limit: int = 100) -> list[ProbeResult]:
+    """The newest `limit` results of `target`, oldest first."""
+    query = (
+        select(ProbeRow)
+        .where(ProbeRow.target == target)
+        .order_by(col(ProbeRow.ts).desc(), col(ProbeRow.id).desc())
+        .limit(limit)
+    )
+    with store.session() as session:
+        rows = list(session.exec(query))
+    return [from_row(r) for r in reversed(rows)]
+
+
+def count(store: Store, target: str | None = None) -> int:
+    query = select(func.count()).select_from(ProbeRow)
+    if target is not None:
+        query = query.where(ProbeRow.target == target)
+    with store.session() as session:
+        return int(session.exec(query).one())
+
+
+def known_targets(store: Store) -> list[str]:
+    """Every target that has at least one stored result."""
+    with store.session() as session:
+        return sorted(session.exec(select(ProbeRow.target).distinct()))

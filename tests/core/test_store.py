@@ -1,0 +1,60 @@
+"""The results table round-trips every field of the record, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.errors import StorageError
+from monitor.result import Outcome, ProbeResult
+from monitor.store import Store, open_store, results
+from monitor.store.db import SCHEMA_VERSION, schema_version
+
+T0 = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
+
+
+def _result(i: int, **kw: object) -> ProbeResult:
+    values: dict[str, object] = dict(
+        ts=T0 + timedelta(minutes=i), target="openai/gpt-4o-mini", provider="openai",
+        model="gpt-4o-mini", canary="arithmetic", outcome=Outcome.OK, http_status=200,
+        connect_ms=41.2, ttft_ms=312.5, latency_ms=540.1, input_tokens=21, output_tokens=2,
+        tokens_per_s=35.2, quality_ok=True, answer="391", response_model="gpt-4o-mini-2024-07-18",
+        cost_usd=0.0000044, system_fingerprint="fp_1",
+    )
+    values.update(kw)
+    return ProbeResult(**values)  # type: ignore[arg-type]
+
+
+def test_a_result_round_trips_every_field(any_store: Store) -> None:
+    original = _result(0)
+    results.record(any_store, [original, _result(1, outcome=Outcome.TIMEOUT, ttft_ms=None)])
+    back = list(results.between(any_store))
+    assert back[0] == original
+    assert back[1].outcome is Outcome.TIMEOUT and back[1].ttft_ms is None
+
+
+def test_between_honours_the_range_and_targets(any_store: Store) -> None:
+    results.record(any_store, [_result(i) for i in range(10)])
+    results.record(any_store, [_result(i, target="anthropic/x", provider="anthropic", model="x") for i in range(3)])
+    got = list(results.between(any_store, T0 + timedelta(minutes=2), T0 + timedelta(minutes=5),
+                               targets=["openai/gpt-4o-mini"]))
+    assert [r.ts.minute for r in got] == [2, 3, 4]
+    assert results.known_targets(any_store) == ["anthropic/x", "openai/gpt-4o-mini"]
+    assert [r.ts.minute for r in results.latest(any_store, "openai/gpt-4o-mini", 2)] == [8, 9]
+
+
+def test_the_schema_is_versioned(store: Store) -> None:
+    assert schema_version(store) == SCHEMA_VERSION
+
+
+def test_sqlite_runs_in_wal_mode(store: Store) -> None:
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_an_unusable_url_is_a_storage_error() -> None:
+    with pytest.raises(StorageError):
+        open_store("nosuchdb://x")
+    with pytest.raises(StorageError):
+        open_store("sqlite:////nonexistent/dir/x.db")

@@ -33,22 +33,33 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the `chosen` command's module is imported (start-up stays fast, and one
+    command's heavy imports never slow or break another)."""
     parser = _Parser(prog="brownout", description="A monitor for LLM providers.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"monitor.commands.{name.replace('-', '_')}")
         command = sub.add_parser(name, help=help_text, description=help_text)
-        command.add_argument("--config", metavar="F", help="config file (default ./probes.yaml or $BROWNOUT_CONFIG)")
-        module.add_arguments(command)
-        command.set_defaults(handler=module.run)
+        command.add_argument(
+            "--config", metavar="F", help="config file (default ./probes.yaml or $BROWNOUT_CONFIG)"
+        )
+        if name == chosen:
+            module = importlib.import_module(f"monitor.commands.{name.replace('-', '_')}")
+            module.add_arguments(command)
+            command.set_defaults(handler=module.run)
     return parser
 
 
+def _chosen(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in argv or "--verbose" in argv
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(_chosen(argv)).parse_args(argv)
         logging.basicConfig(
             level=logging.DEBUG if args.verbose else logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -72,3 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # the last line of defence: one sentence, never a bare traceback
+        if verbose:
+            logging.getLogger("brownout").exception("unexpected error")
+        print(
+            f"brownout: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)",
+            file=sys.stderr,
+        )
+        return 1

@@ -29,7 +29,9 @@ def parse_duration(value: object) -> float:
     while pos < len(text):
         match = _PART.match(text, pos)
         if match is None:
-            raise ValueError(f"{value!r} is not a duration; use a number and a unit (ms, s, m, h, d)")
+            raise ValueError(
+                f"{value!r} is not a duration; use a number and a unit (ms, s, m, h, d)"
+            )
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
     return total
@@ -39,7 +41,7 @@ def format_duration(seconds: float) -> str:
     """The shortest readable form of `seconds` (`90` → `1m30s`, `0.5` → `500ms`)."""
     if seconds < 1:
         return f"{round(seconds * 1000)}ms"
-    out, rest = [], int(round(seconds))
+    out, rest = [], round(seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if rest >= size:
             out.append(f"{rest // size}{unit}")

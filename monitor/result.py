@@ -41,7 +41,12 @@ class Outcome(StrEnum):
     @property
     def provider_failure(self) -> bool:
         """Counts against the provider's availability (rate limits and cancels do not)."""
-        return self not in (Outcome.OK, Outcome.WRONG_ANSWER, Outcome.RATE_LIMITED, Outcome.CANCELLED)
+        return self not in (
+            Outcome.OK,
+            Outcome.WRONG_ANSWER,
+            Outcome.RATE_LIMITED,
+            Outcome.CANCELLED,
+        )
 
 
 def utcnow() -> datetime:

@@ -1,15 +1,67 @@
-"""`brownout once` (not built yet)."""
+"""`brownout once`: every selected probe once, now; stores the results.
+
+With `--json`, one result object per line on stdout (DESIGN.md's record); otherwise a table.
+Exit 0 when every probe ran and was stored, whatever the providers answered: a failed probe is
+data. Use `--strict` to exit 1 when any probe was not `ok`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
 
-from monitor.errors import UsageError
+from rich.console import Console
+
+from monitor.config import Config, Target, load_config
+from monitor.result import Outcome, ProbeResult
+from monitor.runner import Monitor, make_client
+from monitor.selection import check_canaries, select_targets
+from monitor.services import build_services
+from monitor.store import Store, open_store
+from monitor.terminal import results_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--json", action="store_true", help="one result object per line")
+    parser.add_argument(
+        "--target",
+        action="append",
+        metavar="T",
+        help="PROVIDER/MODEL, a provider, or a glob; repeatable",
+    )
+    parser.add_argument("--canary", action="append", metavar="C", help="a canary name; repeatable")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when any probe was not ok")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("'once' is not built yet")
+    config = load_config(args.config)
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    targets = select_targets(config, args.target)
+    canaries = check_canaries(config, args.canary)
+    if not targets:
+        print("brownout: no targets to probe (is any provider's API key set?)", file=sys.stderr)
+        return 2
+    store = open_store(config.storage.url)
+    try:
+        batch = asyncio.run(_once(config, store, targets, canaries))
+    finally:
+        store.close()
+    if args.json:
+        for result in batch:
+            print(result.to_json())
+    else:
+        Console().print(results_table(batch))
+    if args.strict and any(r.outcome is not Outcome.OK for r in batch):
+        return 1
+    return 0
+
+
+async def _once(
+    config: Config, store: Store, targets: list[Target], canaries: list[str] | None
+) -> list[ProbeResult]:
+    async with make_client(config) as client:
+        services = build_services(config, store)
+        monitor = Monitor(config, store, client, sinks=services.sinks)
+        return await monitor.run_once(targets, canaries)

@@ -1,15 +1,132 @@
-"""`brownout run` (not built yet)."""
+"""`brownout run`: the long-running monitor — scheduler, storage, detection, alerts, HTTP API.
+
+Stops gracefully on SIGINT or SIGTERM: no new probes start, in-flight probes get a grace period
+to finish, the rest are recorded as `cancelled`, and nothing is half-written.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
 
+from sqlalchemy.engine import make_url
+
+from monitor.config import Config, load_config
+from monitor.durations import format_duration, parse_duration
 from monitor.errors import UsageError
+from monitor.runner import Monitor, Scheduler, make_client
+from monitor.services import build_services
+from monitor.store import Store, open_store
+
+log = logging.getLogger("brownout")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument(
+        "--http", metavar="HOST:PORT", help="serve the HTTP API (e.g. 127.0.0.1:8321)"
+    )
+    parser.add_argument("--region", metavar="R", help="the region this monitor probes from")
+    parser.add_argument(
+        "--duration",
+        metavar="D",
+        help="stop by itself after D (e.g. 30s); default: run until stopped",
+    )
+    parser.add_argument(
+        "--grace",
+        metavar="D",
+        default="10s",
+        help="how long in-flight probes may finish at shutdown",
+    )
+
+
+def parse_hostport(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = "127.0.0.1", text
+    try:
+        number = int(port)
+    except ValueError:
+        raise UsageError(f"--http wants HOST:PORT, got {text!r}") from None
+    if not 0 <= number <= 65535:
+        raise UsageError(f"port {number} is out of range")
+    return host.strip("[]") or "127.0.0.1", number
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("'run' is not built yet")
+    config = load_config(args.config)
+    if args.region:
+        config = config.model_copy(update={"region": args.region})
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    http = parse_hostport(args.http) if args.http else None
+    try:
+        duration = parse_duration(args.duration) if args.duration else None
+        grace = parse_duration(args.grace)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not config.targets():
+        log.warning(
+            "no targets configured (is any provider's API key set?); serving what is stored"
+        )
+    store = open_store(config.storage.url)
+    try:
+        asyncio.run(serve_monitor(config, store, http=http, duration=duration, grace=grace))
+    finally:
+        store.close()
+    return 0
+
+
+async def serve_monitor(
+    config: Config,
+    store: Store,
+    *,
+    http: tuple[str, int] | None = None,
+    duration: float | None = None,
+    grace: float = 10.0,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the monitor until `stop` is set, a signal arrives, or `duration` has passed."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Not possible outside the main thread (tests, the demo): they pass `stop` instead.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with make_client(config) as client:
+        services = await asyncio.to_thread(build_services, config, store)
+        monitor = Monitor(config, store, client, sinks=services.sinks)
+        scheduler = Scheduler(monitor, grace=grace, periodic=services.periodic(monitor.in_pipeline))
+        scheduler.start()
+        server_task = None
+        if http is not None:
+            server_task = await _start_api(config, store, monitor, http)
+        log.info(
+            "probing %d target(s) every %s; storing in %s%s",
+            len(config.targets()),
+            format_duration(config.schedule.interval),
+            make_url(config.storage.url).render_as_string(hide_password=True),
+            f"; HTTP API on http://{http[0]}:{http[1]}" if http else "",
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=duration)
+        log.info("stopping")
+        await scheduler.stop()
+        if server_task is not None:
+            server_task.cancel()
+            await asyncio.gather(server_task, return_exceptions=True)
+
+
+async def _start_api(
+    config: Config, store: Store, monitor: Monitor, http: tuple[str, int]
+) -> asyncio.Task[None] | None:
+    try:
+        from monitor.api.server import build_app, serve
+    except ImportError:  # pragma: no cover - the API is not built yet
+        print("brownout: the HTTP API is not available in this build", file=sys.stderr)
+        return None
+    app = build_app(store, config, health=monitor.health.as_dict)
+    return asyncio.create_task(serve(app, *http))

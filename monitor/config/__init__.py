@@ -22,7 +22,6 @@ from monitor.config.dashboard import DashboardConfig
 from monitor.config.detection import DetectionConfig
 from monitor.config.reports import ReportsConfig
 from monitor.config.routing import Families
-from monitor.config.statuspages import StatusPagesConfig
 from monitor.config.schema import (
     CanaryConfig,
     Expect,
@@ -32,6 +31,7 @@ from monitor.config.schema import (
     StorageConfig,
     Strict,
 )
+from monitor.config.statuspages import StatusPagesConfig
 from monitor.config.yamlsource import Document, YamlProblem, parse
 from monitor.errors import ConfigError
 
@@ -148,7 +148,6 @@ def load_config(
         config = config.model_copy(
             update={"storage": config.storage.model_copy(update={"url": env["BROWNOUT_DB"]})}
         )
-        config._path = chosen
     return config
 
 
@@ -160,15 +159,16 @@ def _validate(text: str, name: str, env: Mapping[str, str]) -> Config:
     if doc.data is None:
         doc.data = {}
     if not isinstance(doc.data, dict):
-        raise ConfigError([f"{name}:1: the config must be a mapping of sections (storage, providers, …)"])
+        raise ConfigError(
+            [f"{name}:1: the config must be a mapping of sections (storage, providers, …)"]
+        )
     warnings, problems = _drop_unset(doc, name)
     config: Config | None = None
     try:
         config = Config.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend(_describe(exc, doc, name))
-    if config is not None:
-        problems.extend(_cross_checks(config, doc, name))
+    problems.extend(_cross_checks(doc, name))
     if problems:
         raise ConfigError(sorted(set(problems), key=_line_key))
     assert config is not None
@@ -195,7 +195,9 @@ def _drop_unset(doc: Document, name: str) -> tuple[list[str], list[str]]:
         elif section == "alerts" and len(path) >= 2 and isinstance(path[1], int):
             if path[1] not in skipped_channels:
                 skipped_channels.add(path[1])
-                warnings.append(f"{name}:{line}: alert channel #{path[1] + 1} skipped: {var} is not set")
+                warnings.append(
+                    f"{name}:{line}: alert channel #{path[1] + 1} skipped: {var} is not set"
+                )
         else:
             problems.append(f"{name}:{line}: environment variable {var} is not set")
     for provider in skipped_providers:
@@ -221,13 +223,18 @@ def _describe(exc: ValidationError, doc: Document, name: str) -> list[str]:
     return out
 
 
-def _cross_checks(config: Config, doc: Document, name: str) -> list[str]:
+def _cross_checks(doc: Document, name: str) -> list[str]:
+    """Checks across entries, on the raw data so they are reported beside schema problems."""
     problems = []
     seen: set[str] = set()
-    for i, canary in enumerate(config.canaries):
-        if canary.name in seen:
-            problems.append(f"{name}:{doc.line_of(('canaries', i))}: canary name {canary.name!r} is used twice")
-        seen.add(canary.name)
+    canaries = doc.data.get("canaries")
+    for i, canary in enumerate(canaries if isinstance(canaries, list) else []):
+        canary_name = canary.get("name") if isinstance(canary, dict) else None
+        if isinstance(canary_name, str):
+            if canary_name in seen:
+                line = doc.line_of(("canaries", i))
+                problems.append(f"{name}:{line}: canaries: the name {canary_name!r} is used twice")
+            seen.add(canary_name)
     return problems
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from monitor.durations import parse_duration
 
@@ -78,12 +86,13 @@ class ProviderConfig(Strict):
             raise ValueError(f"unknown kind {value!r}; use one of {', '.join(sorted(KINDS))}")
         return value
 
-    @model_validator(mode="after")
-    def _prices_name_models(self) -> ProviderConfig:
-        unknown = sorted(set(self.price) - set(self.models))
+    @field_validator("price")
+    @classmethod
+    def _prices_name_models(cls, value: dict[str, Price], info: ValidationInfo) -> dict[str, Price]:
+        unknown = sorted(set(value) - set(info.data.get("models") or []))
         if unknown:
             raise ValueError(f"price given for models not in models: {', '.join(unknown)}")
-        return self
+        return value
 
 
 class Expect(Strict):
@@ -100,8 +109,11 @@ class Expect(Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Expect:
-        given = [k for k in ("equals", "contains", "regex", "number", "one_of", "json_schema")
-                 if getattr(self, k) is not None]
+        given = [
+            k
+            for k in ("equals", "contains", "regex", "number", "one_of", "json_schema")
+            if getattr(self, k) is not None
+        ]
         if len(given) != 1:
             raise ValueError(
                 "expect needs exactly one of equals, contains, regex, number, one_of, json_schema"
@@ -112,6 +124,13 @@ class Expect(Strict):
                 re.compile(self.regex)
             except re.error as exc:
                 raise ValueError(f"regex does not compile: {exc}") from exc
+        if self.json_schema is not None:
+            import jsonschema
+
+            try:
+                jsonschema.validators.validator_for(self.json_schema).check_schema(self.json_schema)
+            except jsonschema.exceptions.SchemaError as exc:
+                raise ValueError(f"json_schema is not a valid JSON Schema: {exc.message}") from exc
         return self
 
 

@@ -16,11 +16,24 @@ T0 = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
 
 def _result(i: int, **kw: object) -> ProbeResult:
     values: dict[str, object] = dict(
-        ts=T0 + timedelta(minutes=i), target="openai/gpt-4o-mini", provider="openai",
-        model="gpt-4o-mini", canary="arithmetic", outcome=Outcome.OK, http_status=200,
-        connect_ms=41.2, ttft_ms=312.5, latency_ms=540.1, input_tokens=21, output_tokens=2,
-        tokens_per_s=35.2, quality_ok=True, answer="391", response_model="gpt-4o-mini-2024-07-18",
-        cost_usd=0.0000044, system_fingerprint="fp_1",
+        ts=T0 + timedelta(minutes=i),
+        target="openai/gpt-4o-mini",
+        provider="openai",
+        model="gpt-4o-mini",
+        canary="arithmetic",
+        outcome=Outcome.OK,
+        http_status=200,
+        connect_ms=41.2,
+        ttft_ms=312.5,
+        latency_ms=540.1,
+        input_tokens=21,
+        output_tokens=2,
+        tokens_per_s=35.2,
+        quality_ok=True,
+        answer="391",
+        response_model="gpt-4o-mini-2024-07-18",
+        cost_usd=0.0000044,
+        system_fingerprint="fp_1",
     )
     values.update(kw)
     return ProbeResult(**values)  # type: ignore[arg-type]
@@ -36,9 +49,18 @@ def test_a_result_round_trips_every_field(any_store: Store) -> None:
 
 def test_between_honours_the_range_and_targets(any_store: Store) -> None:
     results.record(any_store, [_result(i) for i in range(10)])
-    results.record(any_store, [_result(i, target="anthropic/x", provider="anthropic", model="x") for i in range(3)])
-    got = list(results.between(any_store, T0 + timedelta(minutes=2), T0 + timedelta(minutes=5),
-                               targets=["openai/gpt-4o-mini"]))
+    results.record(
+        any_store,
+        [_result(i, target="anthropic/x", provider="anthropic", model="x") for i in range(3)],
+    )
+    got = list(
+        results.between(
+            any_store,
+            T0 + timedelta(minutes=2),
+            T0 + timedelta(minutes=5),
+            targets=["openai/gpt-4o-mini"],
+        )
+    )
     assert [r.ts.minute for r in got] == [2, 3, 4]
     assert results.known_targets(any_store) == ["anthropic/x", "openai/gpt-4o-mini"]
     assert [r.ts.minute for r in results.latest(any_store, "openai/gpt-4o-mini", 2)] == [8, 9]

@@ -1,0 +1,294 @@
+"""Running probes: once, or on a schedule, and handing every batch of results down the pipeline.
+
+    results → store (`results.record`) → sinks (detection → alerts, …)
+
+`Monitor` owns the shared httpx client and the pipeline; `Scheduler` adds APScheduler's asyncio
+scheduler on top: one job per target, interval with jitter, `max_instances=1`, coalescing, and a
+graceful stop that lets in-flight probes finish for a grace period and records the rest as
+`cancelled`. Each target's probes run in their own task, so a hung provider never delays another
+target; database work runs in a worker thread so it never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.config import CanaryConfig, Config, Target
+from monitor.probe import run_probe
+from monitor.result import Outcome, ProbeResult, utcnow
+from monitor.secrets import Scrubber
+from monitor.store import Store, results
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class Sink(Protocol):
+    """Something that consumes each batch of stored results (detection, alerts, a live table).
+
+    `on_results` runs in the pipeline's worker thread, one batch at a time, after the batch has
+    been committed; it must not raise (the pipeline logs and carries on if it does).
+    """
+
+    def on_results(self, batch: Sequence[ProbeResult]) -> None: ...
+
+
+@dataclass
+class Health:
+    """What the monitor knows about itself, for `/healthz` and the terminal."""
+
+    started: float = field(default_factory=time.monotonic)
+    last_result: float | None = None
+    stored: int = 0
+    store_errors: int = 0
+    scheduler_running: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        now = time.monotonic()
+        return {
+            "scheduler_running": self.scheduler_running,
+            "uptime_s": round(now - self.started, 3),
+            "last_probe_age_s": None
+            if self.last_result is None
+            else round(now - self.last_result, 3),
+            "results_stored": self.stored,
+            "store_errors": self.store_errors,
+        }
+
+
+def make_client(config: Config) -> httpx.AsyncClient:
+    """The one HTTP client every probe shares (connection reuse keeps setup out of TTFT)."""
+    limits = httpx.Limits(
+        max_connections=config.schedule.max_concurrency * 2,
+        max_keepalive_connections=config.schedule.max_concurrency * 2,
+        keepalive_expiry=max(config.schedule.interval * 2, 30.0),
+    )
+    return httpx.AsyncClient(
+        limits=limits,
+        timeout=httpx.Timeout(config.schedule.timeout),
+        headers={"user-agent": "brownout/0.1"},
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+class Monitor:
+    """Probes targets and sends their results down the pipeline. Collaborators are passed in."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        client: httpx.AsyncClient,
+        *,
+        sinks: Sequence[Sink] = (),
+        clock: Clock = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.client = client
+        self.sinks = list(sinks)
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.health = Health()
+        self.scrubber = Scrubber(config.secrets())
+        self._limit = asyncio.Semaphore(config.schedule.max_concurrency)
+        self._write_lock = asyncio.Lock()
+
+    def timeout_for(self, target: Target) -> float:
+        return target.config.timeout or self.config.schedule.timeout
+
+    async def probe(self, target: Target, canary: CanaryConfig) -> ProbeResult:
+        """One probe. Never raises except for cancellation of the whole monitor."""
+        async with self._limit:
+            started = self.clock()
+            try:
+                return await run_probe(
+                    self.client,
+                    target,
+                    canary,
+                    timeout=self.timeout_for(target),
+                    region=self.config.region,
+                    scrubber=self.scrubber,
+                    rng=self.rng,
+                    now=self.clock,
+                )
+            except asyncio.CancelledError:
+                # The monitor is stopping: keep the fact that this probe never finished.
+                log.info("probe %s/%s cancelled at shutdown", target.name, canary.name)
+                return cancelled_result(target, canary, started, self.config.region)
+
+    async def probe_target(
+        self, target: Target, canaries: Sequence[CanaryConfig] | None = None
+    ) -> list[ProbeResult]:
+        """Every canary of `target`, one after the other, then store the batch."""
+        batch = []
+        for canary in canaries if canaries is not None else self.config.canaries_for(target):
+            result = await self.probe(target, canary)
+            batch.append(result)
+            if result.outcome is Outcome.CANCELLED:
+                break  # stopping: the remaining canaries were never started
+        await self.store_batch(batch)
+        return batch
+
+    async def run_once(
+        self, targets: Sequence[Target], canary_names: Sequence[str] | None = None
+    ) -> list[ProbeResult]:
+        """Every selected probe once, targets in parallel; results stored; returned in order."""
+        jobs = []
+        for target in targets:
+            canaries = [
+                c
+                for c in self.config.canaries_for(target)
+                if not canary_names or c.name in canary_names
+            ]
+            if canaries:
+                jobs.append(self.probe_target(target, canaries))
+        batches = await asyncio.gather(*jobs)
+        return [r for batch in batches for r in batch]
+
+    async def store_batch(self, batch: Sequence[ProbeResult]) -> None:
+        """Store, then feed the sinks, in a worker thread; one batch at a time (single writer)."""
+        if not batch:
+            return
+        async with self._write_lock:
+            # Shielded: once a batch is being written, shutdown waits for it (nothing half-written).
+            await asyncio.shield(asyncio.to_thread(self._store_and_feed, list(batch)))
+
+    def _store_and_feed(self, batch: list[ProbeResult]) -> None:
+        try:
+            results.record(self.store, batch)
+        except Exception:
+            self.health.store_errors += 1
+            log.exception("could not store %d result(s)", len(batch))
+            return
+        self.health.stored += len(batch)
+        self.health.last_result = time.monotonic()
+        for sink in self.sinks:
+            try:
+                sink.on_results(batch)
+            except Exception:
+                log.exception("%s failed on a batch of results", type(sink).__name__)
+
+    async def in_pipeline(self, work: Callable[[], Any]) -> Any:
+        """Run `work` in the pipeline's worker thread, serialised with result batches."""
+        async with self._write_lock:
+            return await asyncio.to_thread(work)
+
+
+def cancelled_result(
+    target: Target, canary: CanaryConfig, started: datetime, region: str
+) -> ProbeResult:
+    return ProbeResult(
+        ts=started,
+        target=target.name,
+        provider=target.provider,
+        model=target.model,
+        canary=canary.name,
+        region=region,
+        outcome=Outcome.CANCELLED,
+        error="the monitor stopped before the probe finished",
+    )
+
+
+class Scheduler:
+    """APScheduler's asyncio scheduler driving a Monitor: one job per target."""
+
+    def __init__(
+        self,
+        monitor: Monitor,
+        *,
+        grace: float = 10.0,
+        periodic: Sequence[tuple[float, Callable[[], Awaitable[None]]]] = (),
+    ) -> None:
+        self.monitor = monitor
+        self.grace = grace
+        self.periodic = list(periodic)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        """Add one interval job per target (starts spread over the jitter window) and start."""
+        config = self.monitor.config
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        now = datetime.now().astimezone()
+        rng = self.monitor.rng
+        for target in config.targets():
+            interval = target.config.interval or config.schedule.interval
+            spread = interval * config.schedule.jitter
+            self._scheduler.add_job(
+                self._spawn,
+                IntervalTrigger(seconds=interval, jitter=spread or None),
+                args=[target],
+                id=target.name,
+                name=target.name,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(interval)),
+                next_run_time=now + timedelta(seconds=rng.uniform(0, max(spread, 0.5))),
+            )
+        for every, work in self.periodic:
+            self._scheduler.add_job(
+                self._spawn_work,
+                IntervalTrigger(seconds=every),
+                args=[work],
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(every)),
+            )
+        self._scheduler.start()
+        self.monitor.health.scheduler_running = True
+        log.info("scheduler started: %d target(s)", len(config.targets()))
+
+    async def _spawn(self, target: Target) -> None:
+        # Each run is its own task, tracked so that stop() can wait for it or cancel it.
+        # APScheduler's max_instances=1 holds because this coroutine awaits the task.
+        if self._stopping:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            await self.monitor.probe_target(target)
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _spawn_work(self, work: Callable[[], Awaitable[None]]) -> None:
+        if self._stopping:
+            return
+        try:
+            await work()
+        except Exception:
+            log.exception("periodic task failed")
+
+    async def stop(self) -> None:
+        """Stop starting probes; let in-flight ones finish for `grace` s; cancel (and record) the rest."""
+        self._stopping = True
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self.monitor.health.scheduler_running = False
+        pending = {t for t in self._tasks if not t.done()}
+        if pending:
+            log.info("waiting up to %.0fs for %d in-flight probe(s)", self.grace, len(pending))
+            _done, still = await asyncio.wait(pending, timeout=self.grace)
+            for task in still:
+                task.cancel()
+            if still:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.gather(*still, return_exceptions=True)

@@ -19,7 +19,7 @@ from monitor.config import Config, load_config
 from monitor.durations import format_duration, parse_duration
 from monitor.errors import UsageError
 from monitor.runner import Monitor, Scheduler, make_client
-from monitor.services import build_services
+from monitor.services import Services, build_services
 from monitor.store import Store, open_store
 
 log = logging.getLogger("brownout")
@@ -88,8 +88,12 @@ async def serve_monitor(
     duration: float | None = None,
     grace: float = 10.0,
     stop: asyncio.Event | None = None,
+    services: Services | None = None,
 ) -> None:
-    """Run the monitor until `stop` is set, a signal arrives, or `duration` has passed."""
+    """Run the monitor until `stop` is set, a signal arrives, or `duration` has passed.
+
+    `services` defaults to `build_services(config, store)`; the demo passes its own to add sinks.
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -97,7 +101,8 @@ async def serve_monitor(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with make_client(config) as client:
-        services = await asyncio.to_thread(build_services, config, store)
+        if services is None:
+            services = await asyncio.to_thread(build_services, config, store)
         monitor = Monitor(config, store, client, sinks=services.sinks)
         scheduler = Scheduler(monitor, grace=grace, periodic=services.periodic(monitor.in_pipeline))
         scheduler.start()

@@ -5,13 +5,16 @@ Area fixtures live in `tests/<area>/conftest.py`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from monitor.simulator import SimulatorHandle, run_in_thread
 from monitor.store import Store, open_store
 
 PG_ADMIN_URL = os.environ.get("BROWNOUT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -65,3 +68,30 @@ def any_store(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Store
     s = open_store(url)
     yield s
     s.close()
+
+
+# --- The provider simulator on loopback (monitor.simulator) -------------------------------------
+
+FAST_SCENARIO = {"name": "fast", "defaults": {"ttft": "10ms", "tokens_per_s": 1000}}
+"""Every model answers correctly, quickly: the default for tests that need a working provider."""
+
+
+@pytest.fixture
+def simulator_factory() -> Iterator[Callable[..., SimulatorHandle]]:
+    """Start simulators for custom scenarios: `sim = simulator_factory({"models": {...}})`.
+
+    Each runs in a background thread on a free 127.0.0.1 port until the test ends; the handle has
+    `url`, `openai_url`, `base_url(kind)`, `set_scenario(...)`, `advance(seconds)`, `requests`.
+    """
+    with contextlib.ExitStack() as stack:
+
+        def start(scenario: Any = None, **kwargs: Any) -> SimulatorHandle:
+            return stack.enter_context(run_in_thread(scenario or FAST_SCENARIO, **kwargs))
+
+        yield start
+
+
+@pytest.fixture
+def simulator(simulator_factory: Callable[..., SimulatorHandle]) -> SimulatorHandle:
+    """A simulator where every model answers correctly in ~10 ms (see FAST_SCENARIO)."""
+    return simulator_factory(FAST_SCENARIO)

@@ -1,20 +1,112 @@
-"""The anthropic wire protocol (stub: implemented in issue 2)."""
+"""The Anthropic Messages wire protocol.
+
+    POST {base_url}/v1/messages   x-api-key: KEY, anthropic-version: 2023-06-01
+    event: message_start · content_block_start · ping · content_block_delta (text_delta) …
+    content_block_stop · message_delta (cumulative usage.output_tokens) · message_stop
+
+`event: error` can arrive after a 200 (`overloaded_error` → overloaded).
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import httpx
 
 from monitor.config import Target
 from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply
-from monitor.result import Outcome
+from monitor.providers.status import classify_error_object
+from monitor.providers.stream import Reading, stream_call
+
+API_VERSION = "2023-06-01"
+
+
+class AnthropicReading(Reading):
+    __slots__ = ()
+
+    def on_data(self, event: bytes | None, data: bytes) -> str:
+        try:
+            message = json.loads(data)
+        except ValueError:
+            return self.unparseable(data)
+        if not isinstance(message, dict):
+            return self.unparseable(data)
+        kind = message.get("type")
+        if kind == "content_block_delta":
+            delta = message.get("delta") or {}
+            text = delta.get("text") if delta.get("type") == "text_delta" else None
+            return text if isinstance(text, str) else ""
+        if kind == "message_start":
+            start = message.get("message") or {}
+            self.response_model = start.get("model")
+            if start.get("id"):
+                self.extra["message_id"] = start["id"]
+            usage = start.get("usage") or {}
+            self.input_tokens = usage.get("input_tokens")
+        elif kind == "message_delta":
+            usage = message.get("usage") or {}
+            if usage.get("output_tokens") is not None:
+                self.output_tokens = usage["output_tokens"]  # cumulative, not an increment
+            if usage.get("input_tokens") is not None:
+                self.input_tokens = usage["input_tokens"]
+            stop = (message.get("delta") or {}).get("stop_reason")
+            if stop:
+                self.extra["stop_reason"] = stop
+        elif kind == "message_stop":
+            self.complete = True
+        elif kind == "error" or event == b"error":
+            self.failure = classify_error_object(message)
+        return ""
+
+    def incomplete(self) -> str:
+        return "the stream ended before message_stop"
+
+
+def _body(target: Target, prompt: Prompt) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": target.model,
+        "max_tokens": prompt.max_tokens,
+        "messages": [{"role": "user", "content": prompt.text}],
+        "temperature": prompt.temperature,
+        "stream": True,
+    }
+    if prompt.system:
+        body["system"] = prompt.system
+    return body
 
 
 @register
 class AnthropicProvider(Provider):
+    """Messages, streaming."""
+
     kind = "anthropic"
+    key_env_var = "ANTHROPIC_API_KEY"
 
     async def complete(
-        self, client: httpx.AsyncClient, target: Target, prompt: Prompt, *, timeout: float
+        self,
+        client: httpx.AsyncClient,
+        target: Target,
+        prompt: Prompt,
+        *,
+        timeout: float,  # noqa: ASYNC109
     ) -> Reply:
-        return Reply(outcome=Outcome.BAD_RESPONSE, error="not implemented")
+        headers = {
+            "content-type": "application/json",
+            "accept": "text/event-stream",
+            "anthropic-version": API_VERSION,
+        }
+        if target.config.api_key:
+            headers["x-api-key"] = target.config.api_key
+        headers.update(target.config.headers)
+        request = client.build_request(
+            "POST",
+            f"{target.config.base_url}/v1/messages",
+            content=json.dumps(_body(target, prompt)).encode(),
+            headers=headers,
+        )
+        chars = len(prompt.text) + len(prompt.system or "")
+        return await stream_call(
+            client, request, AnthropicReading(), timeout=timeout, prompt_chars=chars
+        )

@@ -59,7 +59,12 @@ class Provider(ABC):
 
     @abstractmethod
     async def complete(
-        self, client: httpx.AsyncClient, target: Target, prompt: Prompt, *, timeout: float
+        self,
+        client: httpx.AsyncClient,
+        target: Target,
+        prompt: Prompt,
+        *,
+        timeout: float,  # noqa: ASYNC109
     ) -> Reply:
         """Send `prompt` to `target` over this protocol, streaming, and measure the reply.
 

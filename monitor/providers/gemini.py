@@ -1,20 +1,111 @@
-"""The gemini wire protocol (stub: implemented in issue 2)."""
+"""The Google Gemini (Developer API) wire protocol.
+
+    POST {base_url}/v1beta/models/{model}:streamGenerateContent?alt=sse   x-goog-api-key: KEY
+    data: {"candidates": [{"content": {"parts": [{"text": …}]}, "finishReason"?}],
+           "usageMetadata": {...}, "modelVersion": …}
+
+There is no `[DONE]`: the answer is complete when a candidate carries `finishReason`. A bad key is
+HTTP 400 INVALID_ARGUMENT "API key not valid" (an auth error, see `status.py`).
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from monitor.config import Target
 from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply
-from monitor.result import Outcome
+from monitor.providers.status import classify_error_object
+from monitor.providers.stream import Reading, stream_call
+
+
+class GeminiReading(Reading):
+    __slots__ = ()
+
+    def on_data(self, event: bytes | None, data: bytes) -> str:
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            return self.unparseable(data)
+        if not isinstance(chunk, dict):
+            return self.unparseable(data)
+        if "error" in chunk:
+            self.failure = classify_error_object(chunk)
+            return ""
+        version = chunk.get("modelVersion")
+        if version:
+            self.response_model = version
+        if chunk.get("responseId"):
+            self.extra["response_id"] = chunk["responseId"]
+        usage = chunk.get("usageMetadata")
+        if usage:
+            self.input_tokens = usage.get("promptTokenCount", self.input_tokens)
+            if usage.get("candidatesTokenCount") is not None:
+                # Thinking is billed as output, as OpenAI's completion_tokens counts reasoning.
+                self.output_tokens = usage["candidatesTokenCount"] + usage.get(
+                    "thoughtsTokenCount", 0
+                )
+        candidates = chunk.get("candidates")
+        if not candidates:
+            return ""
+        candidate = candidates[0]
+        if candidate.get("finishReason"):
+            self.extra["finish_reason"] = candidate["finishReason"]
+            self.complete = True
+        parts = (candidate.get("content") or {}).get("parts") or ()
+        return "".join(
+            p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought")
+        )
+
+    def incomplete(self) -> str:
+        return "the stream ended before finishReason"
+
+
+def _body(prompt: Prompt) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "contents": [{"role": "user", "parts": [{"text": prompt.text}]}],
+        "generationConfig": {
+            "maxOutputTokens": prompt.max_tokens,
+            "temperature": prompt.temperature,
+        },
+    }
+    if prompt.system:
+        body["systemInstruction"] = {"parts": [{"text": prompt.system}]}
+    return body
 
 
 @register
 class GeminiProvider(Provider):
+    """generateContent, streaming over SSE."""
+
     kind = "gemini"
+    key_env_var = "GEMINI_API_KEY"
 
     async def complete(
-        self, client: httpx.AsyncClient, target: Target, prompt: Prompt, *, timeout: float
+        self,
+        client: httpx.AsyncClient,
+        target: Target,
+        prompt: Prompt,
+        *,
+        timeout: float,  # noqa: ASYNC109
     ) -> Reply:
-        return Reply(outcome=Outcome.BAD_RESPONSE, error="not implemented")
+        headers = {"content-type": "application/json", "accept": "text/event-stream"}
+        if target.config.api_key:
+            headers["x-goog-api-key"] = target.config.api_key
+        headers.update(target.config.headers)
+        model = quote(target.model, safe="/.-_")
+        request = client.build_request(
+            "POST",
+            f"{target.config.base_url}/v1beta/models/{model}:streamGenerateContent",
+            params={"alt": "sse"},
+            content=json.dumps(_body(prompt)).encode(),
+            headers=headers,
+        )
+        chars = len(prompt.text) + len(prompt.system or "")
+        return await stream_call(
+            client, request, GeminiReading(), timeout=timeout, prompt_chars=chars
+        )

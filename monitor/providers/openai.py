@@ -1,20 +1,119 @@
-"""The openai wire protocol (stub: implemented in issue 2)."""
+"""The OpenAI Chat Completions wire protocol (also OpenRouter, Groq, vLLM, Ollama's `/v1`).
+
+    POST {base_url}/chat/completions   Authorization: Bearer KEY (optional: local servers need none)
+    {"stream": true, "stream_options": {"include_usage": true}, ...}
+    data: {chunk}  …  data: {"choices": [], "usage": {...}}  data: [DONE]
+
+The first chunk's `{"role": "assistant", "content": ""}` is not a token; the usage chunk has no
+choices; a JSON `error` (or vLLM's `{"object": "error"}`) under HTTP 200 is a failure.
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import httpx
 
 from monitor.config import Target
 from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply
-from monitor.result import Outcome
+from monitor.providers.status import classify_error_object
+from monitor.providers.stream import Reading, stream_call
+
+
+class OpenaiReading(Reading):
+    __slots__ = ()
+
+    def on_data(self, event: bytes | None, data: bytes) -> str:
+        if data == b"[DONE]":
+            self.complete = True
+            return ""
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            return self.unparseable(data)
+        if not isinstance(chunk, dict):
+            return self.unparseable(data)
+        if "error" in chunk or chunk.get("object") == "error":
+            self.failure = classify_error_object(chunk)
+            return ""
+        model = chunk.get("model")
+        if model:
+            self.response_model = model
+        fingerprint = chunk.get("system_fingerprint")
+        if fingerprint:
+            self.system_fingerprint = fingerprint
+        usage = chunk.get("usage")
+        if usage:
+            self.input_tokens = usage.get("prompt_tokens")
+            self.output_tokens = usage.get("completion_tokens")
+        choices = chunk.get("choices")
+        if not choices:
+            return ""
+        choice = choices[0]
+        if choice.get("finish_reason"):
+            self.extra["finish_reason"] = choice["finish_reason"]
+            self.complete = True
+        delta = choice.get("delta")
+        content = delta.get("content") if delta else None
+        return content if isinstance(content, str) else ""
+
+    def incomplete(self) -> str:
+        return "the stream ended before finish_reason and [DONE]"
+
+
+def _body(target: Target, prompt: Prompt) -> dict[str, Any]:
+    messages = []
+    if prompt.system:
+        messages.append({"role": "system", "content": prompt.system})
+    messages.append({"role": "user", "content": prompt.text})
+    body: dict[str, Any] = {
+        "model": target.model,
+        "messages": messages,
+        "temperature": prompt.temperature,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    # OpenAI's own API has replaced max_tokens (its newer models refuse it); compatible servers
+    # (vLLM, Ollama, Groq, OpenRouter) all read max_tokens.
+    if "api.openai.com" in target.config.base_url:
+        body["max_completion_tokens"] = prompt.max_tokens
+    else:
+        body["max_tokens"] = prompt.max_tokens
+    return body
 
 
 @register
 class OpenaiProvider(Provider):
+    """Chat Completions, streaming. A key is optional: Ollama and vLLM need none."""
+
     kind = "openai"
+    needs_key = False
+    key_env_var = "OPENAI_API_KEY"
 
     async def complete(
-        self, client: httpx.AsyncClient, target: Target, prompt: Prompt, *, timeout: float
+        self,
+        client: httpx.AsyncClient,
+        target: Target,
+        prompt: Prompt,
+        *,
+        timeout: float,  # noqa: ASYNC109
     ) -> Reply:
-        return Reply(outcome=Outcome.BAD_RESPONSE, error="not implemented")
+        headers = {"content-type": "application/json", "accept": "text/event-stream"}
+        if target.config.api_key:
+            headers["authorization"] = f"Bearer {target.config.api_key}"
+        headers.update(target.config.headers)
+        request = client.build_request(
+            "POST",
+            f"{target.config.base_url}/chat/completions",
+            content=json.dumps(_body(target, prompt)).encode(),
+            headers=headers,
+        )
+        return await stream_call(
+            client, request, OpenaiReading(), timeout=timeout, prompt_chars=_chars(prompt)
+        )
+
+
+def _chars(prompt: Prompt) -> int:
+    return len(prompt.text) + len(prompt.system or "")

@@ -1,0 +1,243 @@
+"""The streaming call every wire protocol shares: send, time, read SSE, bound, classify.
+
+A protocol supplies the request and a `Reading` (how to understand its events); `stream_call`
+does the rest and returns a `Reply`. The per-chunk path is kept small on purpose: this loop is
+what the throughput benchmark measures against a bare httpx streaming loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from time import perf_counter
+from typing import Any
+
+import httpx
+
+from monitor.providers.base import Reply
+from monitor.providers.status import Failure, classify_exception, classify_status
+from monitor.providers.timing import Timing
+from monitor.result import Outcome
+
+TEXT_MAX_CHARS = 64 * 1024
+"""The answer is cut here and reading stops: a canary answer is a few tokens."""
+STREAM_MAX_BYTES = 4 * 1024 * 1024
+"""Wire bytes read at most (SSE framing costs ~10x the text for one-token chunks)."""
+ERROR_BODY_MAX_BYTES = 16 * 1024
+CHARS_PER_TOKEN = 4.0
+"""Token estimate when the provider sends no usage."""
+
+
+class Reading:
+    """What a protocol has understood of its stream so far. Subclasses implement `on_data`.
+
+    `on_data` gets one `data:` payload (and the current `event:` name, if any) and returns the
+    answer text it carries ("" for none). It records usage and model on `self`, sets `complete`
+    on the protocol's end of answer, and sets `failure` (which stops reading) for an error event
+    or a payload it cannot parse.
+    """
+
+    __slots__ = (
+        "complete",
+        "extra",
+        "failure",
+        "input_tokens",
+        "output_tokens",
+        "response_model",
+        "system_fingerprint",
+    )
+
+    def __init__(self) -> None:
+        self.complete = False
+        self.failure: Failure | None = None
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.response_model: str | None = None
+        self.system_fingerprint: str | None = None
+        self.extra: dict[str, Any] = {}
+
+    def on_data(self, event: bytes | None, data: bytes) -> str:
+        raise NotImplementedError
+
+    def unparseable(self, data: bytes) -> str:
+        shown = data[:80].decode("utf-8", "replace")
+        self.failure = Failure(Outcome.BAD_RESPONSE, f"unparseable stream chunk: {shown!r}")
+        return ""
+
+    def incomplete(self) -> str:
+        """Why a stream that ended without the protocol's end of answer is broken."""
+        return "the stream ended before the end of the answer"
+
+
+async def stream_call(
+    client: httpx.AsyncClient,
+    request: httpx.Request,
+    reading: Reading,
+    *,
+    timeout: float,  # noqa: ASYNC109 (the overall deadline is asyncio.timeout, inside)
+    prompt_chars: int,
+) -> Reply:
+    """Send `request`, read its event stream with `reading`, and measure it, within `timeout`.
+
+    Never raises for what the network or the provider did; cancellation propagates.
+    """
+    timing = Timing()
+    request.extensions["trace"] = timing.trace
+    request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+    reply = Reply(outcome=Outcome.OK)
+    parts: list[str] = []
+    state = _Clock()
+    responded = False
+    try:
+        async with asyncio.timeout(timeout):
+            response = await client.send(request, stream=True)
+            responded = True
+            try:
+                reply.http_status = response.status_code
+                reply.extra.update(_ids(response.headers))
+                content_type = response.headers.get("content-type", "")
+                if not 200 <= response.status_code < 300 or "html" in content_type:
+                    body = await _read_bounded(response, ERROR_BODY_MAX_BYTES)
+                    _fail(reply, classify_status(response.status_code, response.headers, body))
+                else:
+                    await _read_events(response, reading, parts, state)
+            finally:
+                await response.aclose()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # every failure of the wire is data: see status.classify_exception
+        _fail(reply, classify_exception(exc, responded=responded, timeout=timeout))
+    _finish(reply, reading, parts, state, timing, prompt_chars)
+    return reply
+
+
+class _Clock:
+    __slots__ = ("chars", "cut", "end", "first")
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.end: float | None = None
+        self.chars = 0
+        self.cut = False
+
+
+async def _read_events(
+    response: httpx.Response, reading: Reading, parts: list[str], state: _Clock
+) -> None:
+    """The hot loop: split bytes into lines, hand `data:` payloads to the reading."""
+    buffer = b""
+    total = 0
+    event: bytes | None = None
+    async for chunk in response.aiter_bytes():
+        now = perf_counter()
+        total += len(chunk)
+        buffer += chunk
+        if b"\n" not in chunk:
+            if total > STREAM_MAX_BYTES:
+                state.cut = True
+                return
+            continue
+        lines = buffer.split(b"\n")
+        buffer = lines.pop()
+        for line in lines:
+            if line[-1:] == b"\r":
+                line = line[:-1]
+            if not line:
+                event = None  # a blank line ends an SSE event
+            elif line.startswith(b"data:"):
+                text = reading.on_data(event, line[5:].strip())
+                if text:
+                    if state.first is None:
+                        state.first = now
+                    parts.append(text)
+                    state.chars += len(text)
+                if reading.failure is not None:
+                    return
+                if reading.complete and state.end is None:
+                    state.end = now
+                if state.chars > TEXT_MAX_CHARS:
+                    state.cut = True
+                    state.end = now
+                    return
+            elif line.startswith(b"event:"):
+                event = line[6:].strip()
+            # ":" comments (OpenRouter's keep-alives), "id:" and "retry:" are skipped.
+        if total > STREAM_MAX_BYTES:
+            state.cut = True
+            state.end = now
+            return
+    if buffer.startswith(b"data:") and reading.failure is None and not reading.complete:
+        # A last line without its newline: some servers end the stream this way.
+        now = perf_counter()
+        text = reading.on_data(event, buffer.rstrip()[5:].strip())
+        if text:
+            state.first = state.first or now
+            parts.append(text)
+        if reading.complete:
+            state.end = now
+
+
+async def _read_bounded(response: httpx.Response, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= limit:
+            break
+    return bytes(body[:limit])
+
+
+def _ids(headers: httpx.Headers) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    request_id = headers.get("x-request-id") or headers.get("request-id")
+    if request_id:
+        out["request_id"] = request_id
+    generation = headers.get("x-generation-id")
+    if generation:
+        out["generation_id"] = generation
+    return out
+
+
+def _fail(reply: Reply, failure: Failure) -> None:
+    reply.outcome = failure.outcome
+    reply.error = failure.error
+    reply.extra.update(failure.extra)
+
+
+def _finish(
+    reply: Reply,
+    reading: Reading,
+    parts: list[str],
+    state: _Clock,
+    timing: Timing,
+    prompt_chars: int,
+) -> None:
+    """Fill the reply from the reading and the clock, and decide the outcome of a 200 stream."""
+    text = "".join(parts)
+    if len(text) > TEXT_MAX_CHARS:
+        text = text[:TEXT_MAX_CHARS]
+    reply.text = text
+    reply.connect_ms = timing.connect_ms
+    reply.ttft_ms = timing.ms_since_sent(state.first)
+    reply.response_model = reading.response_model
+    reply.system_fingerprint = reading.system_fingerprint
+    reply.extra.update(reading.extra)
+    reply.input_tokens = reading.input_tokens
+    reply.output_tokens = reading.output_tokens
+    if reply.outcome is Outcome.OK:
+        if reading.failure is not None:
+            _fail(reply, reading.failure)
+        elif state.cut:
+            reply.extra["truncated"] = True
+        elif not reading.complete:
+            _fail(reply, Failure(Outcome.STREAM_ERROR, reading.incomplete()))
+        elif not text.strip():
+            _fail(reply, Failure(Outcome.BAD_RESPONSE, "the reply was empty"))
+    if reply.outcome is Outcome.OK:
+        end = state.end if state.end is not None else perf_counter()
+        reply.latency_ms = timing.ms_since_sent(end)
+        if reply.output_tokens is None:
+            reply.output_tokens = max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
+            reply.tokens_estimated = True
+        if reply.input_tokens is None:
+            reply.input_tokens = max(1, math.ceil(prompt_chars / CHARS_PER_TOKEN))
+            reply.tokens_estimated = True

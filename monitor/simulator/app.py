@@ -1,0 +1,309 @@
+"""The simulator's ASGI app: one server, three protocols, behaviour from a scenario.
+
+    sim = Simulator("scenarios/healthy.yaml")      # or a dict, or a Scenario
+    uvicorn.run(sim.app, ...)                      # or `run_in_thread` (thread.py)
+
+Paths as the real services have them: OpenAI `POST /v1/chat/completions`, Anthropic
+`POST /v1/messages`, Gemini `POST /v1beta/models/{model}:streamGenerateContent` (SSE with
+`alt=sse`) and `:generateContent`. Streaming and non-streaming both answer. What happens to each
+request (its delay, answer and fault) is drawn from the scenario at the simulator's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from monitor.simulator.answers import answer_for, tokens
+from monitor.simulator.anthropic_wire import AnthropicWire
+from monitor.simulator.gemini_wire import GeminiWire
+from monitor.simulator.openai_wire import OpenaiWire
+from monitor.simulator.scenario import Behaviour, Scenario, load_scenario
+from monitor.simulator.wire import Call, Wire, json_response
+
+HANG_MAX_S = 600.0
+"""A hang lasts until the client leaves, or this long."""
+LOG_SIZE = 1000
+_HTTP_FAULTS = frozenset(
+    {
+        "rate_limited",
+        "insufficient_quota",
+        "overloaded",
+        "server_error",
+        "api_error",
+        "auth",
+        "forbidden",
+        "bad_request",
+    }
+)
+_MID_STREAM = frozenset({"mid_stream_error", "mid_stream_overloaded", "truncate", "disconnect"})
+
+
+class SimClock:
+    """Seconds since the simulator started, on the monotonic clock; tests may jump it ahead."""
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+        self._offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() - self._start + self._offset
+
+    def advance(self, seconds: float) -> None:
+        self._offset += seconds
+
+    def reset(self) -> None:
+        self._start = time.monotonic()
+        self._offset = 0.0
+
+
+class Abort(Exception):
+    """Raised inside a stream to drop the connection mid-answer (the `disconnect` fault)."""
+
+
+class _QuietAborts(logging.Filter):
+    """Keep the deliberate drops out of uvicorn's error log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+            exc = exc.exceptions[0]
+        return not isinstance(exc, Abort)
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietAborts())
+
+
+class Simulator:
+    """The state behind the app: scenario, clock, randomness, and a bounded log of requests."""
+
+    def __init__(
+        self,
+        scenario: str | Path | dict[str, Any] | Scenario | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.scenario = load_scenario(scenario)
+        self.clock: Callable[[], float] = clock or SimClock()
+        self.rng = random.Random(self.scenario.seed)
+        self.requests: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
+        self.counts: Counter[str] = Counter()
+        self._openai, self._anthropic, self._gemini = OpenaiWire(), AnthropicWire(), GeminiWire()
+        self.app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._openai_route, methods=["POST"]),
+                Route("/v1/messages", self._anthropic_route, methods=["POST"]),
+                Route("/v1beta/models/{rest:path}", self._gemini_route, methods=["POST"]),
+                Route("/healthz", self._healthz, methods=["GET"]),
+            ]
+        )
+
+    def set_scenario(self, scenario: str | Path | dict[str, Any] | Scenario | None) -> None:
+        """Swap the scenario (atomically for new requests; calls in flight finish as they began)."""
+        self.scenario = load_scenario(scenario)
+        if self.scenario.seed is not None:
+            self.rng = random.Random(self.scenario.seed)
+
+    async def _healthz(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def _openai_route(self, request: Request) -> Response:
+        return await self._handle(self._openai, request, None, None)
+
+    async def _anthropic_route(self, request: Request) -> Response:
+        return await self._handle(self._anthropic, request, None, None)
+
+    async def _gemini_route(self, request: Request) -> Response:
+        model, _, method = request.path_params["rest"].rpartition(":")
+        if method not in ("streamGenerateContent", "generateContent") or not model:
+            return json_response(
+                404, {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}
+            )
+        stream = method == "streamGenerateContent"
+        return await self._handle(self._gemini, request, model, stream)
+
+    async def _handle(
+        self, wire: Wire, request: Request, model: str | None, stream: bool | None
+    ) -> Response:
+        started = asyncio.get_running_loop().time()
+        scenario = self.scenario
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return wire.error("bad_request", Call("", "", None, "", False))
+        model = model or str(body.get("model") or "")
+        if stream is None:
+            stream = bool(body.get("stream"))
+        behaviour = scenario.behaviour(model, self.clock())
+        prompt = wire.prompt(body)
+        call = Call(
+            model=model,
+            answered_by=(behaviour.response_model if behaviour else None) or model,
+            fingerprint=behaviour.system_fingerprint if behaviour else None,
+            prompt=prompt,
+            stream=stream,
+            include_usage=wire.wants_usage(body),
+            input_tokens=max(1, len(prompt) // 4),
+            retry_after=behaviour.retry_after if behaviour else 2.0,
+            key=wire.key(request),
+        )
+        fault = self._fault(wire, request, body, call, behaviour, scenario)
+        self.counts[f"{wire.name}:{fault or 'ok'}"] += 1
+        self.requests.append(
+            {
+                "protocol": wire.name,
+                "model": model,
+                "stream": stream,
+                "fault": fault,
+                "prompt": prompt[:500],
+                "max_tokens": body.get("max_tokens")
+                or (body.get("generationConfig") or {}).get("maxOutputTokens"),
+            }
+        )
+        if isinstance(fault, Response):
+            return fault
+        assert behaviour is not None
+        if fault in _HTTP_FAULTS:
+            return wire.error(fault, call)
+        if fault == "no_headers":
+            await _until_disconnect(request)
+            return Response(status_code=504)
+        text = "" if fault == "empty" else answer_for(scenario, behaviour, prompt, self.rng)
+        pieces = tokens(text)
+        call.output_tokens = len(pieces)
+        delay = self._delay(behaviour)
+        if stream:
+            return StreamingResponse(
+                self._stream(wire, call, pieces, behaviour, fault, started + delay, request),
+                media_type="text/event-stream",
+                headers={**wire.headers(call), "cache-control": "no-cache"},
+            )
+        return await self._whole(
+            wire, call, text, pieces, behaviour, fault, started + delay, request
+        )
+
+    def _fault(
+        self,
+        wire: Wire,
+        request: Request,
+        body: dict[str, Any],
+        call: Call,
+        behaviour: Behaviour | None,
+        scenario: Scenario,
+    ) -> Response | str | None:
+        """The reply decided before any answer: a refusal (Response), a fault kind, or None."""
+        if not scenario.key_ok(call.key):
+            return wire.error("auth", call)
+        early = wire.precheck(request, body, call)
+        if early is not None:
+            return early
+        if behaviour is None:
+            return wire.error("not_found", call)
+        if behaviour.errors:
+            draw = self.rng.random()
+            for kind, chance in behaviour.errors.items():
+                draw -= chance
+                if draw < 0:
+                    return kind
+        return None
+
+    def _delay(self, behaviour: Behaviour) -> float:
+        delay = behaviour.ttft
+        if behaviour.jitter:
+            delay *= self.rng.lognormvariate(0.0, behaviour.jitter)
+        if behaviour.spike_rate and self.rng.random() < behaviour.spike_rate:
+            delay += behaviour.spike
+        return delay
+
+    async def _stream(
+        self,
+        wire: Wire,
+        call: Call,
+        pieces: list[str],
+        behaviour: Behaviour,
+        fault: str | None,
+        first_at: float,
+        request: Request,
+    ) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        head = wire.head(call)
+        if head:
+            yield head
+        if fault == "hang":
+            await _until_disconnect(request)
+            return
+        if fault == "garbage":
+            await asyncio.sleep(max(0.0, first_at - loop.time()))
+            yield b'data: {"choices": [{"delta": {"content": "4\n\ndata: <html><body>502</body>\n\n'
+            return
+        count = min(behaviour.fail_after, len(pieces)) if fault in _MID_STREAM else len(pieces)
+        gap = 1.0 / behaviour.tokens_per_s if behaviour.tokens_per_s else 0.0
+        # A broken stream never carries Gemini's finishReason (its end-of-answer mark).
+        last = len(pieces) - 1 if fault not in _MID_STREAM else -1
+        batch = b""
+        for i in range(count):
+            wait = first_at + i * gap - loop.time()
+            if wait > 0:
+                if batch:
+                    yield batch
+                    batch = b""
+                await asyncio.sleep(wait)
+            batch += wire.token(call, pieces[i], i == last)
+        if batch:
+            yield batch
+        if fault in ("mid_stream_error", "mid_stream_overloaded"):
+            yield wire.stream_error(call, fault == "mid_stream_overloaded")
+        elif fault == "disconnect":
+            raise Abort("dropped mid-stream by the scenario")
+        elif fault != "truncate":
+            yield wire.tail(call)
+
+    async def _whole(
+        self,
+        wire: Wire,
+        call: Call,
+        text: str,
+        pieces: list[str],
+        behaviour: Behaviour,
+        fault: str | None,
+        first_at: float,
+        request: Request,
+    ) -> Response:
+        """A non-streaming answer: the same faults, in the shape a whole reply can take."""
+        if fault == "hang":
+            await _until_disconnect(request)
+            return Response(status_code=504)
+        if fault in ("mid_stream_error", "mid_stream_overloaded"):
+            return wire.error(
+                "overloaded" if fault == "mid_stream_overloaded" else "api_error", call
+            )
+        gap = len(pieces) / behaviour.tokens_per_s if behaviour.tokens_per_s else 0.0
+        await asyncio.sleep(max(0.0, first_at + gap - asyncio.get_running_loop().time()))
+        if fault in ("truncate", "disconnect"):
+            raise Abort("dropped before the reply by the scenario")
+        if fault == "garbage":
+            return Response(b'{"choices": [{"message": ', 200, media_type="application/json")
+        return json_response(200, wire.complete(call, text), wire.headers(call))
+
+
+async def _until_disconnect(request: Request) -> None:
+    """Wait for the client to go away (or HANG_MAX_S): how a hung server looks from outside."""
+    try:
+        async with asyncio.timeout(HANG_MAX_S):
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+    except TimeoutError:
+        pass

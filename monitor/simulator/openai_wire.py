@@ -1,0 +1,189 @@
+"""OpenAI Chat Completions as api.openai.com speaks it (shapes from openai-python's recordings)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from monitor.simulator.wire import Call, Wire, dumps, html_500, json_response
+
+_MESSAGES: dict[str, tuple[int, str, str, str | None]] = {
+    # kind: (status, message, type, code)
+    "insufficient_quota": (
+        429,
+        "You exceeded your current quota, please check your plan and billing details. For more "
+        "information on this error, read the docs: "
+        "https://platform.openai.com/docs/guides/error-codes/api-errors.",
+        "insufficient_quota",
+        "insufficient_quota",
+    ),
+    "overloaded": (
+        503,
+        "The server is overloaded or not ready yet.",
+        "service_unavailable_error",
+        "server_is_overloaded",
+    ),
+    "api_error": (
+        500,
+        "The server had an error while processing your request. Sorry about that!",
+        "server_error",
+        None,
+    ),
+    "forbidden": (
+        403,
+        "Country, region, or territory not supported",
+        "request_forbidden",
+        "unsupported_country_region_territory",
+    ),
+    "bad_request": (
+        400,
+        "Invalid value for 'temperature': must be a number between 0 and 2.",
+        "invalid_request_error",
+        "invalid_value",
+    ),
+}
+
+
+def _echo(key: str | None) -> str:
+    """The key partly masked, as OpenAI quotes it in its 401 (good for testing scrubbing)."""
+    if not key:
+        return "''"
+    return key[:8] + "*" * max(4, len(key) - 12) + key[-4:] if len(key) > 12 else key[:3] + "****"
+
+
+def _error(message: str, type_: str, code: str | None, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+class OpenaiWire(Wire):
+    name = "openai"
+
+    def key(self, request: Request) -> str | None:
+        auth = request.headers.get("authorization", "")
+        return auth[7:] if auth[:7].lower() == "bearer " else None
+
+    def prompt(self, body: dict[str, Any]) -> str:
+        for message in reversed(body.get("messages") or []):
+            if isinstance(message, dict) and message.get("role") == "user":
+                content = message.get("content")
+                if isinstance(content, list):
+                    return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+                return str(content or "")
+        return ""
+
+    def wants_usage(self, body: dict[str, Any]) -> bool:
+        options = body.get("stream_options")
+        return bool(isinstance(options, dict) and options.get("include_usage"))
+
+    def error(self, kind: str, call: Call) -> Response:
+        headers = self.headers(call)
+        if kind == "server_error":
+            return html_500()
+        if kind == "rate_limited":
+            wait = call.retry_after
+            headers.update(
+                {
+                    "retry-after": str(math.ceil(wait)),
+                    "retry-after-ms": str(int(wait * 1000)),
+                    "x-ratelimit-limit-requests": "500",
+                    "x-ratelimit-remaining-requests": "0",
+                    "x-ratelimit-reset-requests": f"{wait:g}s",
+                    "x-should-retry": "true",
+                }
+            )
+            message = (
+                f"Rate limit reached for {call.model} in organization org-brownoutsim on "
+                f"requests per min (RPM): Limit 500, Used 500, Requested 1. Please try again in "
+                f"{wait:g}s. Visit https://platform.openai.com/account/rate-limits to learn more."
+            )
+            return json_response(429, _error(message, "requests", "rate_limit_exceeded"), headers)
+        if kind == "auth":
+            message = (
+                f"Incorrect API key provided: {_echo(call.key)}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys."
+            )
+            return json_response(
+                401, _error(message, "invalid_request_error", "invalid_api_key"), headers
+            )
+        if kind == "not_found":
+            message = f"The model `{call.model}` does not exist or you do not have access to it."
+            return json_response(
+                404, _error(message, "invalid_request_error", "model_not_found"), headers
+            )
+        status, message, type_, code = _MESSAGES[kind]
+        return json_response(status, _error(message, type_, code), headers)
+
+    def _chunk(self, call: Call, choices: list[Any], usage: Any = None) -> bytes:
+        chunk: dict[str, Any] = {
+            "id": "chatcmpl-" + call.request_id[4:],
+            "object": "chat.completion.chunk",
+            "created": call.created,
+            "model": call.answered_by,
+            "service_tier": "default",
+            "system_fingerprint": call.fingerprint,
+            "choices": choices,
+        }
+        if call.include_usage:
+            chunk["usage"] = usage
+        return b"data: " + dumps(chunk) + b"\n\n"
+
+    def head(self, call: Call) -> bytes:
+        delta = {"role": "assistant", "content": "", "refusal": None}
+        return self._chunk(
+            call, [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]
+        )
+
+    def token(self, call: Call, text: str, last: bool) -> bytes:
+        return self._chunk(
+            call,
+            [{"index": 0, "delta": {"content": text}, "logprobs": None, "finish_reason": None}],
+        )
+
+    def _usage(self, call: Call) -> dict[str, Any]:
+        return {
+            "prompt_tokens": call.input_tokens,
+            "completion_tokens": call.output_tokens,
+            "total_tokens": call.input_tokens + call.output_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+        }
+
+    def tail(self, call: Call) -> bytes:
+        out = self._chunk(
+            call, [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}]
+        )
+        if call.include_usage:
+            out += self._chunk(call, [], self._usage(call))
+        return out + b"data: [DONE]\n\n"
+
+    def stream_error(self, call: Call, overloaded: bool) -> bytes:
+        kind = "overloaded" if overloaded else "api_error"
+        _, message, type_, code = _MESSAGES[kind]
+        return b"data: " + dumps(_error(message, type_, code)) + b"\n\n"
+
+    def complete(self, call: Call, text: str) -> dict[str, Any]:
+        return {
+            "id": "chatcmpl-" + call.request_id[4:],
+            "object": "chat.completion",
+            "created": call.created,
+            "model": call.answered_by,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": text,
+                        "refusal": None,
+                        "annotations": [],
+                    },
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": self._usage(call),
+            "service_tier": "default",
+            "system_fingerprint": call.fingerprint,
+        }

@@ -1,0 +1,229 @@
+"""Scenario files: what the simulator does, per model and over time. See docs/simulator.md.
+
+    scenario = load_scenario("scenarios/trouble.yaml")   # or Scenario.from_dict({...})
+    behaviour = scenario.behaviour("gpt-4o-mini", elapsed=420.0)   # None: unknown model
+
+A model's behaviour is the scenario's `defaults`, then the model's own settings, then the phase
+that holds at `elapsed` seconds since the simulator started (the first phase whose `until` lies
+ahead; the last phase holds after that, or the timeline repeats every `cycle`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from monitor.durations import parse_duration
+from monitor.errors import UsageError
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+
+ERROR_KINDS = (
+    "rate_limited",  # 429 with retry-after (Gemini: RetryInfo in the body)
+    "insufficient_quota",  # OpenAI 429 insufficient_quota; Anthropic 400 billing; Gemini 429
+    "overloaded",  # OpenAI 503, Anthropic 529 overloaded_error, Gemini 503 UNAVAILABLE
+    "server_error",  # 500 with an HTML page, as a proxy in front of the API sends it
+    "api_error",  # 500 with the provider's JSON error
+    "auth",  # the provider's bad-key reply (Gemini: 400 API key not valid)
+    "forbidden",  # 403 permission error
+    "bad_request",  # 400 invalid request
+    "mid_stream_error",  # 200, a few tokens, then the protocol's error event
+    "mid_stream_overloaded",  # 200, a few tokens, then an overloaded error event
+    "truncate",  # 200, a few tokens, then the stream ends cleanly without its end marker
+    "disconnect",  # 200, a few tokens, then the connection is dropped
+    "garbage",  # 200 event stream whose data is not JSON
+    "empty",  # 200, a complete stream with no text
+    "hang",  # 200 headers, then nothing until the client gives up
+    "no_headers",  # the request is read, then nothing at all
+)
+
+
+class _Spec(BaseModel):
+    """One layer of settings; every field optional so layers merge. Unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ttft: Seconds | None = None
+    tokens_per_s: float | None = Field(None, ge=0)
+    jitter: float | None = Field(None, ge=0)
+    spike_rate: float | None = Field(None, ge=0, le=1)
+    spike: Seconds | None = None
+    answer: str | None = None
+    wrong_rate: float | None = Field(None, ge=0, le=1)
+    response_model: str | None = None
+    system_fingerprint: str | None = None
+    errors: dict[str, float] | None = None
+    error_rate: float | None = Field(None, ge=0, le=1)
+    error: str | None = None
+    retry_after: Seconds | None = None
+    fail_after: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _known_errors(self) -> _Spec:
+        kinds = dict(self.errors or {})
+        if self.error is not None:
+            kinds[self.error] = self.error_rate if self.error_rate is not None else 1.0
+        unknown = sorted(set(kinds) - set(ERROR_KINDS))
+        if unknown:
+            raise ValueError(
+                f"unknown error kind(s) {', '.join(unknown)}; use {', '.join(ERROR_KINDS)}"
+            )
+        if any(not 0 <= p <= 1 for p in kinds.values()) or sum(kinds.values()) > 1 + 1e-9:
+            raise ValueError("error probabilities must each lie in 0..1 and add up to at most 1")
+        return self
+
+    def error_table(self) -> dict[str, float] | None:
+        if self.errors is None and self.error is None:
+            return None
+        kinds = dict(self.errors or {})
+        if self.error is not None:
+            kinds[self.error] = self.error_rate if self.error_rate is not None else 1.0
+        return kinds
+
+
+class _Phase(_Spec):
+    until: Seconds | None = None
+
+
+class _ModelSpec(_Spec):
+    phases: list[_Phase] = Field(default_factory=list)
+
+
+class _ScenarioSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    seed: int | None = None
+    keys: list[str] | None = None
+    answers: dict[str, str] = Field(default_factory=dict)
+    cycle: Seconds | None = None
+    defaults: _Spec = Field(default_factory=_Spec)
+    models: dict[str, _ModelSpec] = Field(default_factory=lambda: {"*": _ModelSpec()})
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """What one model does right now. Times in seconds."""
+
+    ttft: float = 0.15
+    tokens_per_s: float = 100.0  # 0: every token at once
+    jitter: float = 0.0  # sigma of a lognormal factor on ttft (heavy-tailed)
+    spike_rate: float = 0.0  # chance of an extra `spike` delay before the first token
+    spike: float = 2.0
+    answer: str = "correct"  # correct | wrong | any other text, sent as is
+    wrong_rate: float = 0.0
+    response_model: str | None = None  # None: the model asked for
+    system_fingerprint: str | None = "fp_brownout_sim"
+    errors: MappingProxyType[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    retry_after: float = 2.0
+    fail_after: int = 2  # tokens sent before a mid-stream fault
+
+
+def _merge(base: Behaviour, spec: _Spec) -> Behaviour:
+    values = {
+        name: getattr(spec, name)
+        for name in Behaviour.__dataclass_fields__
+        if name != "errors" and name in type(spec).model_fields and getattr(spec, name) is not None
+    }
+    table = spec.error_table()
+    if table is not None:
+        values["errors"] = MappingProxyType(table)
+    return Behaviour(**{**{n: getattr(base, n) for n in Behaviour.__dataclass_fields__}, **values})
+
+
+@dataclass(frozen=True, slots=True)
+class _Timeline:
+    phases: tuple[tuple[float, Behaviour], ...]  # (until, behaviour); the last until is inf
+
+    def at(self, elapsed: float) -> Behaviour:
+        for until, behaviour in self.phases:
+            if elapsed < until:
+                return behaviour
+        return self.phases[-1][1]
+
+
+class Scenario:
+    """A validated scenario. Build with `load_scenario(path)` or `Scenario.from_dict(data)`."""
+
+    def __init__(self, spec: _ScenarioSpec) -> None:
+        self.name = spec.name or "scenario"
+        self.seed = spec.seed
+        self.keys: frozenset[str] | None = frozenset(spec.keys) if spec.keys is not None else None
+        self.answers = tuple((re.compile(p), a) for p, a in spec.answers.items())
+        self.cycle = spec.cycle
+        base = _merge(Behaviour(), spec.defaults)
+        self._exact: dict[str, _Timeline] = {}
+        self._patterns: list[tuple[str, _Timeline]] = []
+        for name, model in spec.models.items():
+            own = _merge(base, model)
+            phases = [
+                (p.until if p.until is not None else float("inf"), _merge(own, p))
+                for p in model.phases
+            ] or [(float("inf"), own)]
+            timeline = _Timeline(tuple(phases))
+            if any(c in name for c in "*?["):
+                self._patterns.append((name, timeline))
+            else:
+                self._exact[name] = timeline
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Scenario:
+        """Validate `data` (the YAML's shape); raises UsageError listing every problem."""
+        try:
+            return cls(_ScenarioSpec.model_validate(data or {}))
+        except ValidationError as exc:
+            problems = [
+                f"{'.'.join(str(p) for p in e['loc']) or 'scenario'}: {e['msg']}"
+                for e in exc.errors()
+            ]
+            raise UsageError("invalid scenario: " + "; ".join(problems)) from None
+
+    @property
+    def models(self) -> list[str]:
+        """The model names and patterns this scenario serves."""
+        return [*self._exact, *(p for p, _ in self._patterns)]
+
+    def behaviour(self, model: str, elapsed: float) -> Behaviour | None:
+        """How `model` behaves `elapsed` seconds in; None when the scenario does not serve it."""
+        timeline = self._exact.get(model)
+        if timeline is None:
+            timeline = next((t for p, t in self._patterns if fnmatchcase(model, p)), None)
+            if timeline is None:
+                return None
+        if self.cycle:
+            elapsed %= self.cycle
+        return timeline.at(elapsed)
+
+    def key_ok(self, key: str | None) -> bool:
+        return self.keys is None or (key is not None and key in self.keys)
+
+
+def load_scenario(source: str | Path | dict[str, Any] | Scenario | None) -> Scenario:
+    """A Scenario from a YAML file path, a dict, or a Scenario (returned as is); None: healthy."""
+    if isinstance(source, Scenario):
+        return source
+    if source is None or isinstance(source, dict):
+        scenario = Scenario.from_dict(source)
+        if source is None:
+            scenario.name = "healthy"
+        return scenario
+    path = Path(source)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read scenario {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"scenario {path} is not valid YAML: {exc}") from None
+    if data is not None and not isinstance(data, dict):
+        raise UsageError(f"scenario {path} must be a mapping")
+    scenario = Scenario.from_dict(data)
+    if scenario.name == "scenario":
+        scenario.name = path.stem
+    return scenario

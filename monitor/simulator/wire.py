@@ -1,0 +1,104 @@
+"""What a simulated call needs to know, and the frame builders each protocol implements.
+
+The app (`app.py`) decides *what* happens (answer, fault, pacing); a `Wire` says *how* it looks on
+the wire for one protocol: event-stream frames, non-streaming JSON, and real error replies.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+HTML_500 = (
+    b"<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n"
+    b"<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+
+@dataclass(slots=True)
+class Call:
+    """One request being answered."""
+
+    model: str  # the model asked for
+    answered_by: str  # what the reply claims (`response_model`)
+    fingerprint: str | None
+    prompt: str
+    stream: bool
+    include_usage: bool = False
+    input_tokens: int = 1
+    output_tokens: int = 0
+    retry_after: float = 2.0
+    key: str | None = None
+    request_id: str = field(default_factory=lambda: "req_" + secrets.token_hex(12))
+    created: int = field(default_factory=lambda: int(time.time()))
+
+
+def dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def sse(obj: Any, event: str | None = None) -> bytes:
+    head = f"event: {event}\n".encode() if event else b""
+    return head + b"data: " + dumps(obj) + b"\n\n"
+
+
+def json_response(status: int, obj: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(obj), status, headers=headers, media_type="application/json")
+
+
+def html_500() -> Response:
+    return Response(HTML_500, 500, media_type="text/html")
+
+
+class Wire(ABC):
+    """One protocol's shapes. Streams are `head`, one `token` per piece, then `tail`."""
+
+    name: str
+    request_id_header: str | None = "x-request-id"
+
+    @abstractmethod
+    def key(self, request: Request) -> str | None:
+        """The API key the request carries, as this protocol sends it."""
+
+    @abstractmethod
+    def prompt(self, body: dict[str, Any]) -> str:
+        """The last user message's text."""
+
+    def wants_usage(self, body: dict[str, Any]) -> bool:
+        return True
+
+    def precheck(self, request: Request, body: dict[str, Any], call: Call) -> Response | None:
+        """A reply to a request this protocol would refuse before anything else (or None)."""
+        return None
+
+    @abstractmethod
+    def error(self, kind: str, call: Call) -> Response:
+        """The real HTTP error reply for an error kind (see scenario.ERROR_KINDS), or `not_found`."""
+
+    @abstractmethod
+    def head(self, call: Call) -> bytes: ...
+
+    @abstractmethod
+    def token(self, call: Call, text: str, last: bool) -> bytes: ...
+
+    @abstractmethod
+    def tail(self, call: Call) -> bytes: ...
+
+    @abstractmethod
+    def stream_error(self, call: Call, overloaded: bool) -> bytes:
+        """An error event inside a 200 stream."""
+
+    @abstractmethod
+    def complete(self, call: Call, text: str) -> dict[str, Any]:
+        """The non-streaming success body."""
+
+    def headers(self, call: Call) -> dict[str, str]:
+        return {self.request_id_header: call.request_id} if self.request_id_header else {}

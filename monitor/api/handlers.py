@@ -1,0 +1,197 @@
+"""The API's endpoints: parse the request, read through `views`, answer JSON, SVG or text.
+
+Store reads block, so every endpoint is a plain function: Starlette runs those in its thread
+pool, off the event loop that also runs the probes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from monitor.api import badges, views
+from monitor.api.statuses import current_statuses, target_names
+from monitor.config import Config
+from monitor.detect.types import Status
+from monitor.durations import format_duration, parse_duration
+from monitor.errors import BrownoutError, UsageError
+from monitor.result import parse_ts, utcnow
+from monitor.route import route as rank_route
+from monitor.store import Store
+
+MAX_POINTS = 2000
+MAX_WINDOW = timedelta(days=400)
+SVG = "image/svg+xml; charset=utf-8"
+
+
+class BadRequest(Exception):
+    """A query parameter that cannot be used; answered 400 with its message."""
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _config(request: Request) -> Config:
+    config: Config = request.app.state.config
+    return config
+
+
+def _duration(text: str, name: str) -> timedelta:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise BadRequest(f"{name}: {exc}") from None
+    if seconds <= 0 or seconds > MAX_WINDOW.total_seconds():
+        raise BadRequest(f"{name} must be more than 0 and at most {MAX_WINDOW.days}d")
+    return timedelta(seconds=seconds)
+
+
+def _when(text: str | None, now: datetime, default: timedelta | None, name: str) -> datetime | None:
+    """A time given as an age (`24h`: that long ago) or an ISO-8601 timestamp."""
+    if text is None or text == "":
+        return None if default is None else now - default
+    if text[0].isdigit() and not any(c in text for c in "-:T"):
+        return now - _duration(text, name)
+    try:
+        return parse_ts(text)
+    except ValueError:
+        raise BadRequest(
+            f"{name} must be a duration such as 24h or an ISO-8601 time, got {text!r}"
+        ) from None
+
+
+def _target(request: Request) -> str:
+    target = f"{request.path_params['provider']}/{request.path_params['model']}"
+    if target not in target_names(_store(request), _config(request)):
+        raise LookupError(f"unknown target {target!r}")
+    return target
+
+
+def healthz(request: Request) -> Response:
+    """200 when the database answers and the runner (if it reports) says ok; else 503."""
+    body: dict[str, Any] = {"status": "ok"}
+    try:
+        target_names(_store(request), _config(request))
+        body["database"] = "ok"
+    except BrownoutError as exc:
+        body["database"] = str(exc)
+        body["status"] = "failing"
+    health = request.app.state.health
+    if health is not None:
+        report = dict(health())
+        body["runner"] = json.loads(json.dumps(report, default=str))
+        if report.get("ok") is False:
+            body["status"] = "failing"
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+def status(request: Request) -> Response:
+    return JSONResponse(views.status_view(_store(request), _config(request), utcnow()))
+
+
+def incidents(request: Request) -> Response:
+    now = utcnow()
+    q = request.query_params
+    since = _when(q.get("since"), now, timedelta(days=7), "since")
+    until = _when(q.get("until"), now, None, "until")
+    assert since is not None
+    targets = q.getlist("target") or None
+    return JSONResponse(
+        views.incidents_view(_store(request), _config(request), since, until, targets)
+    )
+
+
+def target_history(request: Request) -> Response:
+    target = _target(request)
+    now = utcnow()
+    q = request.query_params
+    since = _when(q.get("since"), now, timedelta(hours=24), "since")
+    until = _when(q.get("until"), now, timedelta(0), "until")
+    assert since is not None and until is not None
+    if until <= since:
+        raise BadRequest("until must be after since")
+    span = (until - since).total_seconds()
+    if q.get("step"):
+        step = _duration(q["step"], "step")
+    else:
+        step = timedelta(seconds=max(60.0, math.ceil(span / 200)))
+    if span / step.total_seconds() > MAX_POINTS:
+        raise BadRequest(
+            f"since..until over step gives more than {MAX_POINTS} points; use a larger step"
+        )
+    return JSONResponse(views.history_view(_store(request), target, since, until, step))
+
+
+def route(request: Request) -> Response:
+    q = request.query_params
+    window = _duration(q["window"], "window") if q.get("window") else timedelta(minutes=15)
+    try:
+        answer = rank_route(
+            _store(request),
+            _config(request),
+            family=q.get("family") or None,
+            need=q.get("need") or "balanced",
+            window=window,
+        )
+    except UsageError as exc:
+        raise BadRequest(str(exc)) from None
+    return JSONResponse(answer.to_dict())
+
+
+def status_badge(request: Request) -> Response:
+    target = _target(request)
+    view = current_statuses(_store(request), _config(request), utcnow())
+    word = view.statuses[target].status.value if target in view.statuses else Status.UNKNOWN.value
+    return Response(badges.status_badge(target, word), media_type=SVG, headers=_no_cache())
+
+
+def uptime_badge(request: Request) -> Response:
+    target = _target(request)
+    window = _duration(request.query_params.get("window") or "30d", "window")
+    now = utcnow()
+    ratio = views.uptime(_store(request), target, now - window, now)
+    label = format_duration(window.total_seconds())
+    return Response(badges.uptime_badge(label, ratio), media_type=SVG, headers=_no_cache())
+
+
+def _no_cache() -> dict[str, str]:
+    # README images pass through caching proxies (GitHub's camo); a status must not go stale there.
+    return {"cache-control": "max-age=60, no-cache"}
+
+
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@cache
+def openapi_text() -> str:
+    return resources.files("monitor.api").joinpath("openapi.yaml").read_text(encoding="utf-8")
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(openapi_text())
+    return document
+
+
+def openapi_json(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+def openapi_yaml(request: Request) -> Response:
+    return Response(openapi_text(), media_type="application/yaml")

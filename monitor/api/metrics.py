@@ -1,0 +1,227 @@
+"""`GET /metrics`: a Prometheus collector that reads the store on each scrape.
+
+Counters and histograms (`brownout_probes_total`, `brownout_probe_ttft_seconds`, …) count every
+stored result since the process started serving: the first scrape sums all of history in SQL,
+later scrapes only what arrived since, so they stay monotonic even when old raw results are
+deleted by retention. Results are counted once they are `settle` old (a probe is stored with
+its start time, up to a timeout after it started), so a result is never missed by arriving late.
+Gauges (status, ratios, tokens/s) describe the recent window.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from monitor.api.statuses import current_statuses, fleet_status, fresh_window, open_incidents
+from monitor.config import Config
+from monitor.detect.types import Status
+from monitor.result import utcnow
+from monitor.store import Store
+from monitor.store import statuspages as official
+from monitor.store.probe_stats import Totals, figures, totals
+
+TTFT_BOUNDS_S = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0)
+LATENCY_BOUNDS_S = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0, 60.0)
+_SERIES = ("provider", "model", "region")
+_STATUSES = [s.value for s in Status]
+
+Key = tuple[str, str, str, str]  # provider, model, region, outcome
+
+
+class StoreCollector(Collector):
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        settle: timedelta | None = None,
+    ) -> None:
+        self.store, self.config, self.clock = store, config, clock
+        self.settle = settle or timedelta(seconds=config.schedule.timeout + 30)
+        self._lock = threading.Lock()
+        self._cursor: datetime | None = None
+        self._totals: dict[Key, Totals] = {}
+
+    def _advance(self, now: datetime) -> None:
+        until = now - self.settle
+        if self._cursor is not None and until <= self._cursor:
+            return
+        for t in totals(
+            self.store,
+            self._cursor,
+            until,
+            ttft_bounds_ms=[b * 1000 for b in TTFT_BOUNDS_S],
+            latency_bounds_ms=[b * 1000 for b in LATENCY_BOUNDS_S],
+        ):
+            key = (t.provider, t.model, t.region, t.outcome)
+            old = self._totals.get(key)
+            if old is None:
+                self._totals[key] = t
+                continue
+            old.probes += t.probes
+            old.cost_usd += t.cost_usd
+            old.output_tokens += t.output_tokens
+            old.ttft_count += t.ttft_count
+            old.ttft_sum_ms += t.ttft_sum_ms
+            old.latency_count += t.latency_count
+            old.latency_sum_ms += t.latency_sum_ms
+            old.ttft_buckets = [
+                a + b for a, b in zip(old.ttft_buckets, t.ttft_buckets, strict=True)
+            ]
+            old.latency_buckets = [
+                a + b for a, b in zip(old.latency_buckets, t.latency_buckets, strict=True)
+            ]
+        self._cursor = until
+
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | HistogramMetricFamily]:
+        now = self.clock()
+        with self._lock:
+            self._advance(now)
+            rows = list(self._totals.values())
+        yield from self._counters(rows)
+        yield from self._gauges(now)
+
+    def _counters(
+        self, rows: list[Totals]
+    ) -> Iterator[CounterMetricFamily | HistogramMetricFamily]:
+        probes = CounterMetricFamily(
+            "brownout_probes", "Probes stored, by outcome.", labels=[*_SERIES, "outcome"]
+        )
+        cost = CounterMetricFamily(
+            "brownout_probe_cost_usd", "What the probes cost, in US dollars.", labels=_SERIES
+        )
+        tokens = CounterMetricFamily(
+            "brownout_probe_output_tokens", "Output tokens the probes received.", labels=_SERIES
+        )
+        series: dict[tuple[str, str, str], list[Totals]] = {}
+        for t in sorted(rows, key=lambda r: (r.provider, r.model, r.region, r.outcome)):
+            probes.add_metric([t.provider, t.model, t.region, t.outcome], t.probes)
+            series.setdefault((t.provider, t.model, t.region), []).append(t)
+        ttft = HistogramMetricFamily(
+            "brownout_probe_ttft_seconds",
+            "Time to first token, from the request written to the first content token.",
+            labels=_SERIES,
+        )
+        latency = HistogramMetricFamily(
+            "brownout_probe_latency_seconds",
+            "Time to the end of the answer, for probes that answered.",
+            labels=_SERIES,
+        )
+        for labels, group in series.items():
+            cost.add_metric(list(labels), sum(t.cost_usd for t in group))
+            tokens.add_metric(list(labels), sum(t.output_tokens for t in group))
+            for family, bounds, count, total, buckets in (
+                (ttft, TTFT_BOUNDS_S, "ttft_count", "ttft_sum_ms", "ttft_buckets"),
+                (latency, LATENCY_BOUNDS_S, "latency_count", "latency_sum_ms", "latency_buckets"),
+            ):
+                cumulative = [
+                    sum(getattr(t, buckets)[i] for t in group) for i in range(len(bounds))
+                ]
+                n = sum(getattr(t, count) for t in group)
+                family.add_metric(
+                    list(labels),
+                    [(_le(b), c) for b, c in zip(bounds, cumulative, strict=True)] + [("+Inf", n)],
+                    sum_value=sum(getattr(t, total) for t in group) / 1000,
+                )
+        yield from (probes, cost, tokens, ttft, latency)
+
+    def _gauges(self, now: datetime) -> Iterator[GaugeMetricFamily]:
+        window = fresh_window(self.config)
+        recent = figures(self.store, now - window, now)
+        pair = ["provider", "model"]
+        success = GaugeMetricFamily(
+            "brownout_probe_success_ratio",
+            "Answered over counted probes, recent window.",
+            labels=pair,
+        )
+        tps = GaugeMetricFamily(
+            "brownout_tokens_per_second",
+            "Mean output tokens per second, recent window.",
+            labels=pair,
+        )
+        passing = GaugeMetricFamily(
+            "brownout_canary_pass_ratio",
+            "Canary answers that passed their check, recent window.",
+            labels=pair,
+        )
+        last = GaugeMetricFamily(
+            "brownout_last_probe_timestamp_seconds",
+            "When the newest recent probe started.",
+            labels=pair,
+        )
+        for target, f in sorted(recent.items()):
+            labels = list(target.partition("/")[::2])
+            for family, value in (
+                (success, f.success_ratio),
+                (tps, f.mean_tokens_per_s),
+                (passing, f.pass_ratio),
+                (last, f.last_ts.timestamp() if f.last_ts else None),
+            ):
+                if value is not None:
+                    family.add_metric(labels, value)
+        yield from (success, tps, passing, last)
+
+        view = current_statuses(self.store, self.config, now)
+        status = GaugeMetricFamily(
+            "brownout_target_status",
+            "1 for the target's current status word, else 0.",
+            labels=[*pair, "status"],
+        )
+        for target, ts in sorted(view.statuses.items()):
+            provider, _, model = target.partition("/")
+            for word in _STATUSES:
+                status.add_metric([provider, model, word], float(ts.status.value == word))
+        fleet = GaugeMetricFamily(
+            "brownout_fleet_status",
+            "1 for the fleet's current status word, else 0.",
+            labels=["status"],
+        )
+        worst = fleet_status([s.status for s in view.statuses.values()])
+        for word in _STATUSES:
+            fleet.add_metric([word], float(worst.value == word))
+        opened = open_incidents(self.store)
+        count = (
+            len(opened)
+            if opened is not None
+            else sum(s.status in (Status.DEGRADED, Status.DOWN) for s in view.statuses.values())
+        )
+        incidents = GaugeMetricFamily(
+            "brownout_open_incidents", "Incidents not yet over.", value=count
+        )
+        yield from (status, fleet, incidents)
+
+        components = GaugeMetricFamily(
+            "brownout_official_component_status",
+            "1 for each provider status page component's posted status word.",
+            labels=["page", "component", "status"],
+        )
+        for c in official.components(self.store):
+            components.add_metric([c.page, c.name, c.status], 1.0)
+        posted = GaugeMetricFamily(
+            "brownout_official_open_incidents",
+            "Incidents open on a provider's status page.",
+            labels=["page"],
+        )
+        per_page: dict[str, int] = {p: 0 for p in self.config.statuspages.pages}
+        for i in official.incidents_between(self.store, now):
+            if i.resolved_at is None and i.status not in ("resolved", "postmortem"):
+                per_page[i.page] = per_page.get(i.page, 0) + 1
+        for page, n in sorted(per_page.items()):
+            posted.add_metric([page], n)
+        yield from (components, posted)
+
+
+def _le(bound: float) -> str:
+    return repr(float(bound))
+
+
+def registry_for(collector: StoreCollector) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    return registry

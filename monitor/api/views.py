@@ -1,0 +1,216 @@
+"""The JSON the API answers with, built from store reads (no HTTP here)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.api.statuses import (
+    current_statuses,
+    field_of,
+    fleet_status,
+    fresh_window,
+    incidents_between,
+    open_incidents,
+    plain,
+)
+from monitor.config import Config
+from monitor.detect.types import Status
+from monitor.durations import format_duration
+from monitor.result import Outcome, format_ts
+from monitor.statuspages.leadtime import match
+from monitor.store import Store
+from monitor.store import statuspages as official
+from monitor.store.probe_stats import Figures, figures, history, percentile, totals
+
+log = logging.getLogger(__name__)
+BASELINE = timedelta(hours=24)
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def figures_dict(f: Figures | None) -> dict[str, Any]:
+    """A window's figures; every ratio and time is null without data."""
+    f = f or Figures()
+    return {
+        "probes": f.counted,
+        "outcomes": dict(sorted(f.outcomes.items())),
+        "success_ratio": _round(f.success_ratio),
+        "availability": _round(f.availability),
+        "rate_limited_ratio": _round(f.rate_limited_ratio),
+        "ttft_p50_ms": _round(percentile(f.ttft_ms, 0.5), 1),
+        "ttft_p95_ms": _round(percentile(f.ttft_ms, 0.95), 1),
+        "latency_p50_ms": _round(percentile(f.latency_ms, 0.5), 1),
+        "latency_p95_ms": _round(percentile(f.latency_ms, 0.95), 1),
+        "tokens_per_s": _round(f.mean_tokens_per_s, 2),
+        "canary_pass_ratio": _round(f.pass_ratio),
+        "cost_usd": round(f.cost_usd, 8),
+        "last_probe_at": format_ts(f.last_ts) if f.last_ts else None,
+        "last_outcome": f.last_outcome,
+    }
+
+
+def baseline(
+    store: Store, since: datetime, until: datetime, targets: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Per target, its figures over the day before the recent window, from the rollups (cheap)
+    when they hold anything, else null figures: a day of raw results is too much per request."""
+    try:
+        from monitor.store import rollups
+
+        aggs = rollups.summary(store, since, until, targets=list(targets))
+    except Exception as exc:  # rollups are another area's; the API must answer without them
+        log.debug("no rollups for the baseline: %s", exc)
+        aggs = {}
+    out: dict[str, dict[str, Any]] = {}
+    for target in targets:
+        agg = aggs.get(target)
+        if agg is None or agg.n == 0:
+            out[target] = {
+                "probes": 0,
+                "availability": None,
+                "ttft_p50_ms": None,
+                "latency_p50_ms": None,
+                "tokens_per_s": None,
+                "canary_pass_ratio": None,
+            }
+            continue
+        out[target] = {
+            "probes": agg.n - agg.count("cancelled"),
+            "availability": _round(agg.uptime),
+            "ttft_p50_ms": _round(agg.percentile("ttft", 0.5), 1),
+            "latency_p50_ms": _round(agg.percentile("lat", 0.5), 1),
+            "tokens_per_s": _round(agg.mean("tps"), 2),
+            "canary_pass_ratio": _round(agg.quality_rate),
+        }
+    return out
+
+
+def status_view(store: Store, config: Config, now: datetime) -> dict[str, Any]:
+    """`GET /api/status`."""
+    view = current_statuses(store, config, now)
+    window = fresh_window(config)
+    names = list(view.statuses)
+    recent = figures(store, now - window, now)
+    base = baseline(store, now - window - BASELINE, now - window, names)
+    counts = {s.value: 0 for s in Status}
+    targets = []
+    for name, ts in view.statuses.items():
+        counts[ts.status.value] += 1
+        provider, _, model = name.partition("/")
+        targets.append(
+            {
+                "target": name,
+                "provider": provider,
+                "model": model,
+                "status": ts.status.value,
+                "since": format_ts(ts.since),
+                "reasons": list(ts.reasons),
+                "details": plain(ts.details),
+                "figures": figures_dict(recent.get(name)),
+                "baseline": base[name],
+            }
+        )
+    opened = open_incidents(store)
+    return {
+        "generated_at": format_ts(now),
+        "source": view.source,
+        "status": fleet_status([s.status for s in view.statuses.values()]).value,
+        "counts": counts,
+        "window": format_duration(window.total_seconds()),
+        "baseline_window": format_duration(BASELINE.total_seconds()),
+        "targets": targets,
+        "open_incidents": [incident_dict(i) for i in opened or []],
+        "official": [c.to_dict() for c in official.components(store)],
+    }
+
+
+def incident_dict(incident: Any) -> dict[str, Any]:
+    """A detector incident of whatever shape, with `target`, `start`, `end`, `status` and
+    `reasons` always present."""
+    data = plain(incident)
+    data = data if isinstance(data, dict) else {"value": data}
+    start = field_of(incident, "start", "started_at", "opened_at", "ts")
+    end = field_of(incident, "end", "ended_at", "closed_at")
+    worst = field_of(incident, "worst", "status", "worst_status")
+    reasons = field_of(incident, "reasons") or []
+    data.update(
+        {
+            "target": str(field_of(incident, "target") or ""),
+            "start": plain(start),
+            "end": plain(end),
+            "status": plain(worst),
+            "reasons": plain(list(reasons)),
+        }
+    )
+    return data
+
+
+def incidents_view(
+    store: Store,
+    config: Config,
+    since: datetime,
+    until: datetime | None,
+    targets: Sequence[str] | None,
+) -> dict[str, Any]:
+    """`GET /api/incidents`: ours, each beside the provider's post if any (lead time), and the
+    provider's posts in the window."""
+    ours = incidents_between(store, since, until, targets)
+    widen = timedelta(seconds=config.statuspages.match_window)
+    posted = official.incidents_between(store, since - widen, until + widen if until else None)
+    pages = {p: list(page.providers) for p, page in config.statuspages.pages.items()}
+    by_provider: dict[str, list[str]] = {}
+    for page, providers in pages.items():
+        for provider in providers:
+            by_provider.setdefault(provider, []).append(page)
+    out = []
+    for incident in ours or []:
+        entry = incident_dict(incident)
+        start = field_of(incident, "start", "started_at", "opened_at", "ts")
+        if isinstance(start, datetime) and entry["target"] and config.statuspages.pages:
+            entry["lead_time"] = match(entry["target"], start, posted, by_provider, widen).to_dict()
+        else:
+            entry["lead_time"] = None
+        out.append(entry)
+    return {
+        "since": format_ts(since),
+        "until": format_ts(until) if until else None,
+        "source": "detector" if ours is not None else "none",
+        "incidents": out,
+        "official": [p.to_dict() for p in posted],
+    }
+
+
+def history_view(
+    store: Store, target: str, since: datetime, until: datetime, step: timedelta
+) -> dict[str, Any]:
+    """`GET /api/targets/{provider}/{model}/history`."""
+    points = []
+    for start, f in history(store, target, since, until, step):
+        point = figures_dict(f)
+        point.pop("last_outcome")
+        point.pop("last_probe_at")
+        points.append({"ts": format_ts(start), **point})
+    return {
+        "target": target,
+        "since": format_ts(since),
+        "until": format_ts(until),
+        "step": format_duration(step.total_seconds()),
+        "points": points,
+    }
+
+
+def uptime(store: Store, target: str, since: datetime, until: datetime) -> float | None:
+    """Availability of `target` over the window: 1 − provider failures / counted probes."""
+    counted = failed = 0
+    for t in totals(store, since, until, targets=[target]):
+        outcome = Outcome(t.outcome)
+        if outcome is Outcome.CANCELLED:
+            continue
+        counted += t.probes
+        failed += t.probes if outcome.provider_failure else 0
+    return 1 - failed / counted if counted else None

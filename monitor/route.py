@@ -1,0 +1,282 @@
+"""The transfer switch: which targets an application should call now, best first.
+
+    answer = route(store, config, family="fast-small", need="fast")
+    answer.targets[0].base_url, answer.targets[0].model      # call this one
+
+Ranking, in order:
+1. status tier: operational, then degraded, then unknown. Targets that are `down` are never
+   ranked: they are listed apart in `answer.excluded`, so `targets[0]` is always callable.
+2. within a tier, a score in 0..1: a weighted sum of the recent success rate, TTFT and latency
+   medians (relative to the fastest candidate), the canary pass rate and the price (relative to
+   the cheapest). `need` picks the weights. A figure with no data scores a neutral 0.5.
+Each entry carries `why` (its figures in words) and `reason` (why it sits where it does).
+`rank` is pure; `route` gathers the inputs from the store and config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.config import Config, Price
+from monitor.detect.types import Status
+from monitor.durations import format_duration
+from monitor.errors import UsageError
+from monitor.result import format_ts, utcnow
+from monitor.store import Store
+from monitor.store.probe_stats import Figures, figures, percentile
+
+NEUTRAL = 0.5
+TIERS = {Status.OPERATIONAL: 0, Status.DEGRADED: 1, Status.UNKNOWN: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    success: float
+    ttft: float
+    latency: float
+    quality: float
+    price: float
+
+
+NEEDS: dict[str, Weights] = {
+    "balanced": Weights(success=0.35, ttft=0.2, latency=0.15, quality=0.2, price=0.1),
+    "fast": Weights(success=0.3, ttft=0.35, latency=0.2, quality=0.1, price=0.05),
+    "cheap": Weights(success=0.3, ttft=0.1, latency=0.05, quality=0.15, price=0.4),
+    "reliable": Weights(success=0.55, ttft=0.1, latency=0.05, quality=0.25, price=0.05),
+    "quality": Weights(success=0.3, ttft=0.1, latency=0.05, quality=0.5, price=0.05),
+}
+_LABELS = {
+    "success": "lower success rate",
+    "ttft": "slower first token",
+    "latency": "slower answers",
+    "quality": "fails its canaries more",
+    "price": "dearer",
+}
+
+
+@dataclass(slots=True)
+class Candidate:
+    """What the switch knows of one target."""
+
+    target: str
+    status: Status
+    reasons: list[str] = field(default_factory=list)
+    figures: Figures | None = None
+    price: Price | None = None
+    kind: str | None = None
+    base_url: str | None = None
+
+    @property
+    def provider(self) -> str:
+        return self.target.partition("/")[0]
+
+    @property
+    def model(self) -> str:
+        return self.target.partition("/")[2]
+
+    @property
+    def ttft_p50(self) -> float | None:
+        return percentile(self.figures.ttft_ms, 0.5) if self.figures else None
+
+    @property
+    def latency_p50(self) -> float | None:
+        return percentile(self.figures.latency_ms, 0.5) if self.figures else None
+
+    @property
+    def blended_price(self) -> float | None:
+        """USD per million tokens, input and output averaged."""
+        return (self.price.input + self.price.output) / 2 if self.price else None
+
+
+@dataclass(slots=True)
+class Entry:
+    rank: int
+    candidate: Candidate
+    score: float
+    parts: dict[str, float]
+    why: list[str]
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        c, f = self.candidate, self.candidate.figures
+        return {
+            "rank": self.rank,
+            "target": c.target,
+            "provider": c.provider,
+            "model": c.model,
+            "kind": c.kind,
+            "base_url": c.base_url,
+            "status": c.status.value,
+            "reasons": list(c.reasons),
+            "score": round(self.score, 4),
+            "parts": {k: round(v, 4) for k, v in self.parts.items()},
+            "figures": {
+                "probes": f.counted if f else 0,
+                "success_ratio": f.success_ratio if f else None,
+                "ttft_p50_ms": c.ttft_p50,
+                "latency_p50_ms": c.latency_p50,
+                "canary_pass_ratio": f.pass_ratio if f else None,
+                "price_usd_per_mtok": c.blended_price,
+            },
+            "why": list(self.why),
+            "reason": self.reason,
+        }
+
+
+@dataclass(slots=True)
+class Answer:
+    family: str | None
+    need: str
+    window_s: float
+    generated_at: datetime
+    targets: list[Entry]
+    excluded: list[Entry]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "family": self.family,
+            "need": self.need,
+            "window": format_duration(self.window_s),
+            "generated_at": format_ts(self.generated_at),
+            "targets": [e.to_dict() for e in self.targets],
+            "excluded": [e.to_dict() for e in self.excluded],
+        }
+
+
+def _relative(value: float | None, best: float | None) -> float:
+    """best/value for "smaller is better" figures; neutral without data."""
+    if value is None or best is None:
+        return NEUTRAL
+    return 1.0 if value <= 0 else min(1.0, best / value)
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f}%" if x >= 0.995 or x <= 0.005 else f"{x * 100:.1f}%"
+
+
+def rank(
+    candidates: Sequence[Candidate], need: str = "balanced", window_s: float = 900
+) -> tuple[list[Entry], list[Entry]]:
+    """(ranked usable entries best first, excluded `down` entries). Raises UsageError for an
+    unknown `need`."""
+    if need not in NEEDS:
+        raise UsageError(f"unknown need {need!r}; use one of {', '.join(NEEDS)}")
+    weights = NEEDS[need]
+    ttfts = [t for c in candidates if (t := c.ttft_p50) is not None]
+    lats = [t for c in candidates if (t := c.latency_p50) is not None]
+    prices = [p for c in candidates if (p := c.blended_price) is not None]
+    best_ttft, best_lat = min(ttfts, default=None), min(lats, default=None)
+    cheapest = min(prices, default=None)
+    window = format_duration(window_s)
+    entries = []
+    for c in candidates:
+        f = c.figures
+        success = f.success_ratio if f else None
+        quality = f.pass_ratio if f else None
+        parts = {
+            "success": NEUTRAL if success is None else success,
+            "ttft": _relative(c.ttft_p50, best_ttft),
+            "latency": _relative(c.latency_p50, best_lat),
+            "quality": NEUTRAL if quality is None else quality,
+            "price": _relative(c.blended_price, cheapest),
+        }
+        score = sum(getattr(weights, k) * v for k, v in parts.items())
+        why = [c.status.value + (f" ({', '.join(c.reasons)})" if c.reasons else "")]
+        if f and f.counted:
+            why.append(f"success {_pct(success or 0)} of {f.counted} probes in the last {window}")
+        else:
+            why.append(f"no probes in the last {window}")
+        for label, value, best in (
+            ("TTFT", c.ttft_p50, best_ttft),
+            ("latency", c.latency_p50, best_lat),
+        ):
+            if value is not None and best is not None:
+                versus = "fastest" if value <= best else f"{value / best:.1f}× the fastest"
+                why.append(f"{label} p50 {value:.0f} ms ({versus})")
+        if quality is not None:
+            why.append(f"canary pass {_pct(quality)}")
+        if c.blended_price is not None and cheapest is not None:
+            versus = (
+                "cheapest"
+                if c.blended_price <= cheapest
+                else f"{c.blended_price / cheapest:.1f}× the cheapest"
+            )
+            why.append(f"${c.blended_price:.2f} per million tokens ({versus})")
+        else:
+            why.append("no price configured")
+        entries.append(Entry(0, c, score, parts, why))
+    usable = [e for e in entries if e.candidate.status in TIERS]
+    excluded = [e for e in entries if e.candidate.status not in TIERS]
+    usable.sort(key=lambda e: (TIERS[e.candidate.status], -e.score, e.candidate.target))
+    for i, e in enumerate(usable):
+        e.rank = i + 1
+        e.reason = _reason(e, usable[i - 1] if i else None, need)
+    for e in excluded:
+        e.reason = "excluded: down"
+    return usable, excluded
+
+
+def _reason(entry: Entry, above: Entry | None, need: str) -> str:
+    status = entry.candidate.status.value
+    if above is None:
+        return f"first: {status}, best score {entry.score:.2f} for need={need}"
+    name = above.candidate.target
+    if above.candidate.status is not entry.candidate.status:
+        return f"below {name}: {status} ranks after {above.candidate.status.value}"
+    gaps = {k: above.parts[k] - entry.parts[k] for k in entry.parts}
+    worst = max(gaps, key=lambda k: gaps[k])
+    detail = f": {_LABELS[worst]}" if gaps[worst] > 0 else ""
+    return f"below {name}: score {entry.score:.2f} vs {above.score:.2f}{detail}"
+
+
+def family_members(config: Config, family: str | None, known: Sequence[str]) -> list[str]:
+    """The targets of `family` (config `families:`), or every known target without one.
+    Raises UsageError for an unknown family."""
+    if family is None:
+        return list(known)
+    if family not in config.families:
+        names = ", ".join(sorted(config.families)) or "none configured"
+        raise UsageError(f"unknown family {family!r} (families: {names})")
+    return list(config.families[family])
+
+
+def route(
+    store: Store,
+    config: Config,
+    *,
+    family: str | None = None,
+    need: str = "balanced",
+    window: timedelta = timedelta(minutes=15),
+    now: datetime | None = None,
+) -> Answer:
+    """Rank `family`'s targets (or all targets) for use now. Raises UsageError for an unknown
+    family or need."""
+    from monitor.api.statuses import current_statuses, target_names
+
+    now = now or utcnow()
+    members = family_members(config, family, target_names(store, config))
+    if need not in NEEDS:
+        raise UsageError(f"unknown need {need!r}; use one of {', '.join(NEEDS)}")
+    view = current_statuses(store, config, now)
+    recent = figures(store, now - window, now, targets=members)
+    configured = {t.name: t for t in config.targets()}
+    candidates = []
+    for name in members:
+        status = view.statuses.get(name)
+        target = configured.get(name)
+        candidates.append(
+            Candidate(
+                target=name,
+                status=status.status if status else Status.UNKNOWN,
+                reasons=list(status.reasons) if status else ["stale"],
+                figures=recent.get(name),
+                price=target.price if target else None,
+                kind=target.config.kind if target else None,
+                base_url=target.config.base_url if target else None,
+            )
+        )
+    usable, excluded = rank(candidates, need, window.total_seconds())
+    return Answer(family, need, window.total_seconds(), now, usable, excluded)

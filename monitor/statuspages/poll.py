@@ -1,0 +1,101 @@
+"""Polling the providers' public status pages into the store.
+
+    async with httpx.AsyncClient() as client:
+        await poll_statuspages(client, store, config)   # once; `run` schedules it every interval
+
+A page that cannot be read is logged and skipped: a provider's status page being down is not
+brownout's failure, and the next poll tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from monitor.result import utcnow
+from monitor.statuspages.model import (
+    OfficialComponent,
+    OfficialIncident,
+    parse_components,
+    parse_incidents,
+)
+from monitor.store import statuspages as stored
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.config.statuspages import StatusPage
+    from monitor.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def incidents_url(summary_url: str) -> str | None:
+    """The `incidents.json` beside a `summary.json`, which also lists resolved incidents."""
+    if summary_url.endswith("/summary.json"):
+        return summary_url.removesuffix("summary.json") + "incidents.json"
+    return None
+
+
+async def _get_json(client: httpx.AsyncClient, url: str, wait_s: float) -> Any:
+    response = await client.get(url, timeout=wait_s, headers={"accept": "application/json"})
+    response.raise_for_status()
+    return response.json()
+
+
+async def poll_page(
+    client: httpx.AsyncClient, name: str, page: StatusPage, wait_s: float
+) -> tuple[list[OfficialComponent], list[OfficialIncident]]:
+    """Read one page. Raises httpx.HTTPError or ValueError when it cannot be read."""
+    summary = await _get_json(client, page.url, wait_s)
+    components = parse_components(name, summary)
+    if page.components:
+        components = [c for c in components if any(fnmatchcase(c.name, p) for p in page.components)]
+    incidents = {i.incident_id: i for i in parse_incidents(name, summary)}
+    extra = incidents_url(page.url)
+    if extra is not None:
+        try:
+            # Newer wins: summary.json lists open incidents as they are now.
+            incidents = {
+                i.incident_id: i
+                for i in parse_incidents(name, await _get_json(client, extra, wait_s))
+            } | incidents
+        except (httpx.HTTPError, ValueError) as exc:
+            log.info(
+                "status page %s: %s not readable (%s); using summary.json only", name, extra, exc
+            )
+    return components, list(incidents.values())
+
+
+async def poll_statuspages(
+    client: httpx.AsyncClient,
+    store: Store,
+    config: Config,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> dict[str, str | None]:
+    """Poll every configured page once, concurrently, and store what was read.
+
+    Returns, per page, None when it was stored or a one-line reason why not. Never raises for a
+    page that cannot be read.
+    """
+    pages = config.statuspages.pages
+    timeout = config.statuspages.timeout
+
+    async def one(name: str, page: StatusPage) -> str | None:
+        try:
+            components, incidents = await poll_page(client, name, page, timeout)
+        except (httpx.HTTPError, ValueError) as exc:
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            log.warning("status page %s (%s) not read: %s", name, page.url, reason)
+            return reason
+        await asyncio.to_thread(stored.save_poll, store, name, components, incidents, clock())
+        return None
+
+    outcomes = await asyncio.gather(*(one(n, p) for n, p in pages.items()))
+    return dict(zip(pages, outcomes, strict=True))

@@ -1,0 +1,216 @@
+"""Figures over stored probe results, for the HTTP API, metrics, badges and the transfer switch.
+
+Two kinds of reader:
+- `figures` and `history` stream the raw results of a bounded window and summarise them in
+  Python (medians need the values);
+- `totals` sums counters and histogram buckets in SQL, so `/metrics` can cover all of history
+  cheaply and then only what arrived since the last scrape.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlmodel import col, select
+
+from monitor.result import Outcome, ProbeResult
+from monitor.store.db import Store
+from monitor.store.results import between
+from monitor.store.tables import ProbeRow
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The `q` quantile (0..1) of `values` by linear interpolation; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low, high = math.floor(pos), math.ceil(pos)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+@dataclass(slots=True)
+class Figures:
+    """A summary of one target's probes in a window. Ratios are None when nothing counts."""
+
+    probes: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    ttft_ms: list[float] = field(default_factory=list)
+    latency_ms: list[float] = field(default_factory=list)
+    tokens_per_s: list[float] = field(default_factory=list)
+    checked: int = 0
+    passed: int = 0
+    cost_usd: float = 0.0
+    last_ts: datetime | None = None
+    last_outcome: str | None = None
+
+    def add(self, result: ProbeResult) -> None:
+        self.probes += 1
+        self.outcomes[result.outcome.value] = self.outcomes.get(result.outcome.value, 0) + 1
+        if result.ttft_ms is not None:
+            self.ttft_ms.append(result.ttft_ms)
+        if result.outcome.answered:
+            if result.latency_ms is not None:
+                self.latency_ms.append(result.latency_ms)
+            if result.tokens_per_s is not None:
+                self.tokens_per_s.append(result.tokens_per_s)
+        if result.quality_ok is not None:
+            self.checked += 1
+            self.passed += bool(result.quality_ok)
+        self.cost_usd += result.cost_usd or 0.0
+        if self.last_ts is None or result.ts >= self.last_ts:
+            self.last_ts, self.last_outcome = result.ts, result.outcome.value
+
+    @property
+    def counted(self) -> int:
+        """Probes that say something about the provider (a cancelled probe does not)."""
+        return self.probes - self.outcomes.get(Outcome.CANCELLED.value, 0)
+
+    @property
+    def answered(self) -> int:
+        return sum(n for o, n in self.outcomes.items() if Outcome(o).answered)
+
+    @property
+    def failures(self) -> int:
+        """Probes that failed through the provider's fault (not rate limits, not cancels)."""
+        return sum(n for o, n in self.outcomes.items() if Outcome(o).provider_failure)
+
+    @property
+    def success_ratio(self) -> float | None:
+        """Answered probes over counted probes: what an application calling now would see."""
+        return self.answered / self.counted if self.counted else None
+
+    @property
+    def availability(self) -> float | None:
+        """1 − provider failures over counted probes (rate limits are not outages)."""
+        return 1 - self.failures / self.counted if self.counted else None
+
+    @property
+    def rate_limited_ratio(self) -> float | None:
+        limited = self.outcomes.get(Outcome.RATE_LIMITED.value, 0)
+        return limited / self.counted if self.counted else None
+
+    @property
+    def pass_ratio(self) -> float | None:
+        return self.passed / self.checked if self.checked else None
+
+    @property
+    def mean_tokens_per_s(self) -> float | None:
+        return sum(self.tokens_per_s) / len(self.tokens_per_s) if self.tokens_per_s else None
+
+
+def figures(
+    store: Store,
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    targets: Sequence[str] | None = None,
+) -> dict[str, Figures]:
+    """Per target, the figures of its results with `since <= ts < until`."""
+    out: dict[str, Figures] = {}
+    for result in between(store, since, until, targets=targets):
+        out.setdefault(result.target, Figures()).add(result)
+    return out
+
+
+def history(
+    store: Store, target: str, since: datetime, until: datetime, step: timedelta
+) -> list[tuple[datetime, Figures]]:
+    """`target`'s figures in consecutive buckets of `step` from `since` to `until`, empty ones
+    included, so a chart shows gaps as gaps."""
+    size = step.total_seconds()
+    count = max(1, math.ceil((until - since).total_seconds() / size))
+    buckets = [(since + i * step, Figures()) for i in range(count)]
+    for result in between(store, since, until, targets=[target]):
+        index = int((result.ts - since).total_seconds() // size)
+        if 0 <= index < count:
+            buckets[index][1].add(result)
+    return buckets
+
+
+@dataclass(slots=True)
+class Totals:
+    """Counters over results of one (provider, model, region, outcome), summed in SQL."""
+
+    provider: str
+    model: str
+    region: str
+    outcome: str
+    probes: int
+    cost_usd: float
+    output_tokens: int
+    ttft_count: int
+    ttft_sum_ms: float
+    ttft_buckets: list[int]  # cumulative: results with ttft_ms <= each bound
+    latency_count: int
+    latency_sum_ms: float
+    latency_buckets: list[int]
+
+
+def totals(
+    store: Store,
+    since: datetime | None,
+    until: datetime,
+    *,
+    ttft_bounds_ms: Sequence[float] = (),
+    latency_bounds_ms: Sequence[float] = (),
+    targets: Sequence[str] | None = None,
+) -> list[Totals]:
+    """Counts, sums and cumulative histogram buckets of results with `since <= ts < until`,
+    grouped by provider, model, region and outcome (of `targets` only, if given). Latency counts only answered probes (a
+    timeout's "latency" is the timeout)."""
+    answered = col(ProbeRow.outcome).in_([o.value for o in Outcome if o.answered])
+    latency: Any = case((answered, col(ProbeRow.latency_ms)), else_=None)
+
+    def under(column: Any, bound: float) -> Any:
+        return func.coalesce(func.sum(case((column <= bound, 1), else_=0)), 0)
+
+    columns: list[Any] = [
+        ProbeRow.provider,
+        ProbeRow.model,
+        ProbeRow.region,
+        ProbeRow.outcome,
+        func.count(),
+        func.coalesce(func.sum(col(ProbeRow.cost_usd)), 0.0),
+        func.coalesce(func.sum(col(ProbeRow.output_tokens)), 0),
+        func.count(col(ProbeRow.ttft_ms)),
+        func.coalesce(func.sum(col(ProbeRow.ttft_ms)), 0.0),
+        func.count(latency),
+        func.coalesce(func.sum(latency), 0.0),
+    ]
+    columns += [under(col(ProbeRow.ttft_ms), b) for b in ttft_bounds_ms]
+    columns += [under(latency, b) for b in latency_bounds_ms]
+    query = select(*columns).where(col(ProbeRow.ts) < until)
+    if since is not None:
+        query = query.where(col(ProbeRow.ts) >= since)
+    if targets is not None:
+        query = query.where(col(ProbeRow.target).in_(list(targets)))
+    query = query.group_by(ProbeRow.provider, ProbeRow.model, ProbeRow.region, ProbeRow.outcome)
+    nt = len(ttft_bounds_ms)
+    out = []
+    with store.session() as session:
+        for row in session.exec(query):
+            values = list(row)
+            out.append(
+                Totals(
+                    provider=values[0],
+                    model=values[1],
+                    region=values[2],
+                    outcome=values[3],
+                    probes=int(values[4]),
+                    cost_usd=float(values[5]),
+                    output_tokens=int(values[6]),
+                    ttft_count=int(values[7]),
+                    ttft_sum_ms=float(values[8]),
+                    latency_count=int(values[9]),
+                    latency_sum_ms=float(values[10]),
+                    ttft_buckets=[int(v) for v in values[11 : 11 + nt]],
+                    latency_buckets=[int(v) for v in values[11 + nt :]],
+                )
+            )
+    return out

@@ -1,0 +1,242 @@
+"""What people read: the title and body of a message, in plain words, from its events.
+
+An event is the JSON-ready dict the outbox stores (see `event`): a problem (a target became
+degraded or down), a recovery (it is operational again, with the incident's duration) or a
+reminder (still open). One event gives a message about one target; several give a digest, and
+a digest about `fleet_threshold` providers or more is an *intelligence brownout*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from monitor.alerts.channels import FAILURE, INFO, SUCCESS, WARNING
+from monitor.durations import format_duration
+from monitor.result import format_ts, parse_ts
+
+PROBLEM, RECOVERY, REMINDER = "problem", "recovery", "reminder"
+
+_REASONS = {
+    "errors": "errors",
+    "latency": "total latency",
+    "ttft": "time to first token",
+    "throughput": "throughput",
+    "rate_limit": "rate limiting",
+    "quality": "answer quality",
+    "model_change": "the model behind the name changed",
+    "stale": "no fresh data",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    title: str
+    body: str
+    notify_type: str  # Apprise's: info, success, warning, failure
+
+
+def event(
+    kind: str,
+    *,
+    ts: datetime,
+    target: str,
+    old: str,
+    new: str,
+    reasons: Sequence[str] = (),
+    details: dict[str, Any] | None = None,
+    incident_start: datetime | None = None,
+    worst: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The stored form of one thing to tell (JSON-ready)."""
+    return {
+        "kind": kind,
+        "ts": format_ts(ts),
+        "target": target,
+        "old": old,
+        "new": new,
+        "reasons": list(reasons),
+        "details": details or {},
+        "incident_start": format_ts(incident_start) if incident_start else None,
+        "worst": worst,
+        "note": note,
+    }
+
+
+def render(
+    events: Sequence[dict[str, Any]],
+    *,
+    dashboard_url: str | None = None,
+    fleet_threshold: int = 3,
+    resent: bool = False,
+) -> Rendered:
+    """The message for `events` (one or more). `resent` adds a line saying it may be a repeat."""
+    if len(events) == 1:
+        title, body = _single(events[0])
+    else:
+        title, body = _digest(events, fleet_threshold)
+    if dashboard_url:
+        body += f"\n\nStatus page: {dashboard_url}"
+    if resent:
+        body += "\n\n(This may be a repeat: the monitor stopped while it was sending this message.)"
+    return Rendered(title, body, _notify_type(events))
+
+
+def test_message(channel: str) -> Rendered:
+    return Rendered(
+        f"brownout test message for {channel}",
+        f"This is a test of the alert channel {channel!r}. If you can read it, alerts reach you.",
+        INFO,
+    )
+
+
+def _single(e: dict[str, Any]) -> tuple[str, str]:
+    target, new, old = e["target"], e["new"], e["old"]
+    at = _when(e["ts"])
+    lines: list[str]
+    if e["kind"] == RECOVERY:
+        title = f"{target} has recovered"
+        lines = [f"{target} is operational again since {at}."]
+        lasted = _lasted(e)
+        if lasted:
+            lines.append(lasted)
+    elif e["kind"] == REMINDER:
+        title = f"Still {new}: {target}"
+        lines = [f"{target} is still {new}{_open_for(e)}."]
+        lines += _why(e)
+    else:
+        if old == "degraded" and new == "down":
+            title = f"{target} is now down"
+        elif old == "down" and new == "degraded":
+            title = f"{target} is degraded (was down)"
+        else:
+            title = f"{target} is {new}"
+        lines = [f"{target} is {new} since {at}" + (f" (was {old})." if old != "unknown" else ".")]
+        if e["incident_start"] and e["incident_start"] != e["ts"]:
+            lines.append(f"The incident began {_when(e['incident_start'])}.")
+        lines += _why(e)
+    if e.get("note"):
+        lines.append(str(e["note"]))
+    return title, "\n".join(lines)
+
+
+def _digest(events: Sequence[dict[str, Any]], fleet_threshold: int) -> tuple[str, str]:
+    problems = [e for e in events if e["kind"] == PROBLEM]
+    providers = {e["target"].partition("/")[0] for e in problems}
+    counts: dict[str, int] = {}
+    for e in events:
+        word = "recovered" if e["kind"] == RECOVERY else e["new"]
+        counts[word] = counts.get(word, 0) + 1
+    tally = ", ".join(f"{n} {word}" for word, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    if len(providers) >= fleet_threshold:
+        title = f"Intelligence brownout: {len(providers)} providers degraded or down"
+        intro = (
+            f"{len(providers)} providers ({', '.join(sorted(providers))}) went degraded or down "
+            f"within a short time; this looks fleet-wide, not one provider's trouble. ({tally})"
+        )
+    elif all(e["kind"] == REMINDER for e in events):
+        title = f"Still open: {len(events)} incidents ({tally})"
+        intro = "These incidents are still open:"
+    else:
+        title = f"{len(events)} status changes: {tally}"
+        intro = "Several targets changed status:"
+    lines = [intro, ""]
+    for e in sorted(events, key=lambda e: (e["ts"], e["target"])):
+        lines.append(f"- {_line(e)}")
+    return title, "\n".join(lines)
+
+
+def _line(e: dict[str, Any]) -> str:
+    if e["kind"] == RECOVERY:
+        lasted = _duration(e)
+        return f"{e['target']}: recovered at {_when(e['ts'])}" + (
+            f" after {lasted}" if lasted else ""
+        )
+    if e["kind"] == REMINDER:
+        return f"{e['target']}: still {e['new']}{_open_for(e)}"
+    figures = "; ".join(_figure(r, e["details"].get(r)) for r in e["reasons"])
+    return f"{e['target']}: {e['new']} since {_when(e['ts'])}" + (
+        f" ({figures})" if figures else ""
+    )
+
+
+def _why(e: dict[str, Any]) -> list[str]:
+    if not e["reasons"]:
+        return []
+    return ["", "Why:"] + [f"- {_figure(r, e['details'].get(r))}" for r in e["reasons"]]
+
+
+def _figure(reason: str, detail: Any) -> str:
+    """`total latency: 2400 ms against a baseline of 800 ms (3.0×)`, from whatever figures
+    detection gave: `value*`/`baseline*` pairs with a unit suffix, a `ratio`, other numbers."""
+    label = _REASONS.get(reason, reason.replace("_", " "))
+    if not isinstance(detail, dict) or not detail:
+        return label if detail in (None, {}) else f"{label}: {detail}"
+    parts: list[str] = []
+    used: set[str] = set()
+    for key, base in detail.items():
+        if not key.startswith("baseline"):
+            continue
+        suffix = key.removeprefix("baseline")
+        value_key = next((k for k in (f"value{suffix}", suffix.strip("_")) if k in detail), None)
+        if value_key is None:
+            continue
+        used.update({key, value_key})
+        unit = suffix.strip("_")
+        parts.append(f"{_num(detail[value_key], unit)} against a baseline of {_num(base, unit)}")
+    if "ratio" in detail and isinstance(detail["ratio"], int | float):
+        used.add("ratio")
+        parts.append(f"({detail['ratio']:.1f}×)")
+    rest = [f"{k.replace('_', ' ')} {_num(v, '')}" for k, v in detail.items() if k not in used]
+    text = " ".join(parts)
+    if rest:
+        text = f"{text}; {', '.join(rest)}" if text else ", ".join(rest)
+    return f"{label}: {text}"
+
+
+def _num(value: Any, unit: str) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return str(value)
+    if unit in ("rate", "ratio_failed", "share", "fraction") and 0 <= value <= 1:
+        return f"{value * 100:.0f}%"
+    if unit == "pct":
+        return f"{value:.0f}%"
+    shown = f"{value:.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:.2g}"
+    suffix = {"ms": " ms", "s": " s", "tps": " tokens/s", "per_s": "/s"}.get(unit, "")
+    return shown + suffix
+
+
+def _when(ts: str) -> str:
+    return f"{parse_ts(ts):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _duration(e: dict[str, Any]) -> str | None:
+    if not e.get("incident_start"):
+        return None
+    seconds = (parse_ts(e["ts"]) - parse_ts(e["incident_start"])).total_seconds()
+    return format_duration(max(seconds, 0))
+
+
+def _lasted(e: dict[str, Any]) -> str | None:
+    lasted = _duration(e)
+    if lasted is None:
+        return None
+    worst = f"; at worst it was {e['worst']}" if e.get("worst") else ""
+    return f"The incident lasted {lasted} (since {_when(e['incident_start'])}){worst}."
+
+
+def _open_for(e: dict[str, Any]) -> str:
+    lasted = _duration(e)
+    return f" after {lasted} (since {_when(e['incident_start'])})" if lasted else ""
+
+
+def _notify_type(events: Sequence[dict[str, Any]]) -> str:
+    news = {e["new"] for e in events if e["kind"] != RECOVERY}
+    if "down" in news:
+        return FAILURE
+    if "degraded" in news:
+        return WARNING
+    return SUCCESS if events and all(e["kind"] == RECOVERY for e in events) else INFO

@@ -1,0 +1,185 @@
+"""The alert service `brownout run` drives: decide, write the outbox, deliver.
+
+    service = AlertService(store, config)
+    service.on_transitions(transitions)   # after each detection pass: durable, no network
+    service.remind()                      # every minute or so: held-back alerts, reminders
+    await service.deliver_due()           # every few seconds: send what is due
+
+Deciding and sending are apart on purpose: a decision is a row in the database before anything
+goes on the network, so a crash, a restart or a receiver that is down loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from monitor.alerts import channels, policy
+from monitor.alerts.delivery import Deliverer
+from monitor.alerts.policy import Decision, PairState
+from monitor.alerts.silences import silenced_by
+from monitor.config import Config
+from monitor.config.alerts import AlertChannel
+from monitor.detect.types import Transition
+from monitor.result import utcnow
+from monitor.store import Store, outbox
+from monitor.store.outbox import AlertLogRow, Message
+
+log = logging.getLogger(__name__)
+
+Pair = tuple[str, str]  # (channel, target)
+
+
+class AlertService:
+    """Routes transitions to channels through the outbox. One per monitor process.
+
+    `sender` (default `channels.send`, blocking) is how a message reaches a destination; tests
+    may pass their own, but the real one delivering to a loopback receiver is preferred.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        sender: Callable[[channels.Destination, str, str, str], None] = channels.send,
+        lease: timedelta = timedelta(minutes=10),
+        max_attempts: int = 10,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self._channels = {c.name: c for c in config.alerts}
+        self._addresses = {
+            name: [d.address for d in dests]
+            for name, dests in channels.registry(config.alerts).items()
+        }
+        self._deliverer = Deliverer(
+            store, config, clock, sender=sender, lease=lease, max_attempts=max_attempts
+        )
+
+    def on_transitions(self, transitions: Sequence[Transition]) -> int:
+        """Decide who hears what of `transitions`; record every decision and write the messages
+        to the outbox, in one transaction. No network. Returns how many notifications (channel ×
+        target) were queued; held-back ones are recorded, not counted."""
+        if not transitions or not self._channels:
+            return 0
+        now = self.clock()
+        states = self._states()
+        logs: list[AlertLogRow] = []
+        messages: dict[str, Message] = {}
+        for t in sorted(transitions, key=lambda t: t.ts):
+            for channel in self._channels.values():
+                if not channel.wants(t.target):
+                    continue
+                pair = (channel.name, t.target)
+                state = states.get(pair, PairState())
+                held = silenced_by(self.config.maintenance, t.target, channel.name, t.ts)
+                decision = policy.on_transition(channel, state, t, held)
+                states[pair] = decision.state
+                row = _log_row(channel.name, t.target, now, t.ts, decision, t.old.value, t)
+                logs.append(row)
+                self._add(messages, channel, row, decision, now, kind="alert")
+        return self._commit(logs, messages, now)
+
+    def remind(self) -> int:
+        """Tell what is due without a new transition: alerts held back by a maintenance window
+        or cooldown that has ended (a target still down, a recovery during maintenance), and
+        reminders (`remind_every`) for announced incidents still open, one digest per channel.
+        Returns how many notifications were queued."""
+        if not self._channels:
+            return 0
+        now = self.clock()
+        logs: list[AlertLogRow] = []
+        messages: dict[str, Message] = {}
+        for (name, target), state in sorted(self._states().items()):
+            channel = self._channels.get(name)
+            if channel is None or not channel.wants(target):
+                continue
+            held = silenced_by(self.config.maintenance, target, name, now)
+            decision = policy.tick(channel, state, target, now, held)
+            if decision is None:
+                continue
+            row = _log_row(name, target, now, now, decision, state.told, None)
+            logs.append(row)
+            kind = "reminder" if decision.decision == policy.REMINDED else "alert"
+            self._add(messages, channel, row, decision, now, kind=kind)
+        return self._commit(logs, messages, now)
+
+    async def deliver_due(self) -> int:
+        """Send the outbox rows that are due (see `monitor.alerts.delivery`). Never raises.
+        Returns how many were delivered."""
+        return await self._deliverer.deliver_due()
+
+    def _states(self) -> dict[Pair, PairState]:
+        return {
+            pair: PairState.load(row.told, row.actual, row.state)
+            for pair, row in outbox.latest_states(self.store).items()
+        }
+
+    def _add(
+        self,
+        messages: dict[str, Message],
+        channel: AlertChannel,
+        row: AlertLogRow,
+        decision: Decision,
+        now: datetime,
+        *,
+        kind: str,
+    ) -> None:
+        if decision.event is None:
+            return
+        key = f"{channel.name}\0{kind}"
+        if key not in messages:
+            wait = channel.group_wait if kind == "alert" else 0.0
+            messages[key] = Message(
+                channel=channel.name,
+                addresses=self._addresses[channel.name],
+                events=[],
+                due_at=now + timedelta(seconds=wait),
+                kind=kind,
+                groupable=kind == "alert" and wait > 0,
+            )
+        messages[key].events.append(decision.event)
+        messages[key].logs.append(row)
+
+    def _commit(self, logs: list[AlertLogRow], messages: dict[str, Message], now: datetime) -> int:
+        if logs:
+            outbox.commit(self.store, logs, list(messages.values()), now)
+        counts: dict[str, int] = defaultdict(int)
+        for row in logs:
+            counts[row.decision] += 1
+        if logs:
+            log.info("alerts: %s", ", ".join(f"{n} {d}" for d, n in sorted(counts.items())))
+        return sum(len(m.events) for m in messages.values())
+
+
+def _log_row(
+    channel: str,
+    target: str,
+    now: datetime,
+    ts: datetime,
+    decision: Decision,
+    old: str,
+    t: Transition | None,
+) -> AlertLogRow:
+    state = decision.state
+    return AlertLogRow(
+        recorded_at=now,
+        ts=ts,
+        channel=channel,
+        target=target,
+        old=old,
+        new=t.new.value if t else state.actual,
+        reasons=json.dumps(list(t.reasons) if t else state.reasons),
+        details=json.dumps(t.details if t else state.details, default=str),
+        decision=decision.decision,
+        note=decision.note,
+        told=state.told,
+        actual=state.actual,
+        state=state.to_json(),
+    )

@@ -24,6 +24,7 @@ from monitor.errors import StorageError
 _TABLE_MODULES = [
     "monitor.store.tables",
     "monitor.store.outbox",
+    "monitor.store.rollups",
     "monitor.store.statuspages",
 ]
 

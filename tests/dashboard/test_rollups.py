@@ -1,0 +1,152 @@
+"""Rollups kept by `results.record` agree with the raw results they summarise."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.result import Outcome, ProbeResult
+from monitor.store import Store, results, rollups
+from monitor.store.rollups import DAY, HOUR, MINUTE, RATIO
+
+T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+
+
+def probe(ts: datetime, target: str = "openai/gpt-4o-mini", **kw: object) -> ProbeResult:
+    provider, _, model = target.partition("/")
+    values: dict[str, object] = dict(
+        ts=ts,
+        target=target,
+        provider=provider,
+        model=model,
+        canary="arithmetic",
+        outcome=Outcome.OK,
+        ttft_ms=300.0,
+        latency_ms=600.0,
+        tokens_per_s=40.0,
+        quality_ok=True,
+        cost_usd=0.00001,
+        input_tokens=20,
+        output_tokens=3,
+    )
+    values.update(kw)
+    return ProbeResult(**values)  # type: ignore[arg-type]
+
+
+def exact_percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
+
+
+def mixed_day(rng: random.Random, n: int = 1500) -> list[ProbeResult]:
+    """Results over two days with lognormal timings and a few failures of each kind."""
+    out = []
+    for i in range(n):
+        ts = T0 + timedelta(seconds=i * 97)
+        ttft = rng.lognormvariate(math.log(400), 0.6)
+        if i % 50 == 7:
+            out.append(probe(ts, outcome=Outcome.TIMEOUT, ttft_ms=None, latency_ms=30000.0))
+        elif i % 40 == 3:
+            out.append(probe(ts, outcome=Outcome.WRONG_ANSWER, quality_ok=False, ttft_ms=ttft))
+        elif i % 90 == 5:
+            out.append(probe(ts, outcome=Outcome.RATE_LIMITED, ttft_ms=None, latency_ms=None))
+        else:
+            latency = ttft + rng.lognormvariate(math.log(300), 0.8)
+            out.append(probe(ts, ttft_ms=ttft, latency_ms=latency))
+    return out
+
+
+@pytest.mark.parametrize("q", [0.5, 0.95, 0.99])
+@pytest.mark.parametrize("metric,field", [("ttft", "ttft_ms"), ("lat", "latency_ms")])
+def test_percentiles_from_merged_rollups_are_within_one_bin_of_the_exact_ones(
+    any_store: Store, q: float, metric: str, field: str
+) -> None:
+    batch = mixed_day(random.Random(5))
+    results.record(any_store, batch)
+    got = rollups.summary(any_store, T0, T0 + timedelta(days=3))["openai/gpt-4o-mini"]
+    answered = [getattr(r, field) for r in batch if r.outcome.answered and getattr(r, field)]
+    estimate = got.percentile(metric, q)
+    assert estimate is not None
+    assert 1 / RATIO <= estimate / exact_percentile(answered, q) <= RATIO
+
+
+def test_counts_uptime_and_quality_add_up_to_the_raw_results(any_store: Store) -> None:
+    batch = mixed_day(random.Random(1))
+    # Several calls, as a running monitor makes them: the upserts must add, not replace.
+    for start in range(0, len(batch), 100):
+        results.record(any_store, batch[start : start + 100])
+    got = rollups.summary(any_store, T0, T0 + timedelta(days=3))["openai/gpt-4o-mini"]
+    assert got.n == len(batch)
+    for outcome in Outcome:
+        assert got.count(outcome.value) == sum(r.outcome is outcome for r in batch)
+    failures = sum(r.outcome.provider_failure for r in batch)
+    assert got.uptime == pytest.approx(1 - failures / len(batch))
+    checked = [r.quality_ok for r in batch if r.quality_ok is not None]
+    assert got.quality_rate == pytest.approx(sum(checked) / len(checked))
+    latencies = [r.latency_ms for r in batch if r.outcome.answered and r.latency_ms]
+    assert got["lat_max"] == pytest.approx(max(latencies))
+    assert got["lat_min"] == pytest.approx(min(latencies))
+    assert got.mean("tps") == pytest.approx(40.0)
+    assert got["cost_sum"] == pytest.approx(0.00001 * len(batch))
+
+
+@pytest.mark.parametrize(
+    "since,until",
+    [
+        (T0 + timedelta(hours=5, minutes=17), T0 + timedelta(days=1, hours=2, minutes=3)),
+        (T0 + timedelta(minutes=3), T0 + timedelta(minutes=50)),
+        (T0, T0 + timedelta(days=2)),
+        (T0 + timedelta(hours=23), T0 + timedelta(days=1, hours=1)),
+    ],
+)
+def test_a_summary_over_any_range_counts_exactly_the_results_inside_it(
+    any_store: Store, since: datetime, until: datetime
+) -> None:
+    batch = mixed_day(random.Random(2))
+    results.record(any_store, batch)
+    got = rollups.summary(any_store, since, until)
+    inside = [r for r in batch if since <= r.ts < until]
+    assert got["openai/gpt-4o-mini"].n == len(inside)
+
+
+@pytest.mark.parametrize(
+    "since,until",
+    [
+        (T0 + timedelta(hours=5, minutes=17), T0 + timedelta(days=3, hours=2, minutes=3)),
+        (T0 + timedelta(seconds=30), T0 + timedelta(minutes=1, seconds=10)),
+        (T0, T0 + timedelta(days=1)),
+    ],
+)
+def test_the_plan_covers_a_range_once_with_the_coarsest_rows(
+    since: datetime, until: datetime
+) -> None:
+    pieces = rollups.plan(since, until)
+    minutes = [m for grain, a, b in pieces for m in range(a, b, MINUTE)]
+    lo = int(since.timestamp()) // MINUTE * MINUTE
+    hi = -(-int(until.timestamp()) // MINUTE) * MINUTE
+    assert minutes == list(range(lo, hi, MINUTE))
+    for grain, a, b in pieces:
+        assert grain in (MINUTE, HOUR, DAY) and a % grain == 0 and b % grain == 0
+
+
+def test_fetch_rebuckets_to_the_step_and_keeps_targets_apart(store: Store) -> None:
+    batch = [probe(T0 + timedelta(minutes=i), t) for i in range(120) for t in ("a/x", "b/y")]
+    results.record(store, batch)
+    series = rollups.fetch(store, MINUTE, T0, T0 + timedelta(hours=2), step=15 * MINUTE)
+    assert [(a.target, a.n) for a in series[:2]] == [("a/x", 15), ("b/y", 15)]
+    assert len(series) == 16
+    only_b = rollups.fetch(store, HOUR, T0, T0 + timedelta(hours=2), targets=["b/y"])
+    assert [(a.target, a.start, a.n) for a in only_b] == [
+        ("b/y", T0, 60),
+        ("b/y", T0 + timedelta(hours=1), 60),
+    ]
+
+
+def test_regions_are_kept_apart_and_merged_on_read(any_store: Store) -> None:
+    results.record(any_store, [probe(T0, region="eu"), probe(T0, region="us", latency_ms=900.0)])
+    (merged,) = rollups.fetch(any_store, DAY, T0, T0 + timedelta(days=1))
+    assert merged.n == 2
+    assert merged["lat_max"] == 900.0 and merged["lat_min"] == 600.0

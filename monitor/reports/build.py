@@ -1,0 +1,225 @@
+"""`build_report(store, config, since, until, targets)`: the historical report as data.
+
+The CLI, the dashboard's download buttons and the scheduled report all call this, then
+`monitor.reports.render`. It reads the store only through `monitor.reports.source`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from fnmatch import fnmatchcase
+
+from monitor.config import Config
+from monitor.errors import UsageError
+from monitor.reports import maintenance
+from monitor.reports.aggregate import ProbeAggregate
+from monitor.reports.model import DEFINITIONS, DayRow, Figures, IncidentRow, Report, Scope
+from monitor.reports.source import ProbeSource, probe_source
+from monitor.reports.stats import wilson
+from monitor.reports.statuses import DetectionStore, IncidentRecord, StatusSource, status_history
+from monitor.reports.timeline import Segment, StatusTime, status_time, stretches
+from monitor.result import utcnow
+from monitor.store import Store, results
+
+
+def select_targets(store: Store, config: Config, patterns: Sequence[str] | None) -> list[str]:
+    """Targets known to the config or the store that match `patterns` (a name, a provider, or a
+    shell pattern such as `openai/*`); all of them without patterns.
+
+    Raises UsageError when patterns are given and match nothing.
+    """
+    known = sorted({t.name for t in config.targets()} | set(results.known_targets(store)))
+    if not patterns:
+        return known
+    chosen = [
+        t for t in known if any(fnmatchcase(t, p) or t.partition("/")[0] == p for p in patterns)
+    ]
+    if not chosen:
+        raise UsageError(
+            f"no target matches {', '.join(patterns)}; known: {', '.join(known) or 'none'}"
+        )
+    return chosen
+
+
+def build_report(
+    store: Store,
+    config: Config,
+    since: datetime,
+    until: datetime,
+    targets: Sequence[str] | None = None,
+    *,
+    source: ProbeSource | None = None,
+    statuses: StatusSource | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """The report over `[since, until)` for `targets` (patterns, see `select_targets`).
+
+    `source` and `statuses` default to the store's (rollups or raw results; the detection store).
+    """
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
+    names = select_targets(store, config, targets)
+    source = source or probe_source(store)
+    daily = source.daily(since, until, names)
+    statuses = statuses or DetectionStore(store)
+    history = status_history(statuses, since, until, names)
+    notes: list[str] = []
+    if history is None:
+        notes.append("No status history is stored yet, so time-weighted availability is not shown.")
+        history = {}
+    incidents = statuses.incidents(since, until, names)
+    if incidents is None:
+        incidents = _derived_incidents(history, until)
+    windows = {t: maintenance.windows_for(config, t, since, until) for t in names}
+
+    per_target: dict[str, ProbeAggregate] = defaultdict(ProbeAggregate)
+    for (target, _day), agg in daily.items():
+        per_target[target].merge(agg)
+    times = {t: status_time(history.get(t, []), windows[t]) for t in names}
+    shown = [
+        t
+        for t in names
+        if per_target[t].probes or times[t].known or any(i.target == t for i in incidents)
+    ]
+
+    target_rows = [_figures("target", t, [t], per_target, times, incidents, until) for t in shown]
+    by_provider: dict[str, list[str]] = defaultdict(list)
+    for t in shown:
+        by_provider[t.partition("/")[0]].append(t)
+    provider_rows = [
+        _figures("provider", p, ts, per_target, times, incidents, until)
+        for p, ts in sorted(by_provider.items())
+    ]
+    fleet = _figures("fleet", "fleet", shown, per_target, times, incidents, until)
+
+    described = maintenance.describe(config)
+    if described:
+        notes.append(
+            "Maintenance windows are excluded from availability: " + "; ".join(described) + "."
+        )
+    if not shown:
+        notes.append("No probe results or status history in this range.")
+    definitions = dict(DEFINITIONS)
+    definitions["latency"] = definitions["latency"].rstrip(".") + ", " + source.precision + "."
+    return Report(
+        since=since,
+        until=until,
+        generated_at=now or utcnow(),
+        source=source.description,
+        fleet=fleet,
+        providers=provider_rows,
+        targets=target_rows,
+        incidents=[_incident_row(i, until) for i in incidents if i.target in shown],
+        days=_days(daily, history, windows, shown, since, until),
+        maintenance=described,
+        notes=notes,
+        selected=list(targets or []),
+        definitions=definitions,
+    )
+
+
+def _figures(
+    scope: Scope,
+    name: str,
+    members: Sequence[str],
+    per_target: dict[str, ProbeAggregate],
+    times: dict[str, StatusTime],
+    incidents: Sequence[IncidentRecord],
+    until: datetime,
+) -> Figures:
+    agg, time = ProbeAggregate(), StatusTime()
+    for t in members:
+        agg.merge(per_target[t])
+        time.merge(times[t])
+    mine = [i for i in incidents if i.target in members]
+    closed = [i.duration(until) for i in mine if i.end is not None and i.end <= until]
+    ci = wilson(agg.quality_passed, agg.quality_checked)
+    return Figures(
+        scope=scope,
+        name=name,
+        targets=len(members),
+        probes=agg.probes,
+        availability=time.availability,
+        success_rate=agg.success_rate,
+        operational_s=time.operational,
+        degraded_s=time.degraded,
+        down_s=time.down,
+        unknown_s=time.unknown,
+        maintenance_s=time.maintenance,
+        incidents=len(mine),
+        mttr_s=sum(closed) / len(closed) if closed else None,
+        longest_incident_s=max((i.duration(until) for i in mine), default=None),
+        ttft_p50_ms=agg.ttft_ms.quantile(0.50),
+        ttft_p95_ms=agg.ttft_ms.quantile(0.95),
+        ttft_p99_ms=agg.ttft_ms.quantile(0.99),
+        latency_p50_ms=agg.latency_ms.quantile(0.50),
+        latency_p95_ms=agg.latency_ms.quantile(0.95),
+        latency_p99_ms=agg.latency_ms.quantile(0.99),
+        tokens_per_s_p50=agg.tokens_per_s.quantile(0.50),
+        tokens_per_s_mean=agg.tokens_per_s_mean,
+        canary_checked=agg.quality_checked,
+        canary_pass_rate=agg.quality_passed / agg.quality_checked if agg.quality_checked else None,
+        canary_ci_low=ci[0] if ci else None,
+        canary_ci_high=ci[1] if ci else None,
+        rate_limited_share=agg.rate_limited_share,
+        cost_usd=agg.cost_usd,
+    )
+
+
+def _derived_incidents(history: dict[str, list[Segment]], until: datetime) -> list[IncidentRecord]:
+    """Incidents as runs of degraded/down in the status history (when none are stored)."""
+    out = []
+    for target, parts in history.items():
+        last = parts[-1] if parts else None
+        for start, end, worst, reasons in stretches(parts):
+            still_open = (
+                end == until and last is not None and last.end == until and last.status is worst
+            )
+            out.append(IncidentRecord(target, start, None if still_open else end, worst, reasons))
+    return sorted(out, key=lambda i: (i.start, i.target))
+
+
+def _incident_row(incident: IncidentRecord, until: datetime) -> IncidentRow:
+    return IncidentRow(
+        target=incident.target,
+        start=incident.start,
+        end=incident.end,
+        duration_s=incident.duration(until),
+        worst=incident.worst.value,
+        reasons=incident.reasons,
+    )
+
+
+def _days(
+    daily: dict[tuple[str, date], ProbeAggregate],
+    history: dict[str, list[Segment]],
+    windows: dict[str, list[tuple[datetime, datetime]]],
+    shown: Sequence[str],
+    since: datetime,
+    until: datetime,
+) -> list[DayRow]:
+    out = []
+    day = since.date()
+    while datetime(day.year, day.month, day.day, tzinfo=UTC) < until:
+        lo = max(since, datetime(day.year, day.month, day.day, tzinfo=UTC))
+        hi = min(until, lo.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1))
+        for t in shown:
+            agg = daily.get((t, day), ProbeAggregate())
+            parts = [
+                Segment(max(s.start, lo), min(s.end, hi), s.status, s.reasons)
+                for s in history.get(t, [])
+                if s.end > lo and s.start < hi
+            ]
+            out.append(
+                DayRow(
+                    target=t,
+                    day=day,
+                    availability=status_time(parts, windows[t]).availability,
+                    success_rate=agg.success_rate,
+                    latency_p95_ms=agg.latency_ms.quantile(0.95),
+                    ttft_p50_ms=agg.ttft_ms.quantile(0.50),
+                )
+            )
+        day += timedelta(days=1)
+    return out

@@ -1,0 +1,145 @@
+"""`export_rows(store, table, since, until, fmt, out)`: a table streamed to CSV, JSON Lines or Parquet.
+
+Rows are read in batches and written as they come (Parquet in row groups of `ROW_GROUP` rows), so
+memory stays flat however many rows there are. JSON Lines rows of `results` are exactly the
+result record of DESIGN.md (`ProbeResult.to_dict`), which `brownout replay` reads back.
+Free text (answers, errors) passes through the config's `Scrubber` once more on the way out, so
+a key that slipped into the store never leaves it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from monitor.errors import UsageError
+from monitor.reports.tables import TABLES, Table
+from monitor.result import format_ts
+from monitor.secrets import Scrubber
+from monitor.store import Store
+
+FORMATS = ("csv", "jsonl", "parquet")
+ROW_GROUP = 50_000
+PROGRESS_EVERY = 1000
+
+Progress = Callable[[int, datetime | None], None]
+"""Called every `PROGRESS_EVERY` rows and at the end with (rows written, last row's ts)."""
+
+
+def export_rows(
+    store: Store,
+    table: str,
+    since: datetime | None,
+    until: datetime | None,
+    fmt: str,
+    out: BinaryIO,
+    *,
+    targets: Sequence[str] | None = None,
+    scrubber: Scrubber | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write `table`'s rows with `since <= ts < until` to `out` as `fmt`; returns the row count.
+
+    Raises UsageError for an unknown table or format.
+    """
+    if table not in TABLES:
+        raise UsageError(f"unknown table {table!r}; use one of {', '.join(TABLES)}")
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    spec = TABLES[table]
+    rows = spec.rows(store, since, until, targets, scrubber or Scrubber())
+    rows = _counted(rows, progress)
+    writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
+    return writer(spec, rows, out)
+
+
+def _counted(rows: Iterator[dict[str, Any]], progress: Progress | None) -> Iterator[dict[str, Any]]:
+    if progress is None:
+        yield from rows
+        return
+    n, last = 0, None
+    for row in rows:
+        yield row
+        n += 1
+        last = row.get("ts")
+        if n % PROGRESS_EVERY == 0:
+            progress(n, last)
+    progress(n, last)
+
+
+def _text_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_ts(value)
+    return value
+
+
+def _write_jsonl(spec: Table, rows: Iterator[dict[str, Any]], out: BinaryIO) -> int:
+    n = 0
+    for row in rows:
+        record = {k: _text_value(v) for k, v in row.items()}
+        out.write(json.dumps(record, ensure_ascii=False, separators=(", ", ": ")).encode() + b"\n")
+        n += 1
+    out.flush()
+    return n
+
+
+def _csv_value(value: Any) -> Any:
+    """Spreadsheet-friendly: empty for null, true/false, lists joined by `;`, dicts as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return format_ts(value)
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+def _write_csv(spec: Table, rows: Iterator[dict[str, Any]], out: BinaryIO) -> int:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        writer = csv.DictWriter(text, fieldnames=spec.column_names, lineterminator="\n")
+        writer.writeheader()
+        n = 0
+        for row in rows:
+            writer.writerow({k: _csv_value(row.get(k)) for k in spec.column_names})
+            n += 1
+        text.flush()
+    finally:
+        text.detach()  # the caller owns `out`; closing the wrapper would close it
+    return n
+
+
+def _write_parquet(spec: Table, rows: Iterator[dict[str, Any]], out: BinaryIO) -> int:
+    schema = spec.schema
+    n = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append({k: _parquet_value(row.get(k)) for k in spec.column_names})
+            if len(batch) >= ROW_GROUP:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                n += len(batch)
+                batch = []
+        if batch or n == 0:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+            n += len(batch)
+    return n
+
+
+def _parquet_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -1,0 +1,98 @@
+"""Formatting report figures for people (Markdown and HTML); CSV and JSON keep raw numbers."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from monitor.durations import format_duration
+from monitor.reports.model import Figures
+
+DASH = "–"
+
+
+def pct(value: float | None, places: int = 3) -> str:
+    """`0.999005` → `99.900 %`; truncated, not rounded, so 99.9999 % never shows as 100 %."""
+    if value is None:
+        return DASH
+    scale = 10**places
+    # round() first so 0.999 (99.89999… in binary) is not truncated to 99.899.
+    shown = math.floor(round(value * 100 * scale, 6)) / scale
+    return f"{shown:.{places}f} %"
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return DASH
+    return f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:.0f} ms"
+
+
+def num(value: float | None, places: int = 1) -> str:
+    return DASH if value is None else f"{value:.{places}f}"
+
+
+def span(seconds: float | None) -> str:
+    if seconds is None:
+        return DASH
+    return "0s" if seconds <= 0 else format_duration(seconds)
+
+
+def usd(value: float) -> str:
+    return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
+
+
+def when(ts: datetime | None) -> str:
+    return "ongoing" if ts is None else f"{ts:%Y-%m-%d %H:%M} UTC"
+
+
+def tokens_per_s(f: Figures) -> str:
+    """The median when known; else the mean, marked as such (rollups keep only the mean)."""
+    if f.tokens_per_s_p50 is not None:
+        return num(f.tokens_per_s_p50)
+    return DASH if f.tokens_per_s_mean is None else f"{f.tokens_per_s_mean:.1f} (mean)"
+
+
+def canary(f: Figures) -> str:
+    if f.canary_pass_rate is None:
+        return DASH
+    return f"{pct(f.canary_pass_rate, 1)} ({pct(f.canary_ci_low, 1)}–{pct(f.canary_ci_high, 1)})"
+
+
+def row(f: Figures) -> list[str]:
+    """The figures of one row, in the order of `HEADERS`."""
+    return [
+        f.name,
+        pct(f.availability),
+        pct(f.success_rate, 2),
+        span(f.degraded_s),
+        span(f.down_s),
+        str(f.incidents),
+        span(f.mttr_s),
+        span(f.longest_incident_s),
+        f"{ms(f.ttft_p50_ms)} / {ms(f.ttft_p95_ms)} / {ms(f.ttft_p99_ms)}",
+        f"{ms(f.latency_p50_ms)} / {ms(f.latency_p95_ms)} / {ms(f.latency_p99_ms)}",
+        tokens_per_s(f),
+        canary(f),
+        pct(f.rate_limited_share, 2),
+        f"{f.probes:,}",
+        usd(f.cost_usd),
+    ]
+
+
+HEADERS = [
+    "",
+    "availability",
+    "probe success",
+    "degraded",
+    "down",
+    "incidents",
+    "MTTR",
+    "longest",
+    "TTFT p50/p95/p99",
+    "latency p50/p95/p99",
+    "tokens/s p50",
+    "canary pass (95 % CI)",
+    "rate-limited",
+    "probes",
+    "cost",
+]

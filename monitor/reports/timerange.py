@@ -1,0 +1,42 @@
+"""The time range of a report or an export, as people write it: `--since 30d`, `--until 2026-11-01`.
+
+A bound is either a duration back from now (`30d`, `12h`, `1w`) or an ISO date or time
+(`2026-11-01`, `2026-11-01T08:00`, `2026-11-01T08:00:00Z`); naive dates and times are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from monitor.durations import parse_duration
+from monitor.errors import UsageError
+from monitor.result import parse_ts
+
+
+def parse_bound(text: str, now: datetime, *, option: str = "--since") -> datetime:
+    """The instant `text` names, relative to `now` when it is a duration.
+
+    Raises UsageError with one sentence when `text` is neither a duration nor a date.
+    """
+    value = text.strip()
+    try:
+        return now - timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    try:
+        return parse_ts(value).astimezone(UTC)
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r} is neither a duration (30d, 12h) nor a date (2026-11-01)"
+        ) from None
+
+
+def parse_range(since: str, until: str | None, now: datetime) -> tuple[datetime, datetime]:
+    """`(since, until)` as instants; `until` defaults to `now`. Raises UsageError when empty."""
+    start = parse_bound(since, now, option="--since")
+    end = parse_bound(until, now, option="--until") if until else now
+    if end <= start:
+        raise UsageError(
+            f"--until ({end:%Y-%m-%d %H:%M}) must come after --since ({start:%Y-%m-%d %H:%M})"
+        )
+    return start, end

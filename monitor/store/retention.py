@@ -1,0 +1,90 @@
+"""Retention: raw results and fine rollups are deleted once coarser rollups carry their figures.
+
+    prune(store, now, raw=30 * DAY, minute=2 * DAY, rollup=400 * DAY)
+
+Raw results older than `raw` go (their hour and day rollups stay); minute rollups older than
+`minute` go (charts over a longer range read hour rows); hour rollups older than `rollup` go, and
+day rollups older than `rollup` too. Deletes run in slices of a day so no transaction holds the
+database for long while the monitor keeps writing. `brownout run` calls `prune_for(config)`
+periodically; nothing else ever deletes results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlmodel import col
+
+from monitor.config.schema import StorageConfig
+from monitor.store.db import Store
+from monitor.store.rollups import DAY, HOUR, MINUTE, rollups
+from monitor.store.tables import ProbeRow
+
+MINUTE_ROLLUP_KEEP = 2 * DAY  # charts up to 24 h read minute rows; longer ones hour rows
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """How many rows each prune deleted."""
+
+    raw: int = 0
+    minute: int = 0
+    hour: int = 0
+    day: int = 0
+
+
+def prune(
+    store: Store,
+    now: datetime,
+    *,
+    raw: float = 30 * DAY,
+    minute: float = MINUTE_ROLLUP_KEEP,
+    rollup: float = 400 * DAY,
+) -> Pruned:
+    """Delete what is older than its retention (seconds before `now`); returns the counts."""
+    raw_deleted = _prune_raw(store, now - timedelta(seconds=raw))
+    counts = [
+        _prune_rollups(store, grain, now - timedelta(seconds=keep))
+        for grain, keep in ((MINUTE, minute), (HOUR, rollup), (DAY, rollup))
+    ]
+    return Pruned(raw_deleted, *counts)
+
+
+def prune_for(store: Store, storage: StorageConfig, now: datetime) -> Pruned:
+    """`prune` with the config's `storage.raw_retention` and `storage.rollup_retention`."""
+    return prune(
+        store,
+        now,
+        raw=storage.raw_retention,
+        minute=min(MINUTE_ROLLUP_KEEP, storage.rollup_retention),
+        rollup=storage.rollup_retention,
+    )
+
+
+def _prune_raw(store: Store, cutoff: datetime) -> int:
+    with store.session() as session:
+        oldest = session.execute(select(func.min(ProbeRow.ts))).scalar()
+    if oldest is None:
+        return 0
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=cutoff.tzinfo)
+    deleted = 0
+    edge = oldest
+    while edge < cutoff:
+        edge = min(edge + timedelta(days=1), cutoff)
+        with store.session() as session:
+            result = session.execute(delete(ProbeRow).where(col(ProbeRow.ts) < edge))
+            deleted += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return deleted
+
+
+def _prune_rollups(store: Store, grain: int, cutoff: datetime) -> int:
+    """Rows of `grain` whose bucket ended before `cutoff`."""
+    edge = int(cutoff.timestamp()) - grain
+    with store.session() as session:
+        result = session.execute(
+            delete(rollups).where(rollups.c.grain == grain, rollups.c.bucket <= edge)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +30,9 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    case,
     func,
+    literal,
     literal_column,
     select,
 )
@@ -63,6 +65,17 @@ _SUMS = (
     + [f"ttft_h{i:02d}" for i in range(NBINS)]
     + [f"lat_h{i:02d}" for i in range(NBINS)]
 )
+# The figures a status bar needs: counts, quality and mean latency, no histograms.
+COUNTS = [
+    "n",
+    "n_quality",
+    "n_quality_ok",
+    "lat_n",
+    "lat_sum",
+    "ttft_n",
+    "ttft_sum",
+    "cost_sum",
+] + [f"n_{o}" for o in OUTCOMES]
 _MINS = ("ttft_min", "lat_min")
 _MAXS = ("ttft_max", "lat_max")
 _FLOATS = {"ttft_sum", "lat_sum", "tps_sum", "cost_sum", *_MINS, *_MAXS}
@@ -312,16 +325,26 @@ def _epoch(ts: datetime) -> int:
     return int((ts if ts.tzinfo else ts.replace(tzinfo=UTC)).timestamp())
 
 
-def _aggregate_columns(step: int) -> list[Any]:
+def _aggregate_columns(
+    step: int, names: Sequence[str] | None = None, groups: Mapping[str, Sequence[str]] | None = None
+) -> list[Any]:
     t = rollups.c
     # The step is rendered as a literal: PostgreSQL only matches the GROUP BY expression to the
-    # selected one when they carry no separate bound parameters.
+    # selected one when they carry no separate bound parameters (GROUP BY names the labels).
     size: ColumnElement[int] = literal_column(str(int(step)))
     start = (t.bucket - t.bucket % size if step else func.min(t.bucket)).label("start")
-    cols: list[Any] = [t.target, start]
-    cols += [func.sum(t[name]).label(name) for name in _SUMS]
-    cols += [func.min(t[name]).label(name) for name in _MINS]
-    cols += [func.max(t[name]).label(name) for name in _MAXS]
+    # Labelled "series", not "target": PostgreSQL resolves a GROUP BY name to an input column first.
+    label: Any = t.target.label("series")
+    if groups:
+        label = case(
+            *[(t.target.in_(list(members)), literal(name)) for name, members in groups.items()],
+            else_=literal(""),
+        ).label("series")
+    cols: list[Any] = [label, start]
+    wanted = set(names) if names is not None else None
+    cols += [func.sum(t[n]).label(n) for n in _SUMS if wanted is None or n in wanted]
+    cols += [func.min(t[n]).label(n) for n in _MINS if wanted is None or n in wanted]
+    cols += [func.max(t[n]).label(n) for n in _MAXS if wanted is None or n in wanted]
     return cols
 
 
@@ -333,18 +356,26 @@ def fetch(
     *,
     targets: Sequence[str] | None = None,
     step: int | None = None,
+    columns: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Agg]:
     """Rollups of `grain` with `since <= bucket < until`, merged over regions and re-bucketed to
-    `step` seconds (a multiple of `grain`; default `grain`) in SQL, per target, oldest first."""
+    `step` seconds (a multiple of `grain`; default `grain`) in SQL, per target, oldest first.
+
+    `columns` limits the figures read (e.g. `COUNTS` for a status bar); default all. `groups`
+    (name -> member targets) merges members into one series named after the group, in SQL.
+    """
     step = step or grain
     t = rollups.c
-    cols = _aggregate_columns(step)
+    cols = _aggregate_columns(step, columns, groups)
     query = (
         select(*cols)
         .where(t.grain == grain, t.bucket >= _epoch(since), t.bucket < _epoch(until))
-        .group_by(t.target, cols[1])
-        .order_by(cols[1], t.target)
+        .group_by(literal_column("series"), literal_column("start"))
+        .order_by(literal_column("start"), literal_column("series"))
     )
+    if groups:
+        targets = [m for members in groups.values() for m in members]
     if targets is not None:
         query = query.where(t.target.in_(list(targets)))
     with store.session() as session:
@@ -353,8 +384,8 @@ def fetch(
 
 def _agg(row: Any) -> Agg:
     mapping = row._mapping
-    values = {k: v for k, v in mapping.items() if k not in ("target", "start") and v is not None}
-    return Agg(target=mapping["target"], bucket=int(mapping["start"]), values=values)
+    values = {k: v for k, v in mapping.items() if k not in ("series", "start") and v is not None}
+    return Agg(target=mapping["series"], bucket=int(mapping["start"]), values=values)
 
 
 def plan(since: datetime, until: datetime) -> list[tuple[int, int, int]]:
@@ -385,14 +416,20 @@ def plan(since: datetime, until: datetime) -> list[tuple[int, int, int]]:
 
 
 def summary(
-    store: Store, since: datetime, until: datetime, *, targets: Sequence[str] | None = None
+    store: Store,
+    since: datetime,
+    until: datetime,
+    *,
+    targets: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> dict[str, Agg]:
-    """Totals per target over `[since, until)` (to the minute), from the fewest rollup rows."""
+    """Totals per target over `[since, until)` (to the minute), from the fewest rollup rows.
+    `columns` limits the figures read, as in `fetch`."""
     out: dict[str, Agg] = {}
     t = rollups.c
     with store.session() as session:
         for grain, start, end in plan(since, until):
-            cols = _aggregate_columns(0)
+            cols = _aggregate_columns(0, columns)
             query = (
                 select(*cols)
                 .where(t.grain == grain, t.bucket >= start, t.bucket < end)
@@ -416,3 +453,17 @@ def total(aggs: Iterable[Agg], target: str = "") -> Agg:
     for agg in aggs:
         out.merge(agg)
     return out
+
+
+def known_targets(store: Store, since: datetime) -> list[str]:
+    """Targets with results since `since` (by day rows: cheap however many raw results exist)."""
+    t = rollups.c
+    start = _epoch(since)
+    query = (
+        select(t.target)
+        .where(t.grain == DAY, t.bucket >= start - start % DAY)
+        .distinct()
+        .order_by(t.target)
+    )
+    with store.session() as session:
+        return [row[0] for row in session.execute(query)]

@@ -150,3 +150,25 @@ def test_regions_are_kept_apart_and_merged_on_read(any_store: Store) -> None:
     (merged,) = rollups.fetch(any_store, DAY, T0, T0 + timedelta(days=1))
     assert merged.n == 2
     assert merged["lat_max"] == 900.0 and merged["lat_min"] == 600.0
+
+
+def test_groups_merge_their_members_into_one_series_in_sql(any_store: Store) -> None:
+    names = ("openai/a", "openai/b", "anthropic/c")
+    batch = [probe(T0 + timedelta(minutes=i), name) for i in range(30) for name in names]
+    results.record(any_store, batch)
+    groups = {"openai": ["openai/a", "openai/b"], "anthropic": ["anthropic/c"]}
+    got = rollups.fetch(any_store, HOUR, T0, T0 + timedelta(hours=1), groups=groups)
+    assert sorted((a.target, a.n) for a in got) == [("anthropic", 30), ("openai", 60)]
+
+
+def test_a_column_subset_reads_only_those_figures(store: Store) -> None:
+    results.record(store, [probe(T0)])
+    (agg,) = rollups.fetch(store, DAY, T0, T0 + timedelta(days=1), columns=rollups.COUNTS)
+    assert agg.n == 1 and agg.uptime == 1.0
+    assert agg.percentile("lat", 0.5) is None  # no histogram was read
+
+
+def test_known_targets_come_from_day_rows(store: Store) -> None:
+    results.record(store, [probe(T0, "a/x"), probe(T0 - timedelta(days=10), "b/y")])
+    assert rollups.known_targets(store, T0 - timedelta(days=1)) == ["a/x"]
+    assert rollups.known_targets(store, T0 - timedelta(days=30)) == ["a/x", "b/y"]

@@ -36,6 +36,9 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
 }
 
 
+_STOP = {"stop": "end_turn", "length": "max_tokens"}
+
+
 def _error(type_: str, message: str, request_id: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"type": "error", "error": {"type": type_, "message": message}}
     if request_id:
@@ -110,6 +113,8 @@ class AnthropicWire(Wire):
                 "output_tokens": 1,
             },
         }
+        if not call.include_usage:
+            del message["usage"]
         return (
             sse({"type": "message_start", "message": message}, "message_start")
             + sse(
@@ -134,18 +139,20 @@ class AnthropicWire(Wire):
         )
 
     def tail(self, call: Call) -> bytes:
+        delta: dict[str, Any] = {
+            "type": "message_delta",
+            "delta": {"stop_reason": _STOP[call.stop], "stop_sequence": None},
+        }
+        if call.include_usage:
+            delta["usage"] = {"output_tokens": call.output_tokens}
         return (
             sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
-            + sse(
-                {
-                    "type": "message_delta",
-                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                    "usage": {"output_tokens": call.output_tokens},
-                },
-                "message_delta",
-            )
+            + sse(delta, "message_delta")
             + sse({"type": "message_stop"}, "message_stop")
         )
+
+    def keepalive(self) -> bytes:
+        return sse({"type": "ping"}, "ping")
 
     def stream_error(self, call: Call, overloaded: bool) -> bytes:
         _, type_, message = _ERRORS["overloaded" if overloaded else "api_error"]
@@ -158,7 +165,7 @@ class AnthropicWire(Wire):
             "role": "assistant",
             "model": call.answered_by,
             "content": [{"type": "text", "text": text}],
-            "stop_reason": "end_turn",
+            "stop_reason": _STOP[call.stop],
             "stop_sequence": None,
             "usage": {
                 "input_tokens": call.input_tokens,

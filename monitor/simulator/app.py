@@ -35,6 +35,7 @@ from monitor.simulator.wire import Call, Wire, json_response
 HANG_MAX_S = 600.0
 """A hang lasts until the client leaves, or this long."""
 LOG_SIZE = 1000
+_FLUSH_BYTES = 64 * 1024  # tokens due at once are sent in writes of about this size
 _HTTP_FAULTS = frozenset(
     {
         "rate_limited",
@@ -155,7 +156,8 @@ class Simulator:
             fingerprint=behaviour.system_fingerprint if behaviour else None,
             prompt=prompt,
             stream=stream,
-            include_usage=wire.wants_usage(body),
+            include_usage=(not stream or wire.wants_usage(body))
+            and (behaviour is None or behaviour.usage),
             input_tokens=max(1, len(prompt) // 4),
             retry_after=behaviour.retry_after if behaviour else 2.0,
             key=wire.key(request),
@@ -183,6 +185,11 @@ class Simulator:
             return Response(status_code=504)
         text = "" if fault == "empty" else answer_for(scenario, behaviour, prompt, self.rng)
         pieces = tokens(text)
+        limit = wire.max_tokens(body)
+        if limit is not None and len(pieces) > limit:
+            pieces = pieces[: max(0, limit)]
+            text = "".join(pieces)
+            call.stop = "length"
         call.output_tokens = len(pieces)
         delay = self._delay(behaviour)
         if stream:
@@ -249,21 +256,29 @@ class Simulator:
             await asyncio.sleep(max(0.0, first_at - loop.time()))
             yield b'data: {"choices": [{"delta": {"content": "4\n\ndata: <html><body>502</body>\n\n'
             return
+        keepalive = wire.keepalive() if behaviour.keepalive > 0 and pieces else b""
+        while keepalive and first_at - loop.time() > behaviour.keepalive:
+            await asyncio.sleep(behaviour.keepalive)
+            yield keepalive
         count = min(behaviour.fail_after, len(pieces)) if fault in _MID_STREAM else len(pieces)
         gap = 1.0 / behaviour.tokens_per_s if behaviour.tokens_per_s else 0.0
         # A broken stream never carries Gemini's finishReason (its end-of-answer mark).
         last = len(pieces) - 1 if fault not in _MID_STREAM else -1
-        batch = b""
+        batch: list[bytes] = []
+        size = 0
         for i in range(count):
             wait = first_at + i * gap - loop.time()
-            if wait > 0:
+            if wait > 0 or size > _FLUSH_BYTES:
                 if batch:
-                    yield batch
-                    batch = b""
-                await asyncio.sleep(wait)
-            batch += wire.token(call, pieces[i], i == last)
+                    yield b"".join(batch)
+                    batch, size = [], 0
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            frame = wire.token(call, pieces[i], i == last)
+            batch.append(frame)
+            size += len(frame)
         if batch:
-            yield batch
+            yield b"".join(batch)
         if fault in ("mid_stream_error", "mid_stream_overloaded"):
             yield wire.stream_error(call, fault == "mid_stream_overloaded")
         elif fault == "disconnect":

@@ -61,6 +61,11 @@ class GeminiWire(Wire):
                 return " ".join(str(p.get("text", "")) for p in parts if isinstance(p, dict))
         return ""
 
+    def max_tokens(self, body: dict[str, Any]) -> int | None:
+        config = body.get("generationConfig")
+        value = config.get("maxOutputTokens") if isinstance(config, dict) else None
+        return value if isinstance(value, int) else None
+
     def error(self, kind: str, call: Call) -> Response:
         if kind == "server_error":
             return html_500()
@@ -103,14 +108,14 @@ class GeminiWire(Wire):
     def _chunk(self, call: Call, text: str, final: bool) -> dict[str, Any]:
         candidate: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"}}
         if final:
-            candidate["finishReason"] = "STOP"
+            candidate["finishReason"] = "MAX_TOKENS" if call.stop == "length" else "STOP"
         candidate["index"] = 0
-        return {
-            "candidates": [candidate],
-            "usageMetadata": self._usage(call, final),
-            "modelVersion": call.answered_by,
-            "responseId": call.request_id[4:],
-        }
+        chunk: dict[str, Any] = {"candidates": [candidate]}
+        if call.include_usage:
+            chunk["usageMetadata"] = self._usage(call, final)
+        chunk["modelVersion"] = call.answered_by
+        chunk["responseId"] = call.request_id[4:]
+        return chunk
 
     def head(self, call: Call) -> bytes:
         return b""

@@ -78,6 +78,10 @@ class OpenaiWire(Wire):
         options = body.get("stream_options")
         return bool(isinstance(options, dict) and options.get("include_usage"))
 
+    def max_tokens(self, body: dict[str, Any]) -> int | None:
+        value = body.get("max_completion_tokens", body.get("max_tokens"))
+        return value if isinstance(value, int) else None
+
     def error(self, kind: str, call: Call) -> Response:
         headers = self.headers(call)
         if kind == "server_error":
@@ -153,11 +157,14 @@ class OpenaiWire(Wire):
 
     def tail(self, call: Call) -> bytes:
         out = self._chunk(
-            call, [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}]
+            call, [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": call.stop}]
         )
         if call.include_usage:
             out += self._chunk(call, [], self._usage(call))
         return out + b"data: [DONE]\n\n"
+
+    def keepalive(self) -> bytes:
+        return b": OPENROUTER PROCESSING\n\n"
 
     def stream_error(self, call: Call, overloaded: bool) -> bytes:
         kind = "overloaded" if overloaded else "api_error"
@@ -180,10 +187,10 @@ class OpenaiWire(Wire):
                         "annotations": [],
                     },
                     "logprobs": None,
-                    "finish_reason": "stop",
+                    "finish_reason": call.stop,
                 }
             ],
-            "usage": self._usage(call),
+            "usage": self._usage(call) if call.include_usage else None,
             "service_tier": "default",
             "system_fingerprint": call.fingerprint,
         }

@@ -64,6 +64,8 @@ class _Spec(BaseModel):
     error: str | None = None
     retry_after: Seconds | None = None
     fail_after: int | None = Field(None, ge=0)
+    keepalive: Seconds | None = None
+    usage: bool | None = None
 
     @model_validator(mode="after")
     def _known_errors(self) -> _Spec:
@@ -124,6 +126,8 @@ class Behaviour:
     errors: MappingProxyType[str, float] = field(default_factory=lambda: MappingProxyType({}))
     retry_after: float = 2.0
     fail_after: int = 2  # tokens sent before a mid-stream fault
+    keepalive: float = 0.0  # while thinking, a keep-alive this often (OpenRouter's comments)
+    usage: bool = True  # token usage reported (some OpenAI-compatible servers send none)
 
 
 def _merge(base: Behaviour, spec: _Spec) -> Behaviour:

@@ -32,11 +32,12 @@ class Call:
     fingerprint: str | None
     prompt: str
     stream: bool
-    include_usage: bool = False
+    include_usage: bool = False  # usage reported (the request asked, and the scenario allows)
     input_tokens: int = 1
     output_tokens: int = 0
     retry_after: float = 2.0
     key: str | None = None
+    stop: str = "stop"  # "length" when the answer was cut at the request's max tokens
     request_id: str = field(default_factory=lambda: "req_" + secrets.token_hex(12))
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -75,6 +76,11 @@ class Wire(ABC):
     def wants_usage(self, body: dict[str, Any]) -> bool:
         return True
 
+    def max_tokens(self, body: dict[str, Any]) -> int | None:
+        """The request's bound on output tokens, if it set one."""
+        value = body.get("max_tokens")
+        return value if isinstance(value, int) else None
+
     def precheck(self, request: Request, body: dict[str, Any], call: Call) -> Response | None:
         """A reply to a request this protocol would refuse before anything else (or None)."""
         return None
@@ -91,6 +97,10 @@ class Wire(ABC):
 
     @abstractmethod
     def tail(self, call: Call) -> bytes: ...
+
+    def keepalive(self) -> bytes:
+        """What the server sends while the model thinks (b"": nothing)."""
+        return b""
 
     @abstractmethod
     def stream_error(self, call: Call, overloaded: bool) -> bytes:

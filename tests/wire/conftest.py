@@ -31,10 +31,13 @@ async def ask(
     model: str = "sim-model",
     key: str | None = KEY,
     prompt: str = "What is 17 * 23? Reply with the number only.",
+    max_tokens: int = 16,
     timeout: float = 10.0,  # noqa: ASYNC109 (passed on to Provider.complete)
 ) -> Reply:
     target = target_for(sim, kind, model, key)
-    return await provider_for(kind).complete(client, target, Prompt(prompt), timeout=timeout)
+    return await provider_for(kind).complete(
+        client, target, Prompt(prompt, max_tokens=max_tokens), timeout=timeout
+    )
 
 
 @pytest.fixture

@@ -50,8 +50,10 @@ def event(
     incident_start: datetime | None = None,
     worst: str | None = None,
     note: str | None = None,
+    told: str | None = None,
 ) -> dict[str, Any]:
-    """The stored form of one thing to tell (JSON-ready)."""
+    """The stored form of one thing to tell (JSON-ready). `told` is what the channel was last
+    told about the target, so a title says "now down" only to those who heard "degraded"."""
     return {
         "kind": kind,
         "ts": format_ts(ts),
@@ -63,6 +65,7 @@ def event(
         "incident_start": format_ts(incident_start) if incident_start else None,
         "worst": worst,
         "note": note,
+        "told": told,
     }
 
 
@@ -108,9 +111,10 @@ def _single(e: dict[str, Any]) -> tuple[str, str]:
         lines = [f"{target} is still {new}{_open_for(e)}."]
         lines += _why(e)
     else:
-        if old == "degraded" and new == "down":
+        told = e.get("told")
+        if told == "degraded" and new == "down":
             title = f"{target} is now down"
-        elif old == "down" and new == "degraded":
+        elif told == "down" and new == "degraded":
             title = f"{target} is degraded (was down)"
         else:
             title = f"{target} is {new}"

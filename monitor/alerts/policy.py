@@ -94,8 +94,7 @@ def on_transition(
         return Decision(SILENCED, moved, note=f"maintenance: {silenced_by}")
     if _cooling(channel, moved, new, t.ts):
         return Decision(COOLDOWN, moved, note="within the cooldown of the last alert")
-    old = state.told if state.told in PROBLEMS else t.old.value
-    return _tell_problem(moved, t.target, ts, old)
+    return _tell_problem(moved, t.target, ts, t.old.value)
 
 
 def tick(
@@ -178,6 +177,7 @@ def _tell_problem(
         incident_start=_dt(state.incident_start),
         worst=state.worst,
         note=note,
+        told=state.told,
     )
     return Decision(QUEUED, after, event)
 

@@ -26,6 +26,7 @@ th, td { border-bottom: 1px solid #d0d7de; padding: .3em .45em; text-align: righ
 th:first-child, td:first-child { text-align: left; }
 .note { background: #fff8c5; border-left: 3px solid #d4a72c; padding: .4em .8em; }
 .chart { break-inside: avoid; page-break-inside: avoid; }
+@page { size: A4 landscape; margin: 12mm; }
 @media print {
   body { max-width: none; margin: 0; font-size: 10pt; }
   .chart { width: 100% !important; }
@@ -56,7 +57,7 @@ def _chart(figure: go.Figure) -> str:
         legend={"orientation": "h", "y": -0.2},
     )
     html: str = figure.to_html(
-        full_html=False, include_plotlyjs=False, config={"displaylogo": False}
+        full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True}
     )
     return f'<div class="chart">{html}</div>'
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from monitor.alerts import messages
+from monitor.config import Config
+from monitor.result import format_ts
 from monitor.store import Store, outbox
 from monitor.store.outbox import DELIVERED, FAILED, PENDING, SENDING, OutboxRow
 
@@ -48,3 +51,35 @@ def _line(row: OutboxRow) -> str:
 
 def _hms(ts: datetime) -> str:
     return f"{ts:%H:%M:%S}"
+
+
+def section(store: Store, config: Config, limit: int = 10) -> dict[str, Any] | None:
+    """The alerts part of `brownout status --json`: counts per status and the newest deliveries
+    (addresses masked). None when there are no channels and nothing was ever queued."""
+    counts = outbox.counts(store)
+    if not counts and not config.alerts:
+        return None
+    recent = [
+        {
+            "ts": format_ts(row.delivered_at or row.last_attempt_at or row.created_at),
+            "channel": row.channel,
+            "address": row.address,
+            "status": row.status,
+            "attempts": row.attempts,
+            "title": row.title or messages.render(row.event_list()).title,
+            "error": row.last_error if row.status != DELIVERED else None,
+            "line": _line(row),
+        }
+        for row in outbox.recent(store, limit)
+    ]
+    return {"channels": [c.name for c in config.alerts], "counts": counts, "recent": recent}
+
+
+def render_section(value: dict[str, Any]) -> list[str]:
+    """`section`'s value as the text `brownout status` prints."""
+    counts = value["counts"]
+    order = [DELIVERED, PENDING, SENDING, FAILED]
+    tally = ", ".join(f"{counts.get(s, 0)} {s}" for s in order if counts.get(s) or s != SENDING)
+    lines = [f"alerts ({len(value['channels'])} channel(s)): {tally}"]
+    lines += [f"  {entry['line']}" for entry in value["recent"]] or ["  no deliveries yet"]
+    return lines

@@ -179,6 +179,9 @@ def _figure(reason: str, detail: Any) -> str:
     label = _REASONS.get(reason, reason.replace("_", " "))
     if not isinstance(detail, dict) or not detail:
         return label if detail in (None, {}) else f"{label}: {detail}"
+    if "model" in detail:  # model_change: {"field", "model", "baseline"}
+        field = str(detail.get("field", "model")).replace("_", " ")
+        return f"{label}: {field} {detail.get('baseline')} → {detail['model']}"
     parts: list[str] = []
     used: set[str] = set()
     for key, base in detail.items():
@@ -204,12 +207,12 @@ def _figure(reason: str, detail: Any) -> str:
 def _num(value: Any, unit: str) -> str:
     if not isinstance(value, int | float) or isinstance(value, bool):
         return str(value)
-    if unit in ("rate", "ratio_failed", "share", "fraction") and 0 <= value <= 1:
+    if unit in ("rate", "pass_rate", "share", "fraction") and 0 <= value <= 1:
         return f"{value * 100:.0f}%"
     if unit == "pct":
         return f"{value:.0f}%"
     shown = f"{value:.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:.2g}"
-    suffix = {"ms": " ms", "s": " s", "tps": " tokens/s", "per_s": "/s"}.get(unit, "")
+    suffix = {"ms": " ms", "s": " s", "per_s": " tokens/s"}.get(unit, "")
     return shown + suffix
 
 

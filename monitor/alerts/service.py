@@ -96,9 +96,11 @@ class AlertService:
         now = self.clock()
         logs: list[AlertLogRow] = []
         messages: dict[str, Message] = {}
+        # A target removed from the config is not reminded of forever.
+        known = {t.name for t in self.config.targets()}
         for (name, target), state in sorted(self._states().items()):
             channel = self._channels.get(name)
-            if channel is None or not channel.wants(target):
+            if channel is None or not channel.wants(target) or (known and target not in known):
                 continue
             held = silenced_by(self.config.maintenance, target, name, now)
             decision = policy.tick(channel, state, target, now, held)

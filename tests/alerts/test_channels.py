@@ -120,3 +120,17 @@ async def test_the_delivery_history_shows_what_went_where_with_secrets_masked(
     assert "oncall → json://127.0.0.1:9/…  openai/gpt-4o-mini is down: " in refused
     assert SECRET not in "\n".join(lines)
     assert history.summary(store) == "alerts: 1 delivered, 1 pending, 0 failed"
+    value = history.section(store, config)
+    assert value is not None
+    assert [e["status"] for e in value["recent"]] == ["pending", "delivered"]
+    assert history.render_section(value) == [
+        "alerts (1 channel(s)): 1 delivered, 1 pending, 0 failed",
+        f"  {refused}",
+        f"  {delivered}",
+    ]
+
+
+def test_the_status_section_is_left_out_when_alerts_are_not_used(
+    tmp_path: Path, store: Store
+) -> None:
+    assert history.section(store, make_config(tmp_path, {})) is None

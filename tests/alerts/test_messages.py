@@ -1,0 +1,73 @@
+"""Messages in plain words, with the figures detection gives against each target's baseline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from monitor.alerts import messages
+from tests.alerts.conftest import T0
+
+
+@pytest.mark.parametrize(
+    ("reason", "detail", "line"),
+    [
+        (
+            "latency",
+            {"value_ms": 2400, "baseline_ms": 800, "ratio": 3.0},
+            "total latency: 2400 ms against a baseline of 800 ms (3.0×)",
+        ),
+        (
+            "ttft",
+            {"value_ms": 1900.5, "baseline_ms": 310, "ratio": 6.13, "limit": 1500},
+            "time to first token: 1900 ms against a baseline of 310 ms (6.1×); limit 1500",
+        ),
+        (
+            "throughput",
+            {"value_per_s": 12.5, "baseline_per_s": 61, "ratio": 4.9},
+            "throughput: 12 tokens/s against a baseline of 61 tokens/s (4.9×)",
+        ),
+        ("errors", {"rate": 0.35, "baseline_rate": 0.01}, "errors: 35% against a baseline of 1%"),
+        (
+            "quality",
+            {"pass_rate": 0.6, "baseline_pass_rate": 0.98},
+            "answer quality: 60% against a baseline of 98%",
+        ),
+        (
+            "model_change",
+            {"field": "response_model", "model": "gpt-4o-2025", "baseline": "gpt-4o-2024"},
+            "the model behind the name changed: response model gpt-4o-2024 → gpt-4o-2025",
+        ),
+        ("rate_limit", None, "rate limiting"),
+    ],
+)
+def test_a_reason_reads_as_a_figure_against_its_baseline(
+    reason: str, detail: Any, line: str
+) -> None:
+    event = messages.event(
+        messages.PROBLEM,
+        ts=T0,
+        target="openai/gpt-4o-mini",
+        old="operational",
+        new="degraded",
+        reasons=[reason],
+        details={reason: detail} if detail is not None else {},
+        incident_start=T0,
+    )
+
+    body = messages.render([event]).body
+
+    assert f"- {line}" in body.splitlines()
+
+
+def test_a_target_already_down_at_start_up_does_not_claim_what_it_was_before() -> None:
+    event = messages.event(
+        messages.PROBLEM, ts=T0, target="a/b", old="unknown", new="down", incident_start=T0
+    )
+
+    rendered = messages.render([event])
+
+    assert rendered.title == "a/b is down"
+    assert rendered.body == "a/b is down since 2026-11-28 10:00:00 UTC."
+    assert rendered.notify_type == "failure"

@@ -52,7 +52,7 @@ def badge(label: str, message: str, colour: str) -> str:
     total = lw + mw
     label_x, message_x = lw / 2, lw + mw / 2
     lbl, msg = escape(label), escape(message)
-    title = escape(f"{label}: {message}")
+    title = escape(f"{label}: {message}", {'"': "&quot;"})
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" '
         f'aria-label="{title}">'

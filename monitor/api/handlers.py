@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -130,7 +130,11 @@ def target_history(request: Request) -> Response:
         step = _duration(q["step"], "step")
     else:
         step = timedelta(seconds=max(60.0, math.ceil(span / 200)))
-    if span / step.total_seconds() > MAX_POINTS:
+    # Buckets start on whole steps (UTC), so charts line up and points are stable across calls.
+    size = step.total_seconds()
+    since = datetime.fromtimestamp(since.timestamp() // size * size, UTC)
+    span = (until - since).total_seconds()
+    if span / size > MAX_POINTS:
         raise BadRequest(
             f"since..until over step gives more than {MAX_POINTS} points; use a larger step"
         )

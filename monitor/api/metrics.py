@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from monitor.api.statuses import current_statuses, fleet_status, fresh_window, open_incidents
+from monitor.api.statuses import current_statuses, fleet, fresh_window, open_incidents
 from monitor.config import Config
 from monitor.detect.types import Status
 from monitor.result import utcnow
@@ -177,24 +177,26 @@ class StoreCollector(Collector):
             provider, _, model = target.partition("/")
             for word in _STATUSES:
                 status.add_metric([provider, model, word], float(ts.status.value == word))
-        fleet = GaugeMetricFamily(
+        whole = GaugeMetricFamily(
             "brownout_fleet_status",
             "1 for the fleet's current status word, else 0.",
             labels=["status"],
         )
-        worst = fleet_status([s.status for s in view.statuses.values()])
+        worst = fleet(view.statuses)["status"]
         for word in _STATUSES:
-            fleet.add_metric([word], float(worst.value == word))
-        opened = open_incidents(self.store)
-        count = (
-            len(opened)
-            if opened is not None
-            else sum(s.status in (Status.DEGRADED, Status.DOWN) for s in view.statuses.values())
+            whole.add_metric([word], float(worst == word))
+        # The detector's open incidents, plus targets it has no status for that are in trouble
+        # by the plain rule: either way a stretch of degraded or down that has not ended.
+        opened = open_incidents(self.store) or []
+        count = len(opened) + sum(
+            ts.status in (Status.DEGRADED, Status.DOWN)
+            for name, ts in view.statuses.items()
+            if name not in view.detected
         )
         incidents = GaugeMetricFamily(
             "brownout_open_incidents", "Incidents not yet over.", value=count
         )
-        yield from (status, fleet, incidents)
+        yield from (status, whole, incidents)
 
         components = GaugeMetricFamily(
             "brownout_official_component_status",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -18,16 +19,20 @@ from typing import Any
 
 from monitor.config import Config
 from monitor.detect.types import Reason, Status, TargetStatus
+from monitor.errors import StorageError
 from monitor.result import format_ts
 from monitor.store import Store
 from monitor.store import results as stored_results
 from monitor.store.probe_stats import Figures, figures
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(slots=True)
 class StatusView:
     statuses: dict[str, TargetStatus]
-    source: str  # "detector" | "probes"
+    source: str  # "detector" | "probes" | "mixed"
+    detected: frozenset[str] = frozenset()  # targets whose status came from the detector
 
 
 def _incidents_module() -> ModuleType | None:
@@ -56,23 +61,27 @@ def fresh_window(config: Config) -> timedelta:
 
 
 def current_statuses(store: Store, config: Config, now: datetime) -> StatusView:
-    """Every target's status now; targets nobody has a status for are `unknown`."""
+    """Every target's status now: the detector's where it has one, else the plain rule over
+    recent probes (`status_from_figures`); `source` says which (`mixed` for some of each)."""
     names = target_names(store, config)
+    detected: dict[str, TargetStatus] = {}
     read = _detector("current_statuses")
     if read is not None:
-        statuses: dict[str, TargetStatus] = {}
-        for name, ts in dict(read(store)).items():
-            # Normalised, so a detector that stores words rather than enums reads the same.
-            ts.status = Status(ts.status)
-            statuses[name] = ts
-        source = "detector"
-    else:
-        recent = figures(store, now - fresh_window(config), now)
-        statuses = {n: status_from_figures(n, recent.get(n), now) for n in names}
-        source = "probes"
-    for name in names:
-        statuses.setdefault(name, TargetStatus(name, Status.UNKNOWN, now, [Reason.STALE.value]))
-    return StatusView(statuses, source)
+        try:
+            for name, ts in dict(read(store)).items():
+                # Normalised, so a detector that stores words rather than enums reads the same.
+                ts.status = Status(ts.status)
+                detected[name] = ts
+        except StorageError as exc:
+            log.warning("detector statuses unreadable, using recent probes: %s", exc)
+    missing = [n for n in names if n not in detected]
+    statuses = dict(detected)
+    if missing:
+        recent = figures(store, now - fresh_window(config), now, targets=missing)
+        for name in missing:
+            statuses[name] = status_from_figures(name, recent.get(name), now)
+    source = "detector" if not missing else "probes" if not detected else "mixed"
+    return StatusView(statuses, source, frozenset(detected))
 
 
 def status_from_figures(target: str, f: Figures | None, now: datetime) -> TargetStatus:
@@ -97,22 +106,51 @@ def status_from_figures(target: str, f: Figures | None, now: datetime) -> Target
     return TargetStatus(target, status, now, reasons, details if reasons else {})
 
 
-def fleet_status(statuses: Sequence[Status]) -> Status:
-    """No targets or all unknown: unknown; all down: down; any degraded or down: degraded."""
-    known = [s for s in statuses if s is not Status.UNKNOWN]
-    if not known:
-        return Status.UNKNOWN
-    if all(s is Status.DOWN for s in known):
-        return Status.DOWN
-    if any(s in (Status.DEGRADED, Status.DOWN) for s in known):
-        return Status.DEGRADED
-    return Status.OPERATIONAL
+def fleet(statuses: Mapping[str, TargetStatus]) -> dict[str, Any]:
+    """The fleet: `status` is the worst status over targets with data (`unknown` only when none
+    has data), with `summary`, `counts`, `affected_providers` and `intelligence_brownout`
+    (several providers in trouble at once), from the detector's `fleet_status` when present."""
+    try:
+        from monitor.detect.fleet import fleet_status
+
+        return dict(plain(fleet_status(statuses)))
+    except ImportError:
+        pass
+    counts = {s.value: 0 for s in Status}
+    for ts in statuses.values():
+        counts[ts.status.value] += 1
+    known = [ts.status for ts in statuses.values() if ts.status is not Status.UNKNOWN]
+    worst = max(known, key=lambda s: s.severity) if known else Status.UNKNOWN
+    affected = sorted(
+        {
+            n.partition("/")[0]
+            for n, ts in statuses.items()
+            if ts.status in (Status.DEGRADED, Status.DOWN)
+        }
+    )
+    return {
+        "status": worst.value,
+        "summary": {
+            "operational": "operational",
+            "degraded": "some degraded",
+            "down": "some down",
+        }.get(worst.value, "no data"),
+        "counts": counts,
+        "affected_providers": affected,
+        "intelligence_brownout": len(affected) >= 2,
+    }
 
 
 def open_incidents(store: Store) -> list[Any] | None:
     """The detector's open incidents, or None when there is no detector store yet."""
     read = _detector("open_incidents")
-    return list(read(store)) if read is not None else None
+    if read is None:
+        return None
+    try:
+        return list(read(store))
+    except StorageError as exc:
+        log.warning("detector incidents unreadable: %s", exc)
+        return None
 
 
 def incidents_between(
@@ -122,7 +160,11 @@ def incidents_between(
     read = _detector("incidents_between")
     if read is None:
         return None
-    return list(read(store, since, until, targets=list(targets) if targets else None))
+    try:
+        return list(read(store, since, until, targets=list(targets) if targets else None))
+    except StorageError as exc:
+        log.warning("detector incidents unreadable: %s", exc)
+        return None
 
 
 def field_of(obj: Any, *names: str) -> Any:

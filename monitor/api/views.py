@@ -10,14 +10,13 @@ from typing import Any
 from monitor.api.statuses import (
     current_statuses,
     field_of,
-    fleet_status,
+    fleet,
     fresh_window,
     incidents_between,
     open_incidents,
     plain,
 )
 from monitor.config import Config
-from monitor.detect.types import Status
 from monitor.durations import format_duration
 from monitor.result import Outcome, format_ts
 from monitor.statuspages.leadtime import match
@@ -97,10 +96,8 @@ def status_view(store: Store, config: Config, now: datetime) -> dict[str, Any]:
     names = list(view.statuses)
     recent = figures(store, now - window, now)
     base = baseline(store, now - window - BASELINE, now - window, names)
-    counts = {s.value: 0 for s in Status}
     targets = []
     for name, ts in view.statuses.items():
-        counts[ts.status.value] += 1
         provider, _, model = name.partition("/")
         targets.append(
             {
@@ -116,11 +113,12 @@ def status_view(store: Store, config: Config, now: datetime) -> dict[str, Any]:
             }
         )
     opened = open_incidents(store)
+    whole = fleet(view.statuses)
     return {
         "generated_at": format_ts(now),
         "source": view.source,
-        "status": fleet_status([s.status for s in view.statuses.values()]).value,
-        "counts": counts,
+        "status": whole["status"],
+        "fleet": whole,
         "window": format_duration(window.total_seconds()),
         "baseline_window": format_duration(BASELINE.total_seconds()),
         "targets": targets,

@@ -19,7 +19,11 @@ from monitor.store import Store
 from monitor.store import results as stored
 
 SECRET = "sk-test-Zq8v1LmN4pR7sT0uW3xY6aB9cD2eF5gH"
-TARGETS = ["openai/gpt-4o-mini", "anthropic/claude-haiku-4-5", "openrouter/meta-llama/llama-3.3-70b-instruct"]
+TARGETS = [
+    "openai/gpt-4o-mini",
+    "anthropic/claude-haiku-4-5",
+    "openrouter/meta-llama/llama-3.3-70b-instruct",
+]
 
 
 def make_config(**extra: Any) -> Config:

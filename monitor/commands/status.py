@@ -1,15 +1,167 @@
-"""`brownout status` (not built yet)."""
+"""`brownout status [--json]`: every target's status, reasons and since; open incidents.
+
+Read from the database through `monitor.store.incidents` (what `brownout run` last decided). A
+target whose newest result is older than `stale_after` intervals shows `unknown` (the monitor
+may not be running). Works with only `BROWNOUT_DB` set and no config file.
+
+Other roles add sections to the output by appending to `EXTRA_SECTIONS` (below): each gives a
+JSON key, a builder over (store, config) and a renderer to text lines.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from monitor.errors import UsageError
+from monitor.config import Config, load_config
+from monitor.detect.engine import intervals_of
+from monitor.detect.fleet import fleet_status
+from monitor.detect.types import IncidentRecord, Reason, Status, TargetStatus
+from monitor.result import format_ts, utcnow
+from monitor.store import Store, open_store
+from monitor.store import incidents as stored
+from monitor.store import results as stored_results
+
+
+@dataclass(frozen=True)
+class Section:
+    """An extra part of `brownout status`: `build` returns a JSON-ready value (or None to leave
+    the section out); `render` turns it into text lines."""
+
+    name: str
+    build: Callable[[Store, Config], Any]
+    render: Callable[[Any], list[str]]
+
+
+# Extra sections, printed after the incidents, in this order (e.g. alerts' recent deliveries).
+EXTRA_SECTIONS: list[Section] = []
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def gather(store: Store, config: Config, now: datetime) -> dict[str, TargetStatus]:
+    """Stored statuses, with configured targets that have none and stale ones as `unknown`."""
+    statuses = stored.current_statuses(store)
+    intervals = intervals_of(config)
+    names = [t.name for t in config.targets()]
+    names += [n for n in sorted(statuses) if n not in names]
+    out: dict[str, TargetStatus] = {}
+    for name in names:
+        status = statuses.get(name)
+        latest = stored_results.latest(store, name, limit=1)
+        stale = timedelta(
+            seconds=config.detection.for_target(name).stale_after
+            * intervals.get(name, config.schedule.interval)
+        )
+        if not latest:
+            out[name] = status or TargetStatus(name, Status.UNKNOWN, now, [Reason.STALE.value])
+            continue
+        last = latest[-1].ts
+        if now - last >= stale and (status is None or status.status is not Status.UNKNOWN):
+            out[name] = TargetStatus(
+                name,
+                Status.UNKNOWN,
+                last + stale,
+                [Reason.STALE.value],
+                {"stale": {"last_result": format_ts(last)}},
+            )
+        else:
+            out[name] = status or TargetStatus(name, Status.UNKNOWN, now, [Reason.STALE.value])
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("'status' is not built yet")
+    config = load_config(args.config, required=False)
+    store = open_store(config.storage.url)
+    try:
+        now = utcnow()
+        statuses = gather(store, config, now)
+        incidents = stored.open_incidents(store)
+        extra = {s.name: (s, s.build(store, config)) for s in EXTRA_SECTIONS}
+    finally:
+        store.close()
+    fleet = fleet_status(statuses, config.detection.fleet.providers)
+    if args.json:
+        out: dict[str, Any] = {
+            "fleet": fleet.to_dict(),
+            "targets": [s.to_dict() for s in statuses.values()],
+            "incidents": [i.to_dict() for i in incidents],
+        }
+        out.update({name: value for name, (_s, value) in extra.items() if value is not None})
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    lines = [
+        f"fleet: {fleet.summary}"
+        + (
+            "  (intelligence brownout: " + ", ".join(fleet.affected_providers) + ")"
+            if fleet.intelligence_brownout
+            else ""
+        )
+    ]
+    lines += ["", *_targets_table(statuses, now), "", *_incidents_table(incidents, now)]
+    for _name, (section, value) in extra.items():
+        if value is not None:
+            lines += ["", *section.render(value)]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _ago(since: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - since).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def _figures(status: TargetStatus) -> str:
+    """The headline figure of each reason, e.g. `latency 2.4× (2400 ms vs 800)`."""
+    parts = []
+    for reason in status.reasons:
+        d = status.details.get(reason) or {}
+        if "ratio" in d:
+            parts.append(f"{reason} {d['ratio']}×")
+        elif "rate" in d and d["rate"] is not None:
+            parts.append(f"{reason} {d['rate']:.0%} (baseline {d.get('baseline_rate', 0):.1%})")
+        elif "pass_rate" in d and d["pass_rate"] is not None:
+            parts.append(
+                f"{reason} pass {d['pass_rate']:.0%} (baseline "
+                f"{d.get('baseline_pass_rate', 0):.0%})"
+            )
+        elif "model" in d:
+            parts.append(f"{reason} {d.get('baseline')} → {d['model']}")
+    return "; ".join(parts)
+
+
+def _targets_table(statuses: dict[str, TargetStatus], now: datetime) -> list[str]:
+    if not statuses:
+        return ["no targets: nothing configured and nothing stored yet"]
+    width = max(6, *(len(n) for n in statuses))
+    lines = [f"{'target':<{width}}  {'status':<11}  {'since':<10}  reasons"]
+    for name, s in statuses.items():
+        reasons = ", ".join(s.reasons)
+        figures = _figures(s)
+        lines.append(
+            f"{name:<{width}}  {s.status.value:<11}  {_ago(s.since, now):<10}  "
+            f"{reasons}{'  — ' + figures if figures else ''}".rstrip()
+        )
+    return lines
+
+
+def _incidents_table(incidents: list[IncidentRecord], now: datetime) -> list[str]:
+    if not incidents:
+        return ["open incidents: none"]
+    lines = ["open incidents:"]
+    for i in incidents:
+        lines.append(
+            f"  #{i.id} {i.target}: {i.worst.value} since {format_ts(i.start)} "
+            f"({_ago(i.start, now)}), reasons {', '.join(i.reasons)}"
+        )
+    return lines

@@ -1,9 +1,187 @@
-"""`detection:` — how brownouts and outages are told from noise. Owned by monitor/detect."""
+"""`detection:` — how brownouts and outages are told from noise. Owned by monitor/detect.
+
+Every key has a default that suits probes every 30–60 s; see docs/detection.md for the rule
+behind each one. Per-target overrides take the same sections, only the keys they set:
+
+    detection:
+      false_alarms_per_month: 1       # sets every CUSUM threshold; lower = slower, quieter
+      stale_after: 3                  # intervals without a fresh result -> unknown
+      errors: {expected_rate: 0.005, degraded_rate: 0.10}
+      latency: {ratio: 2.0, max_ms: 20000}
+      quality: {expected_pass_rate: 0.97, drop: 0.15}
+      model_change: {adopt_after: 2h}
+      flap: {window: 1h, count: 3, hold: 30m}
+      overrides:
+        "ollama/*": {latency: {ratio: 3.0}}   # globs on PROVIDER/MODEL, applied in order
+"""
 
 from __future__ import annotations
 
-from monitor.config.schema import Strict
+import math
+from fnmatch import fnmatchcase
+from typing import Any
+
+from pydantic import Field
+
+from monitor.config.schema import Duration, Strict
+
+MONTH_S = 30 * 86400.0
+CUSUMS = 6  # errors (degraded), rate_limit, latency, ttft, throughput, quality
+
+
+class ErrorsConfig(Strict):
+    """Provider failures (`Outcome.provider_failure`): degraded on a partial rate, down when
+    (nearly) all fail. Rates are fractions of probes."""
+
+    expected_rate: float = Field(0.005, gt=0, lt=0.5)  # floor of the learned healthy rate
+    max_expected_rate: float = Field(0.05, gt=0, lt=0.5)  # a target failing more is degraded
+    degraded_rate: float = Field(0.10, gt=0, lt=1)  # the shift the CUSUM is tuned to
+    down_rate: float = Field(0.95, gt=0, lt=1)
+    threshold: float | None = Field(None, gt=0)  # CUSUM threshold (nats); None: from false alarms
+    clear: float = Field(3.0, gt=0)  # evidence of health (nats) needed to leave `degraded`
+    down_clear: float = Field(4.0, gt=0)  # ... needed to leave `down`
+
+
+class RateLimitConfig(Strict):
+    """429s, kept apart from errors as reason `rate_limit` (they are about your quota too)."""
+
+    enabled: bool = True
+    expected_rate: float = Field(0.002, gt=0, lt=0.5)
+    max_expected_rate: float = Field(0.05, gt=0, lt=0.5)
+    degraded_rate: float = Field(0.30, gt=0, lt=1)
+    threshold: float | None = Field(None, gt=0)
+    clear: float = Field(3.0, gt=0)
+
+
+class BaselineConfig(Strict):
+    """A figure against the target's own robust baseline (log-space median and IQR)."""
+
+    enabled: bool = True
+    ratio: float = Field(2.0, gt=1)  # the slowdown (x times) the CUSUM is tuned to
+    threshold: float | None = Field(None, gt=0)
+    clear: float = Field(4.0, gt=0)
+    window: int = Field(1440, ge=20)  # healthy samples the baseline remembers
+    min_samples: int = Field(30, ge=5)  # before this many, the signal only learns
+    min_spread: float = Field(0.08, gt=0)  # floor of the log-space spread (simulators are flat)
+    relearn_after: Duration = 86400.0  # a shift lasting this long becomes the new baseline
+
+
+class MetricConfig(BaselineConfig):
+    """Latency or TTFT; `max_ms` is an absolute limit on the median of the last few probes."""
+
+    max_ms: float | None = Field(None, gt=0)
+
+
+class ThroughputConfig(BaselineConfig):
+    """Tokens per second: `ratio` is the slowdown factor (2.0 = half the tokens per second);
+    `min_per_s` is an absolute floor on the median of the last few probes."""
+
+    min_per_s: float | None = Field(None, gt=0)
+
+
+class QualityConfig(Strict):
+    """Canary pass rate (answered probes) with a Bernoulli CUSUM against the learned pass rate."""
+
+    enabled: bool = True
+    expected_pass_rate: float = Field(0.97, gt=0.5, lt=1)  # prior for the learned pass rate
+    min_pass_rate: float = Field(0.5, gt=0, lt=1)  # a baseline never goes below this
+    drop: float = Field(0.15, gt=0, lt=1)  # the drop of pass rate the CUSUM is tuned to
+    threshold: float | None = Field(None, gt=0)
+    clear: float = Field(3.0, gt=0)
+
+
+class ModelChangeConfig(Strict):
+    """The answering model (`response_model`, and `system_fingerprint` when `fingerprint`)."""
+
+    enabled: bool = True
+    fingerprint: bool = True
+    adopt_after: Duration = 7200.0  # a new model seen this long becomes the baseline
+    forget_after: Duration = 7 * 86400.0  # an established value not seen this long is dropped
+    revert_after: int = Field(10, ge=1)  # this many established answers in a row end it
+
+
+class FlapConfig(Strict):
+    """Flap guard: `count` incidents within `window` hold the target `degraded` until it has been
+    clean for `hold`, so a provider going up and down is one incident, not many."""
+
+    window: Duration = 3600.0
+    count: int = Field(3, ge=2)
+    hold: Duration = 1800.0
+    sustained_down: int = Field(10, ge=1)  # while held, down after this many failing probes
+
+
+class FleetConfig(Strict):
+    """`intelligence brownout`: at least `providers` distinct providers degraded or down at once."""
+
+    providers: int = Field(2, ge=2)
+
+
+_SECTIONS = (
+    "errors",
+    "rate_limit",
+    "latency",
+    "ttft",
+    "throughput",
+    "quality",
+    "model_change",
+    "flap",
+)
+
+
+class DetectionOverride(Strict):
+    """Per-target settings: only the keys given replace the defaults."""
+
+    stale_after: float | None = Field(None, ge=1)
+    false_alarms_per_month: float | None = Field(None, gt=0)
+    errors: ErrorsConfig | None = None
+    rate_limit: RateLimitConfig | None = None
+    latency: MetricConfig | None = None
+    ttft: MetricConfig | None = None
+    throughput: ThroughputConfig | None = None
+    quality: QualityConfig | None = None
+    model_change: ModelChangeConfig | None = None
+    flap: FlapConfig | None = None
 
 
 class DetectionConfig(Strict):
-    """Detection settings; defaults suit probes every 30–60 s. Filled in by the detection issue."""
+    """Detection settings; defaults suit probes every 30–60 s."""
+
+    false_alarms_per_month: float = Field(1.0, gt=0)
+    stale_after: float = Field(3.0, ge=1)  # in probe intervals
+    errors: ErrorsConfig = Field(default_factory=ErrorsConfig)
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    latency: MetricConfig = Field(default_factory=MetricConfig)
+    ttft: MetricConfig = Field(default_factory=lambda: MetricConfig(ratio=2.5))
+    throughput: ThroughputConfig = Field(default_factory=ThroughputConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    model_change: ModelChangeConfig = Field(default_factory=ModelChangeConfig)
+    flap: FlapConfig = Field(default_factory=FlapConfig)
+    fleet: FleetConfig = Field(default_factory=FleetConfig)
+    overrides: dict[str, DetectionOverride] = Field(default_factory=dict)
+
+    def for_target(self, target: str) -> DetectionConfig:
+        """The settings for `target`: the defaults with every matching override merged, in order."""
+        matching = [o for pattern, o in self.overrides.items() if fnmatchcase(target, pattern)]
+        if not matching:
+            return self
+        data: dict[str, Any] = self.model_dump(exclude={"overrides"})
+        for override in matching:
+            for key in ("stale_after", "false_alarms_per_month"):
+                if key in override.model_fields_set and getattr(override, key) is not None:
+                    data[key] = getattr(override, key)
+            for section in _SECTIONS:
+                part = getattr(override, section)
+                if part is not None:
+                    data[section].update(part.model_dump(exclude_unset=True))
+        return DetectionConfig.model_validate(data)
+
+    def threshold(self, interval_s: float, explicit: float | None) -> float:
+        """A CUSUM threshold in nats for `false_alarms_per_month` false alarms a target-month.
+
+        For a CUSUM on log-likelihood ratios the mean time between false alarms is at least
+        e^h probes (Lorden 1971). The allowance is split evenly among the target's CUSUMs
+        (`CUSUMS`), so h = ln(probes per month × CUSUMS / allowed false alarms)."""
+        if explicit is not None:
+            return explicit
+        probes = MONTH_S / max(interval_s, 1.0)
+        return math.log(max(probes * CUSUMS / self.false_alarms_per_month, math.e))

@@ -49,6 +49,18 @@ class TargetStatus:
     reasons: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """`{"target", "status", "since", "reasons", "details"}`, as `brownout status --json` prints."""
+        from monitor.result import format_ts
+
+        return {
+            "target": self.target,
+            "status": self.status.value,
+            "since": format_ts(self.since),
+            "reasons": list(self.reasons),
+            "details": dict(self.details),
+        }
+
 
 @dataclass(slots=True)
 class Transition:
@@ -71,4 +83,60 @@ class Transition:
             "old": self.old.value,
             "new": self.new.value,
             "reasons": list(self.reasons),
+        }
+
+
+@dataclass(slots=True)
+class IncidentRecord:
+    """A stretch of `degraded`/`down` on one target. `end` is None while it is open.
+
+    `reasons` is the union of the reasons seen during the incident; `peak` holds, per reason, the
+    worst figures seen (same shape as `TargetStatus.details`). `id` is None until stored.
+    """
+
+    target: str
+    start: datetime
+    worst: Status
+    end: datetime | None = None
+    reasons: list[str] = field(default_factory=list)
+    peak: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.end is None
+
+    def to_dict(self) -> dict[str, Any]:
+        from monitor.result import format_ts
+
+        return {
+            "id": self.id,
+            "target": self.target,
+            "start": format_ts(self.start),
+            "end": format_ts(self.end) if self.end else None,
+            "worst": self.worst.value,
+            "reasons": list(self.reasons),
+            "peak": dict(self.peak),
+        }
+
+
+@dataclass(slots=True)
+class FleetStatus:
+    """The whole fleet: `status` is the worst target status (`unknown` only when every target is),
+    `summary` says it in words ("operational", "some degraded", "some down", "no data"), and
+    `intelligence_brownout` is set when several providers are degraded or down together."""
+
+    status: Status
+    summary: str
+    counts: dict[str, int] = field(default_factory=dict)
+    affected_providers: list[str] = field(default_factory=list)
+    intelligence_brownout: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "summary": self.summary,
+            "counts": dict(self.counts),
+            "affected_providers": list(self.affected_providers),
+            "intelligence_brownout": self.intelligence_brownout,
         }

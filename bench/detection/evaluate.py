@@ -1,0 +1,147 @@
+"""Replay labelled traces through `brownout replay`'s code path (JSONL file → `load_results` →
+`replay`) and the naive rule side by side, and measure delays and false alarms."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.detection.naive import naive
+from bench.detection.scenarios import Kind
+from bench.detection.traces import Event, Trace, generate
+from monitor.commands.replay import load_results
+from monitor.detect.engine import replay
+from monitor.detect.types import Status, Transition
+from monitor.result import ProbeResult
+
+BAD = (Status.DEGRADED, Status.DOWN)
+MONTH_PROBES = 30 * 24 * 60
+
+
+@dataclass
+class Delays:
+    """Detection of one kind by one detector over the replicas."""
+
+    delays: list[int] = field(default_factory=list)
+    missed: int = 0
+    early: int = 0  # already alarmed when the brownout began (a false alarm carried over)
+    first: dict[str, int] = field(default_factory=dict)  # "status: reasons" of the first alarm
+    transitions: list[int] = field(default_factory=list)  # during the brownout + 2 hours
+
+    @property
+    def runs(self) -> int:
+        return len(self.delays) + self.missed + self.early
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.delays) if self.delays else math.nan
+
+    @property
+    def p90(self) -> float:
+        if not self.delays:
+            return math.nan
+        ordered = sorted(self.delays)
+        return float(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))])
+
+
+@dataclass
+class Row:
+    kind: Kind
+    ours: Delays
+    naive: Delays
+
+
+@dataclass
+class Healthy:
+    target_months: float
+    ours: int
+    naive: int
+    ours_reasons: dict[str, int]
+    results: int
+    seconds: float  # replaying (ours) only
+
+    @property
+    def ours_rate(self) -> float:
+        return self.ours / self.target_months
+
+    @property
+    def naive_rate(self) -> float:
+        return self.naive / self.target_months
+
+
+def via_file(results: list[ProbeResult], folder: Path) -> list[ProbeResult]:
+    """Write `results` as `brownout export --format jsonl` would, and read them back as
+    `brownout replay --input` does."""
+    path = folder / "trace.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for r in results:
+            out.write(r.to_json() + "\n")
+    return load_results(str(path))
+
+
+def run_kind(kind: Kind, replicas: int, warmup: int, length: int, seed: int) -> Row:
+    traces = []
+    for r in range(replicas):
+        event = Event(kind.effect, warmup, length, kind.value)
+        name = f"bench/{kind.effect}-{r}"
+        traces.append(generate(name, warmup + length + 120, seed=seed + 1000 * r, events=[event]))
+    merged = sorted((x for t in traces for x in t.results), key=lambda x: x.ts)
+    with tempfile.TemporaryDirectory() as folder:
+        results = via_file(merged, Path(folder))
+    ours, base = replay(results), naive(results)
+    return Row(kind, _delays(traces, ours), _delays(traces, base))
+
+
+def _delays(traces: list[Trace], transitions: list[Transition]) -> Delays:
+    out = Delays()
+    by_target: dict[str, list[Transition]] = {}
+    for t in transitions:
+        by_target.setdefault(t.target, []).append(t)
+    for trace in traces:
+        event = trace.events[0]
+        index = {r.ts: i for i, r in enumerate(trace.results)}
+        begin = trace.results[event.start].ts
+        end = trace.results[event.start + event.length - 1].ts
+        mine = by_target.get(trace.target, [])
+        before = [t for t in mine if t.ts < begin]
+        if before and before[-1].new in BAD:
+            out.early += 1
+            continue
+        hits = [t for t in mine if begin <= t.ts <= end and t.new in BAD]
+        after = [t for t in mine if t.ts >= begin]
+        out.transitions.append(len(after))
+        if not hits:
+            out.missed += 1
+            continue
+        out.delays.append(index[hits[0].ts] - event.start + 1)
+        label = f"{hits[0].new.value}: {', '.join(hits[0].reasons)}"
+        out.first[label] = out.first.get(label, 0) + 1
+    return out
+
+
+def run_healthy(targets: int, weeks: int, seed: int, warmup: int) -> Healthy:
+    n = weeks * 7 * 24 * 60
+    ours = base = total = 0
+    seconds = 0.0
+    reasons: dict[str, int] = {}
+    for k in range(targets):
+        trace = generate(f"bench/healthy-{k}", n, seed=seed + 7919 * k)
+        with tempfile.TemporaryDirectory() as folder:
+            results = via_file(trace.results, Path(folder))
+        start = time.perf_counter()
+        transitions = replay(results)
+        seconds += time.perf_counter() - start
+        after = results[warmup].ts
+        for t in transitions:
+            if t.ts >= after and t.new in BAD and t.old not in BAD:
+                ours += 1
+                key = ", ".join(t.reasons)
+                reasons[key] = reasons.get(key, 0) + 1
+        base += sum(1 for t in naive(results) if t.ts >= after and t.new in BAD)
+        total += len(results)
+    months = targets * (n - warmup) / MONTH_PROBES
+    return Healthy(months, ours, base, reasons, total, seconds)

@@ -1,0 +1,167 @@
+"""Labelled synthetic probe traces: a healthy target with realistic noise, and brownouts of each kind.
+
+Healthy noise (per probe, one a minute):
+- TTFT lognormal (median 450 ms, log-sd 0.40), generation at a lognormal tokens/s (median 70,
+  log-sd 0.30) for 12 tokens; latency = TTFT + generation; a gentle daily cycle (±5 %) and 0.3 %
+  freak probes 4× slower (the heavy tail beyond the lognormal);
+- 0.5 % provider failures (timeouts, 5xx, 529s, broken streams), 0.2 % 429s, 0.05 % cancels;
+- 3 % wrong answers; the provider rotates between two system fingerprints.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from monitor.result import Outcome, ProbeResult
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+INTERVAL = 60.0
+FAILURES = [
+    Outcome.SERVER_ERROR,
+    Outcome.OVERLOADED,
+    Outcome.TIMEOUT,
+    Outcome.STREAM_ERROR,
+    Outcome.CONNECTION_ERROR,
+]
+
+
+@dataclass(frozen=True)
+class Healthy:
+    ttft_ms: float = 450.0
+    ttft_sigma: float = 0.40
+    tps: float = 70.0
+    tps_sigma: float = 0.30
+    tokens: int = 12
+    diurnal: float = 0.05
+    freak_rate: float = 0.003
+    freak_factor: float = 4.0
+    error_rate: float = 0.005
+    rate_limit_rate: float = 0.002
+    cancel_rate: float = 0.0005
+    wrong_rate: float = 0.03
+    model: str = "sim-model-2026-01-01"
+    fingerprints: tuple[str, ...] = ("fp_a1", "fp_b2")
+
+
+@dataclass
+class Event:
+    """A brownout from probe `start` for `length` probes. `kind` is one of KINDS' keys' effects:
+    latency, ttft, throughput (factors), errors, rate_limit (rates), quality (pass rate),
+    model, outage, flapping."""
+
+    kind: str
+    start: int
+    length: int
+    value: float = 0.0
+
+    def covers(self, i: int) -> bool:
+        return self.start <= i < self.start + self.length
+
+
+@dataclass
+class Trace:
+    target: str
+    results: list[ProbeResult]
+    events: list[Event] = field(default_factory=list)
+
+
+def generate(
+    target: str,
+    n: int,
+    seed: int,
+    events: list[Event] | None = None,
+    healthy: Healthy | None = None,
+    start: datetime = START,
+) -> Trace:
+    """`n` probes of `target`, one every minute (±2 s jitter) from `start`, with `events` applied."""
+    h = healthy or Healthy()
+    rng = random.Random(seed)
+    events = events or []
+    provider, _, model = target.partition("/")
+    flap_down = _flapping_schedule(events, rng)
+    out: list[ProbeResult] = []
+    phase = rng.random() * 2 * math.pi
+    for i in range(n):
+        ts = start + timedelta(milliseconds=round(1000 * (i * INTERVAL + rng.uniform(-2, 2))))
+        active = [e for e in events if e.covers(i)]
+        kinds = {e.kind: e.value for e in active}
+        error_rate, wrong_rate, limit_rate = h.error_rate, h.wrong_rate, h.rate_limit_rate
+        if "errors" in kinds:
+            error_rate = kinds["errors"]
+        if "rate_limit" in kinds:
+            limit_rate = kinds["rate_limit"]
+        if "quality" in kinds:
+            wrong_rate = 1.0 - kinds["quality"]
+        if "outage" in kinds or i in flap_down:
+            error_rate, limit_rate = 1.0, 0.0
+        common = dict(ts=ts, target=target, provider=provider, model=model, canary="arithmetic")
+        u = rng.random()
+        if u < h.cancel_rate:
+            out.append(ProbeResult(outcome=Outcome.CANCELLED, **common))  # type: ignore[arg-type]
+            continue
+        if rng.random() < limit_rate:
+            out.append(
+                ProbeResult(outcome=Outcome.RATE_LIMITED, http_status=429, error="429", **common)
+            )  # type: ignore[arg-type]
+            continue
+        if rng.random() < error_rate:
+            outcome = rng.choice(FAILURES)
+            out.append(
+                ProbeResult(
+                    outcome=outcome,
+                    http_status=_http(outcome),
+                    latency_ms=30000.0 if outcome is Outcome.TIMEOUT else None,
+                    error=outcome.value,
+                    **common,
+                )
+            )  # type: ignore[arg-type]
+            continue
+        cycle = math.exp(h.diurnal * math.sin(2 * math.pi * i / 1440 + phase))
+        ttft = h.ttft_ms * cycle * math.exp(rng.gauss(0, h.ttft_sigma))
+        tps = h.tps / cycle * math.exp(rng.gauss(0, h.tps_sigma))
+        if rng.random() < h.freak_rate:
+            ttft *= h.freak_factor
+        ttft *= kinds.get("latency", 1.0) * kinds.get("ttft", 1.0)
+        tps /= kinds.get("latency", 1.0)
+        tps *= kinds.get("throughput", 1.0)
+        gen = h.tokens / tps * 1000.0
+        ok = rng.random() >= wrong_rate
+        response_model = h.model + ("-next" if "model" in kinds else "")
+        out.append(
+            ProbeResult(
+                outcome=Outcome.OK if ok else Outcome.WRONG_ANSWER,
+                http_status=200,
+                ttft_ms=round(ttft, 1),
+                latency_ms=round(ttft + gen, 1),
+                input_tokens=21,
+                output_tokens=h.tokens,
+                tokens_per_s=round(tps, 2),
+                quality_ok=ok,
+                answer="391" if ok else "392",
+                response_model=response_model,
+                system_fingerprint=rng.choice(h.fingerprints),
+                **common,
+            )
+        )  # type: ignore[arg-type]
+    return Trace(target, out, events)
+
+
+def _http(outcome: Outcome) -> int | None:
+    return {Outcome.SERVER_ERROR: 500, Outcome.OVERLOADED: 529}.get(outcome)
+
+
+def _flapping_schedule(events: list[Event], rng: random.Random) -> set[int]:
+    """Probes that fail during `flapping` events: down 3–8 probes, up 3–12, over and over."""
+    down: set[int] = set()
+    for e in events:
+        if e.kind != "flapping":
+            continue
+        i = e.start
+        while i < e.start + e.length:
+            span = rng.randint(3, 8)
+            down.update(range(i, min(i + span, e.start + e.length)))
+            i += span + rng.randint(3, 12)
+    return down

@@ -1,0 +1,212 @@
+"""Signals on rates of events: provider failures (`errors`), 429s (`rate_limit`) and wrong answers
+(`quality`). Each runs a Bernoulli CUSUM of "the rate rose to p1" against the target's healthy rate
+p0, learned from its own history (shrunk towards a configured prior, clamped to a sane range).
+
+Samples join the healthy history only after a short quarantine, and only while the signal is quiet
+and its evidence is below half the threshold, so the first probes of a brownout never teach the
+baseline that the brownout is normal.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from monitor.config.detection import ErrorsConfig, QualityConfig, RateLimitConfig
+from monitor.detect.signal import Signal, rounded
+from monitor.detect.stats import Cusum, RateWindow, bernoulli_llr, clamp
+from monitor.detect.types import Reason, Status
+from monitor.result import Outcome, ProbeResult
+
+QUARANTINE = 10  # samples held back before they may join the healthy history
+RECENT = 30  # samples behind the "rate now" figure
+
+
+class _RateSignal(Signal):
+    """A Bernoulli CUSUM with a learned healthy rate. Subclasses say which results count."""
+
+    def __init__(
+        self, threshold: float, clear: float, prior: float, floor: float, cap: float, window: int
+    ) -> None:
+        self.cusum = Cusum(threshold, clear)
+        self.healthy = RateWindow(window, prior, weight=200)
+        self.floor, self.cap = floor, cap
+        self.recent: deque[bool] = deque(maxlen=RECENT)
+        self._pending: deque[bool] = deque()
+        self._cached: tuple[float, float] | None = None
+        self._age = 0
+
+    @property
+    def p0(self) -> float:
+        return clamp(self.healthy.rate, self.floor, self.cap)
+
+    def p1(self, p0: float) -> float:
+        raise NotImplementedError
+
+    def _llrs(self) -> tuple[float, float]:
+        """(llr of an event, llr of a non-event), refreshed every 20 samples: p0 moves slowly."""
+        self._age += 1
+        if self._cached is None or self._age >= 20:
+            p0 = self.p0
+            p1 = self.p1(p0)
+            self._cached = (bernoulli_llr(True, p0, p1), bernoulli_llr(False, p0, p1))
+            self._age = 0
+        return self._cached
+
+    def _feed(self, event: bool) -> None:
+        llr_event, llr_none = self._llrs()
+        if self.cusum.update(llr_event if event else llr_none) and self.cusum.alarm:
+            self._pending.clear()
+        self.recent.append(event)
+        self._learn(event)
+
+    def _learn(self, event: bool) -> None:
+        self._pending.append(event)
+        if len(self._pending) > QUARANTINE:
+            old = self._pending.popleft()
+            if not self.cusum.alarm and self.cusum.s < self.cusum.threshold / 2:
+                self.healthy.add(old)
+
+    @property
+    def recent_rate(self) -> float | None:
+        return sum(self.recent) / len(self.recent) if self.recent else None
+
+    def relearn(self) -> None:
+        self._cached = None
+        self.healthy.clear()
+        self._pending.clear()
+        self.cusum.reset()
+
+
+class ErrorsSignal(_RateSignal):
+    """Provider failures over answered + failed probes (429s and cancels are not counted).
+
+    Two CUSUMs: `degraded` is tuned to `degraded_rate`; `down` to `down_rate` (nearly all fail)
+    against the healthy rate, or against the current rate while already degraded, so a target that
+    fails 30 % of the time needs a long run of failures, not three, to be called down. While down,
+    the degraded CUSUM rests: the outage explains the failures, and recovery starts afresh.
+    """
+
+    reason = Reason.ERRORS
+
+    def __init__(self, cfg: ErrorsConfig, threshold: float) -> None:
+        super().__init__(
+            threshold,
+            cfg.clear,
+            cfg.expected_rate,
+            cfg.expected_rate,
+            cfg.max_expected_rate,
+            window=5000,
+        )
+        self.cfg = cfg
+        self.down = Cusum(threshold, cfg.down_clear)
+        self.down_run = 0  # probes in a row with the down alarm on
+
+    def p1(self, p0: float) -> float:
+        return max(self.cfg.degraded_rate, 3 * p0)
+
+    def observe(self, result: ProbeResult) -> None:
+        if result.outcome in (Outcome.RATE_LIMITED, Outcome.CANCELLED):
+            return
+        failed = result.outcome.provider_failure
+        p0 = self.p0
+        reference = p0
+        if self.cusum.alarm:
+            reference = clamp(self.recent_rate or p0, p0, 0.5)
+        changed = self.down.update(bernoulli_llr(failed, reference, self.cfg.down_rate))
+        if changed and self.down.alarm:
+            self.cusum.reset()
+            self._pending.clear()
+        self.down_run = self.down_run + 1 if self.down.alarm else 0
+        if self.down.alarm:
+            self.recent.append(failed)
+            return
+        self._feed(failed)
+
+    @property
+    def level(self) -> Status | None:
+        if self.down.alarm:
+            return Status.DOWN
+        return Status.DEGRADED if self.cusum.alarm else None
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "rate": rounded(self.recent_rate),
+            "baseline_rate": rounded(self.p0),
+            "window": len(self.recent),
+        }
+
+    def relearn(self) -> None:
+        super().relearn()
+        self.down.reset()
+
+
+class RateLimitSignal(_RateSignal):
+    """429s over every probe that was not cancelled."""
+
+    reason = Reason.RATE_LIMIT
+
+    def __init__(self, cfg: RateLimitConfig, threshold: float) -> None:
+        super().__init__(
+            threshold,
+            cfg.clear,
+            cfg.expected_rate,
+            cfg.expected_rate,
+            cfg.max_expected_rate,
+            window=5000,
+        )
+        self.cfg = cfg
+
+    def p1(self, p0: float) -> float:
+        return max(self.cfg.degraded_rate, 3 * p0)
+
+    def observe(self, result: ProbeResult) -> None:
+        if not self.cfg.enabled or result.outcome is Outcome.CANCELLED:
+            return
+        self._feed(result.outcome is Outcome.RATE_LIMITED)
+
+    @property
+    def level(self) -> Status | None:
+        return Status.DEGRADED if self.cusum.alarm else None
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "rate": rounded(self.recent_rate),
+            "baseline_rate": rounded(self.p0),
+            "window": len(self.recent),
+        }
+
+
+class QualitySignal(_RateSignal):
+    """Wrong answers among answered probes that were checked (`quality_ok` is not None).
+
+    One wrong answer moves the CUSUM by ln(p1/p0) (about 1.8 nats at 97 %), far below the ~11
+    needed; a sustained fall from 97 % to 75 % gains about 0.33 nats a probe."""
+
+    reason = Reason.QUALITY
+
+    def __init__(self, cfg: QualityConfig, threshold: float) -> None:
+        prior = 1.0 - cfg.expected_pass_rate
+        super().__init__(threshold, cfg.clear, prior, 0.01, 1.0 - cfg.min_pass_rate, window=2000)
+        self.cfg = cfg
+        self.recent = deque(maxlen=50)
+
+    def p1(self, p0: float) -> float:
+        return min(0.99, p0 + self.cfg.drop)
+
+    def observe(self, result: ProbeResult) -> None:
+        if not self.cfg.enabled or result.quality_ok is None or not result.outcome.answered:
+            return
+        self._feed(not result.quality_ok)
+
+    @property
+    def level(self) -> Status | None:
+        return Status.DEGRADED if self.cusum.alarm else None
+
+    def details(self) -> dict[str, Any]:
+        wrong = self.recent_rate
+        return {
+            "pass_rate": rounded(None if wrong is None else 1.0 - wrong),
+            "baseline_pass_rate": rounded(1.0 - self.p0),
+            "window": len(self.recent),
+        }

@@ -1,0 +1,91 @@
+"""Detection inside `brownout run`: the pure `Detector` plus the database.
+
+    service = DetectionService(store, config)
+    service.restore()                        # after a (re)start
+    transitions = service.observe(batch)     # after each batch of stored results
+    transitions += service.tick()            # every few seconds: staleness
+
+Every transition, incident change and current status is written in one transaction through
+`monitor.store.incidents`; the transitions are returned for alerts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+
+from monitor.config import Config
+from monitor.detect.engine import Detector
+from monitor.detect.fleet import fleet_status
+from monitor.detect.incidents import IncidentTracker
+from monitor.detect.types import FleetStatus, TargetStatus, Transition
+from monitor.result import ProbeResult, utcnow
+from monitor.store import Store
+from monitor.store import incidents as stored
+from monitor.store import results as stored_results
+
+log = logging.getLogger(__name__)
+
+RESTORE_WINDOW = timedelta(days=1)  # results replayed to rebuild baselines after a restart
+
+
+class DetectionService:
+    """Per-target detection state in memory, its outcome in the database."""
+
+    def __init__(
+        self, store: Store, config: Config, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.detector = Detector(config)
+        self.tracker = IncidentTracker()
+
+    def restore(self, window: timedelta = RESTORE_WINDOW) -> None:
+        """Rebuild baselines by replaying the last `window` of stored results (silently), then
+        take the stored current statuses and open incidents as the truth to continue from."""
+        now = self.clock()
+        self.detector = Detector(self.config)
+        self.detector.observe(stored_results.between(self.store, now - window, now))
+        for status in stored.current_statuses(self.store).values():
+            self.detector.target(status.target, status.since).force(status)
+        self.tracker = IncidentTracker(stored.open_incidents(self.store))
+        log.info(
+            "detection restored: %d targets, %d open incidents",
+            len(self.detector.targets),
+            len(self.tracker.open),
+        )
+
+    def observe(self, results: Sequence[ProbeResult]) -> list[Transition]:
+        """Detect over `results` (already stored, in time order); store and return transitions."""
+        if not results:
+            return []
+        transitions = self.detector.observe(sorted(results, key=lambda r: r.ts))
+        touched = {r.target for r in results} | {t.target for t in transitions}
+        self._save(transitions, touched)
+        return transitions
+
+    def tick(self) -> list[Transition]:
+        """Targets with no fresh result for `stale_after` intervals become `unknown`."""
+        transitions = self.detector.tick(self.clock())
+        if transitions:
+            self._save(transitions, {t.target for t in transitions})
+        return transitions
+
+    def statuses(self) -> dict[str, TargetStatus]:
+        return self.detector.statuses()
+
+    def fleet(self) -> FleetStatus:
+        return fleet_status(self.statuses(), self.config.detection.fleet.providers)
+
+    def _save(self, transitions: list[Transition], touched: Iterable[str]) -> None:
+        statuses = self.detector.statuses()
+        changed = self.tracker.apply(transitions, statuses)
+        stored.save_detection(
+            self.store,
+            transitions=transitions,
+            incidents=changed,
+            statuses=[statuses[t] for t in sorted(touched) if t in statuses],
+            now=self.clock(),
+        )

@@ -1,0 +1,164 @@
+"""The statistics detection is built from: a rolling sorted window, a rate with a prior, and a
+one-sided CUSUM with an alarm and a recovery statistic. Pure and small; no I/O, no clock."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right, insort
+from collections import deque
+from statistics import NormalDist
+
+_NORMAL = NormalDist()
+
+
+class RollingWindow:
+    """The last `size` values, also kept sorted, so quantiles read in O(1) and add in O(size)
+    memmove (fast for the few hundred values a baseline holds)."""
+
+    __slots__ = ("_order", "_scores", "_sorted", "size")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._order: deque[float] = deque()
+        self._sorted: list[float] = []
+        self._scores: list[float] = []  # normal scores of the half-ranks 0, ½, 1, … n
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def add(self, value: float) -> None:
+        self._order.append(value)
+        insort(self._sorted, value)
+        if len(self._order) > self.size:
+            old = self._order.popleft()
+            del self._sorted[bisect_left(self._sorted, old)]
+
+    def clear(self) -> None:
+        self._order.clear()
+        self._sorted.clear()
+
+    def quantile(self, q: float) -> float:
+        """The `q` quantile (linear interpolation); the window must not be empty."""
+        values = self._sorted
+        pos = q * (len(values) - 1)
+        low = int(pos)
+        high = min(low + 1, len(values) - 1)
+        return values[low] + (values[high] - values[low]) * (pos - low)
+
+    def score(self, value: float) -> float:
+        """The normal score of `value` against the window: Φ⁻¹((mid-rank + ½) / (n + 1)).
+
+        Healthy values score as a standard normal whatever their distribution; a value beyond
+        every one in the window scores Φ⁻¹((n + ½) / (n + 1)) (3.2 for n = 720)."""
+        n = len(self._sorted)
+        low = bisect_left(self._sorted, value)
+        high = bisect_right(self._sorted, value, low)
+        if n < self.size:  # still filling: compute it
+            return _NORMAL.inv_cdf(((low + high) / 2 + 0.5) / (n + 1))
+        if len(self._scores) != 2 * n + 1:
+            self._scores = _score_table(n)
+        return self._scores[low + high]
+
+    def values(self) -> list[float]:
+        return list(self._order)
+
+
+_TABLES: dict[int, list[float]] = {}
+
+
+def _score_table(n: int) -> list[float]:
+    """Normal scores of every half-rank against a full window of n values, shared by windows."""
+    table = _TABLES.get(n)
+    if table is None:
+        table = _TABLES[n] = [_NORMAL.inv_cdf((k / 2 + 0.5) / (n + 1)) for k in range(2 * n + 1)]
+    return table
+
+
+class RateWindow:
+    """The rate of an event over the last `size` observations, shrunk towards `prior` as if
+    `weight` prior observations had been seen (so a few events early on don't swing it)."""
+
+    __slots__ = ("_events", "_window", "prior", "weight")
+
+    def __init__(self, size: int, prior: float, weight: float) -> None:
+        self._window: deque[bool] = deque(maxlen=size)
+        self._events = 0
+        self.prior = prior
+        self.weight = weight
+
+    def __len__(self) -> int:
+        return len(self._window)
+
+    def add(self, event: bool) -> None:
+        if len(self._window) == self._window.maxlen and self._window[0]:
+            self._events -= 1
+        self._window.append(event)
+        self._events += event
+
+    def clear(self) -> None:
+        self._window.clear()
+        self._events = 0
+
+    @property
+    def rate(self) -> float:
+        return (self._events + self.prior * self.weight) / (len(self._window) + self.weight)
+
+    @property
+    def raw_rate(self) -> float | None:
+        return self._events / len(self._window) if self._window else None
+
+
+class Cusum:
+    """A one-sided CUSUM on log-likelihood ratios (Page 1954) with hysteresis.
+
+    `update(llr)` adds one sample's log-likelihood ratio (shifted vs healthy). The alarm goes on
+    when the evidence `s` reaches `threshold`; while on, a mirror CUSUM `r` gathers evidence of
+    health (-llr) and the alarm goes off when it reaches `clear`. `s` is capped at the threshold
+    while alarmed, so a long incident does not take longer to recover from than a short one.
+    """
+
+    __slots__ = ("alarm", "clear", "r", "s", "threshold")
+
+    def __init__(self, threshold: float, clear: float) -> None:
+        self.threshold = threshold
+        self.clear = clear
+        self.s = 0.0
+        self.r = 0.0
+        self.alarm = False
+
+    def update(self, llr: float) -> bool:
+        """Add one sample; returns True when the alarm went on or off."""
+        if not self.alarm:
+            self.s = max(0.0, self.s + llr)
+            if self.s >= self.threshold:
+                self.alarm, self.r = True, 0.0
+                return True
+            return False
+        self.s = min(self.threshold, max(0.0, self.s + llr))
+        self.r = max(0.0, self.r - llr)
+        if self.r >= self.clear:
+            self.reset()
+            return True
+        return False
+
+    def reset(self) -> None:
+        self.s, self.r, self.alarm = 0.0, 0.0, False
+
+
+def bernoulli_llr(event: bool, p0: float, p1: float) -> float:
+    """Log-likelihood ratio of one Bernoulli observation, rate `p1` against `p0`."""
+    return math.log(p1 / p0) if event else math.log((1.0 - p1) / (1.0 - p0))
+
+
+def bernoulli_kl(p: float, q: float) -> float:
+    """KL(Bernoulli(p) || Bernoulli(q)) in nats: the information per sample for telling p from q."""
+    out = 0.0
+    if p > 0:
+        out += p * math.log(p / q)
+    if p < 1:
+        out += (1 - p) * math.log((1 - p) / (1 - q))
+    return out
+
+
+def clamp(value: float, low: float, high: float) -> float:
+    return min(high, max(low, value))

@@ -1,0 +1,139 @@
+"""One target's detector: its signals, its status, the flap guard and staleness. Pure: it sees
+results and times, never a clock or a database.
+
+Status: `down` when the errors signal says so, else `degraded` when any signal is active, else
+`operational`; `unknown` when no result has arrived for `stale_after` intervals. Hysteresis lives
+in the signals (each enters on evidence of a shift and leaves on evidence of health); the flap
+guard adds one more rule on top: `flap.count` incidents within `flap.window` hold the target
+`degraded` until no signal has been active for `flap.hold` (a provider going up and down is one
+incident, not a dozen), and while held, `down` is shown only after `flap.sustained_down` failing
+probes in a row.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.config.detection import DetectionConfig
+from monitor.detect.metrics import metric_signals
+from monitor.detect.model import ModelSignal
+from monitor.detect.rates import ErrorsSignal, QualitySignal, RateLimitSignal
+from monitor.detect.signal import Signal
+from monitor.detect.types import Reason, Status, TargetStatus, Transition
+from monitor.result import Outcome, ProbeResult, format_ts
+
+BAD = (Status.DEGRADED, Status.DOWN)
+
+
+class TargetDetector:
+    def __init__(
+        self, target: str, cfg: DetectionConfig, interval_s: float, since: datetime
+    ) -> None:
+        self.target = target
+        self.cfg = cfg
+        self.interval_s = interval_s
+        self.stale_s = cfg.stale_after * interval_s
+        h = cfg.threshold(interval_s, None)
+        self.errors = ErrorsSignal(cfg.errors, cfg.errors.threshold or h)
+        self.model = ModelSignal(cfg.model_change)
+        self.signals: list[Signal] = [
+            self.errors,
+            RateLimitSignal(cfg.rate_limit, cfg.rate_limit.threshold or h),
+            *metric_signals(cfg.latency, cfg.ttft, cfg.throughput, h),
+            QualitySignal(cfg.quality, cfg.quality.threshold or h),
+            self.model,
+        ]
+        self.status = TargetStatus(target, Status.UNKNOWN, since)
+        self.last_ts: datetime | None = None
+        self._entries: deque[datetime] = deque()  # entries into degraded/down, for the flap guard
+        self._held_until: datetime | None = None
+        self._held_reasons: list[str] = []
+
+    @property
+    def stale_at(self) -> datetime | None:
+        """When the target turns `unknown` if nothing arrives before."""
+        return None if self.last_ts is None else self.last_ts + timedelta(seconds=self.stale_s)
+
+    def observe(self, result: ProbeResult) -> Transition | None:
+        """Feed one result (in time order); returns the transition it caused, if any."""
+        if result.outcome is Outcome.CANCELLED:
+            return None  # the monitor stopped mid-probe: no news about the provider
+        self.last_ts = result.ts
+        for signal in self.signals:
+            signal.observe(result)
+        if self.model.adopted:
+            self.model.adopted = False
+            for signal in self.signals:
+                if signal is not self.model and signal is not self.errors:
+                    signal.relearn()
+        return self._evaluate(result.ts)
+
+    def tick(self, now: datetime) -> Transition | None:
+        """`unknown` once nothing fresh has arrived for `stale_after` intervals."""
+        stale_at = self.stale_at
+        if (
+            stale_at is None
+            or self.last_ts is None
+            or now < stale_at
+            or self.status.status is Status.UNKNOWN
+        ):
+            return None
+        return self._move(
+            stale_at,
+            Status.UNKNOWN,
+            [Reason.STALE.value],
+            {"stale": {"last_result": format_ts(self.last_ts)}},
+        )
+
+    def _evaluate(self, ts: datetime) -> Transition | None:
+        active = [s for s in self.signals if s.level is not None]
+        reasons = [s.reason.value for s in active]
+        details: dict[str, Any] = {s.reason.value: s.details() for s in active}
+        status = Status.OPERATIONAL
+        if active:
+            status = Status.DOWN if self.errors.level is Status.DOWN else Status.DEGRADED
+            self._held_reasons = sorted(set(self._held_reasons) | set(reasons))
+            if self._held_until is not None:
+                self._held_until = ts + timedelta(seconds=self.cfg.flap.hold)
+        held = self._held_until is not None and ts < self._held_until
+        if not held:
+            self._held_until = None
+        if held:
+            if status is Status.OPERATIONAL:
+                status, reasons = Status.DEGRADED, list(self._held_reasons)
+            elif status is Status.DOWN and self.errors.down_run < self.cfg.flap.sustained_down:
+                status = Status.DEGRADED
+            assert self._held_until is not None
+            details["flapping"] = {"held_until": format_ts(self._held_until)}
+        if status in BAD and self.status.status not in BAD:
+            self._note_entry(ts)
+        if not active and not held:
+            self._held_reasons = []
+        if status is self.status.status:
+            self.status.reasons, self.status.details = reasons, details
+            return None
+        return self._move(ts, status, reasons, details)
+
+    def _note_entry(self, ts: datetime) -> None:
+        window = timedelta(seconds=self.cfg.flap.window)
+        self._entries.append(ts)
+        while self._entries and ts - self._entries[0] > window:
+            self._entries.popleft()
+        if len(self._entries) >= self.cfg.flap.count:
+            self._held_until = ts + timedelta(seconds=self.cfg.flap.hold)
+
+    def _move(
+        self, ts: datetime, status: Status, reasons: list[str], details: dict[str, Any]
+    ) -> Transition:
+        old = self.status.status
+        self.status = TargetStatus(self.target, status, ts, reasons, details)
+        return Transition(ts, self.target, old, status, list(reasons), details)
+
+    def force(self, status: TargetStatus) -> None:
+        """Take `status` as the current one (restored from the database after a restart); the
+        next result moves it if the signals disagree."""
+        self.status = TargetStatus(
+            status.target, status.status, status.since, list(status.reasons), dict(status.details)
+        )

@@ -1,0 +1,158 @@
+"""The pure detector: each signal's rule, hysteresis, the flap guard and staleness."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.config.detection import DetectionConfig
+from monitor.detect.engine import Detector, replay
+from monitor.detect.types import Status, Transition
+from monitor.result import Outcome, ProbeResult
+from tests.detect.conftest import MINUTE, T0, healthy_stream, probe
+
+WARM = 600  # healthy probes before anything happens
+
+
+def bad(transitions: list[Transition]) -> list[Transition]:
+    return [t for t in transitions if t.new in (Status.DEGRADED, Status.DOWN)]
+
+
+def first_alarm(
+    results: list[ProbeResult], start: int, config: DetectionConfig | None = None
+) -> tuple[int, Transition]:
+    """The first degraded/down transition and its delay in probes from probe `start` (1-based)."""
+    found = bad(replay(results, config))
+    assert found, "no alarm at all"
+    first = found[0]
+    return int((first.ts - T0) / MINUTE) - start + 1, first
+
+
+def test_a_healthy_stream_raises_no_alarm() -> None:
+    transitions = replay(healthy_stream(0, 5000, error_rate=0.005, limit_rate=0.002))
+    assert bad(transitions) == []
+    assert [(t.old, t.new) for t in transitions] == [(Status.UNKNOWN, Status.OPERATIONAL)]
+
+
+@pytest.mark.parametrize(
+    ("name", "brownout", "status", "reason", "within"),
+    [
+        ("latency ×3", dict(slow=3.0), Status.DEGRADED, "latency", 6),
+        ("errors 30 %", dict(error_rate=0.3), Status.DEGRADED, "errors", 40),
+        ("rate limit 50 %", dict(limit_rate=0.5), Status.DEGRADED, "rate_limit", 15),
+        ("quality 98 → 70 %", dict(wrong_rate=0.3), Status.DEGRADED, "quality", 80),
+        ("new model", dict(model="gpt-4o-mini-2025-01-01"), Status.DEGRADED, "model_change", 1),
+        ("outage", dict(error_rate=1.0), Status.DOWN, "errors", 3),
+    ],
+)
+def test_each_kind_of_brownout_is_told_apart_quickly(
+    name: str, brownout: dict[str, object], status: Status, reason: str, within: int
+) -> None:
+    results = healthy_stream(0, WARM) + healthy_stream(WARM, 100, **brownout)  # type: ignore[arg-type]
+    delay, _first = first_alarm(results, WARM)
+    assert delay <= within
+    detector = Detector(DetectionConfig())
+    detector.observe(results)
+    [settled] = detector.statuses().values()
+    assert settled.status is status
+    assert reason in settled.reasons
+
+
+def test_three_failures_in_a_row_are_an_outage_and_two_are_not() -> None:
+    failing = [probe(WARM + k, outcome=Outcome.TIMEOUT) for k in range(2)]
+    assert bad(replay(healthy_stream(0, WARM) + failing)) == []
+    failing.append(probe(WARM + 2, outcome=Outcome.CONNECTION_ERROR))
+    [alarm] = bad(replay(healthy_stream(0, WARM) + failing))
+    assert (alarm.new, alarm.reasons) == (Status.DOWN, ["errors"])
+
+
+def test_one_wrong_answer_is_no_alarm() -> None:
+    results = healthy_stream(0, WARM, wrong_rate=0.0)
+    results.append(probe(WARM, outcome=Outcome.WRONG_ANSWER, quality_ok=False))
+    assert bad(replay(results)) == []
+
+
+def test_rate_limits_are_kept_apart_from_errors() -> None:
+    limited = [probe(WARM + k, outcome=Outcome.RATE_LIMITED, http_status=429) for k in range(30)]
+    alarms = bad(replay(healthy_stream(0, WARM) + limited))
+    assert alarms and all(t.new is Status.DEGRADED for t in alarms)
+    assert "errors" not in alarms[0].reasons and "rate_limit" in alarms[0].reasons
+
+
+def test_cancelled_probes_say_nothing_about_the_provider() -> None:
+    cancelled = [probe(WARM + k, outcome=Outcome.CANCELLED) for k in range(50)]
+    assert bad(replay(healthy_stream(0, WARM) + cancelled)) == []
+
+
+def test_leaving_an_outage_needs_more_than_one_good_answer() -> None:
+    outage = [probe(WARM + k, outcome=Outcome.SERVER_ERROR) for k in range(10)]
+    after = WARM + 10
+    one_good = healthy_stream(0, WARM) + outage + [probe(after)]
+    assert replay(one_good)[-1].new is Status.DOWN
+    recovered = replay(one_good + [probe(after + k) for k in range(1, 6)])
+    assert recovered[-1].new is Status.OPERATIONAL
+
+
+def test_the_transition_carries_figures_against_baseline() -> None:
+    results = healthy_stream(0, WARM) + healthy_stream(WARM, 50, slow=3.0)
+    _delay, first = first_alarm(results, WARM)
+    figures = first.details["latency"]
+    assert figures["ratio"] > 2
+    assert figures["value_ms"] > figures["baseline_ms"]
+
+
+def test_a_flapping_provider_is_held_as_one_stretch_of_trouble() -> None:
+    results = healthy_stream(0, WARM)
+    i = WARM
+    for _cycle in range(8):  # 4 minutes down, 6 up, eight times
+        results += [probe(i + k, outcome=Outcome.OVERLOADED) for k in range(4)]
+        results += healthy_stream(i + 4, 6)
+        i += 10
+    transitions = replay(results)
+    entries = [
+        t
+        for t in transitions
+        if t.old is Status.OPERATIONAL and t.new in (Status.DEGRADED, Status.DOWN)
+    ]
+    assert len(entries) == 3  # the third is where the flap guard takes hold
+    assert transitions[-1].new is Status.DEGRADED
+    assert "flapping" in transitions[-1].details
+
+
+def test_no_fresh_result_for_three_intervals_is_unknown() -> None:
+    detector = Detector(DetectionConfig(), default_interval=60)
+    detector.observe(healthy_stream(0, 10))
+    assert detector.tick(T0 + 11 * MINUTE) == []
+    [stale] = detector.tick(T0 + 13 * MINUTE)
+    assert (stale.old, stale.new, stale.reasons) == (Status.OPERATIONAL, Status.UNKNOWN, ["stale"])
+    assert stale.ts == T0 + 12 * MINUTE  # last result at minute 9, plus three intervals
+    [back] = detector.observe([probe(20)])
+    assert (back.old, back.new) == (Status.UNKNOWN, Status.OPERATIONAL)
+
+
+def test_a_new_model_becomes_the_baseline_after_a_while() -> None:
+    config = DetectionConfig.model_validate({"model_change": {"adopt_after": "30m"}})
+    new = "gpt-4o-mini-2025-01-01"
+    results = healthy_stream(0, WARM) + healthy_stream(WARM, 120, model=new)
+    transitions = replay(results, config)
+    assert [(t.new, t.reasons) for t in transitions[1:]][:2] == [
+        (Status.DEGRADED, ["model_change"]),
+        (Status.OPERATIONAL, []),
+    ]
+    assert transitions[2].ts - transitions[1].ts >= 30 * MINUTE
+    assert transitions[1].details["model_change"]["model"] == new
+
+
+def test_an_absolute_latency_limit_from_config_applies_to_the_median() -> None:
+    config = DetectionConfig.model_validate({"latency": {"max_ms": 900}})
+    results = healthy_stream(0, 10) + [probe(10 + k, latency_ms=1500.0) for k in range(3)]
+    [alarm] = bad(replay(results, config))
+    assert alarm.reasons == ["latency"] and alarm.details["latency"]["limit"] == 900
+
+
+def test_an_override_applies_only_to_the_targets_it_names() -> None:
+    config = DetectionConfig.model_validate(
+        {"latency": {"ratio": 2.0}, "overrides": {"ollama/*": {"latency": {"max_ms": 900}}}}
+    )
+    assert config.for_target("ollama/llama3.2").latency.max_ms == 900
+    assert config.for_target("ollama/llama3.2").latency.ratio == 2.0
+    assert config.for_target("openai/gpt-4o-mini").latency.max_ms is None

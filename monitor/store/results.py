@@ -38,7 +38,7 @@ def record(store: Store, results: Iterable[ProbeResult]) -> int:
     # A Core insert of plain dicts: ORM objects cost several times the database's own work.
     rows = [_values(r) for r in results]
     with store.session() as session:
-        session.execute(insert(ProbeRow), rows)
+        session.execute(insert(ProbeRow.__table__), rows)  # type: ignore[attr-defined]
         rollups.add(session, results)
     return len(rows)
 

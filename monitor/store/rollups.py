@@ -277,8 +277,10 @@ def add(session: Session, results: Sequence[ProbeResult], grains: Sequence[int] 
     params: list[Any]
     if order is None:
         params = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    elif order == list(range(len(COLUMNS))):
+        params = [tuple(row) for row in rows]  # already in the statement's order
     else:
-        params = [tuple(row[i] for i in order) for row in rows]
+        params = [[row[i] for i in order] for row in rows]
     connection.exec_driver_sql(sql, params)
     return len(rows)
 

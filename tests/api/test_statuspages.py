@@ -1,0 +1,317 @@
+"""The providers' own status pages: polled from a local server serving Statuspage-shaped JSON,
+stored, and set beside brownout's incidents (lead time)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.applications import Starlette
+
+from monitor.api.server import build_app
+from monitor.config import Config
+from monitor.detect.types import IncidentRecord, Status
+from monitor.result import format_ts, parse_ts, utcnow
+from monitor.statuspages import poll_statuspages
+from monitor.statuspages.leadtime import match
+from monitor.statuspages.model import OfficialIncident, parse_components, parse_incidents
+from monitor.store import Store
+from monitor.store import statuspages as official
+from tests.api.conftest import make_config
+
+PAGE = {
+    "id": "tymt9n04zgry",
+    "name": "Anthropic",
+    "url": "https://status.anthropic.com",
+    "time_zone": "Etc/UTC",
+    "updated_at": "2026-11-28T10:41:03.134Z",
+}
+
+
+def component(cid: str, name: str, status: str, *, group: bool = False) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "name": name,
+        "status": status,
+        "created_at": "2023-07-11T17:47:46.257Z",
+        "updated_at": "2026-11-28T10:41:03.121Z",
+        "position": 1,
+        "description": None,
+        "showcase": False,
+        "start_date": "2023-07-11",
+        "group_id": None if group else "grp1",
+        "page_id": PAGE["id"],
+        "group": group,
+        "only_show_if_degraded": False,
+        **({"components": ["k8w3r06qmzrp"]} if group else {}),
+    }
+
+
+def incident(
+    iid: str, name: str, created: str, status: str = "investigating", resolved: str | None = None
+) -> dict[str, Any]:
+    return {
+        "id": iid,
+        "name": name,
+        "status": status,
+        "created_at": created,
+        "updated_at": created,
+        "monitoring_at": None,
+        "resolved_at": resolved,
+        "impact": "major",
+        "shortlink": f"https://stspg.io/{iid[:8]}",
+        "started_at": created,
+        "page_id": PAGE["id"],
+        "incident_updates": [
+            {
+                "id": f"u{iid}",
+                "status": status,
+                "body": "We are investigating elevated errors.",
+                "incident_id": iid,
+                "created_at": created,
+                "updated_at": created,
+                "display_at": created,
+                "affected_components": [
+                    {
+                        "code": "k8w3r06qmzrp",
+                        "name": "Claude API (api.anthropic.com)",
+                        "old_status": "operational",
+                        "new_status": "partial_outage",
+                    }
+                ],
+                "deliver_notifications": True,
+                "custom_tweet": None,
+                "tweet_id": None,
+            }
+        ],
+        "components": [
+            component("k8w3r06qmzrp", "Claude API (api.anthropic.com)", "partial_outage")
+        ],
+    }
+
+
+def summary(incidents: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "page": PAGE,
+        "components": [
+            component("grp1", "Claude", "partial_outage", group=True),
+            component("k8w3r06qmzrp", "Claude API (api.anthropic.com)", "partial_outage"),
+            component("rwppv331jlwc", "claude.ai", "operational"),
+        ],
+        "incidents": [i for i in incidents if i["status"] not in ("resolved", "postmortem")],
+        "scheduled_maintenances": [],
+        "status": {"indicator": "major", "description": "Partial System Outage"},
+    }
+
+
+class StatusPageServer:
+    """A local Statuspage: `/api/v2/summary.json` and `/api/v2/incidents.json` on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.incidents: list[dict[str, Any]] = []
+        self.broken = False
+        pages = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if pages.broken:
+                    self.send_response(502)
+                    self.end_headers()
+                    return
+                if self.path == "/api/v2/summary.json":
+                    body = summary(pages.incidents)
+                elif self.path == "/api/v2/incidents.json":
+                    body = {"page": PAGE, "incidents": pages.incidents}
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json; charset=utf-8")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api/v2/summary.json"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def statuspage() -> Iterator[StatusPageServer]:
+    server = StatusPageServer()
+    yield server
+    server.close()
+
+
+def page_config(server: StatusPageServer) -> Config:
+    return make_config(
+        statuspages={"pages": {"anthropic": {"url": server.url, "components": ["Claude API*"]}}}
+    )
+
+
+async def test_polling_stores_components_and_incidents(
+    statuspage: StatusPageServer, store: Store
+) -> None:
+    statuspage.incidents = [
+        incident("p1", "Elevated errors on Claude Haiku", "2026-11-28T10:20:00.000Z"),
+        incident(
+            "p0",
+            "Slow responses",
+            "2026-11-27T08:00:00.000Z",
+            "resolved",
+            "2026-11-27T09:00:00.000Z",
+        ),
+    ]
+    async with httpx.AsyncClient() as client:
+        outcome = await poll_statuspages(client, store, page_config(statuspage))
+
+    assert outcome == {"anthropic": None}
+    components = official.components(store)
+    assert [(c.name, c.status) for c in components] == [
+        ("Claude API (api.anthropic.com)", "partial_outage")
+    ]
+    stored = official.incidents_between(store, parse_ts("2026-11-27T00:00:00Z"))
+    assert [(i.incident_id, i.status) for i in stored] == [
+        ("p0", "resolved"),
+        ("p1", "investigating"),
+    ]
+    assert stored[1].components == ["Claude API (api.anthropic.com)"]
+
+
+async def test_a_later_poll_updates_an_incident_once_resolved(
+    statuspage: StatusPageServer, store: Store
+) -> None:
+    config = page_config(statuspage)
+    statuspage.incidents = [incident("p1", "Elevated errors", "2026-11-28T10:20:00.000Z")]
+    async with httpx.AsyncClient() as client:
+        await poll_statuspages(client, store, config)
+        statuspage.incidents = [
+            incident(
+                "p1",
+                "Elevated errors",
+                "2026-11-28T10:20:00.000Z",
+                "resolved",
+                "2026-11-28T11:00:00.000Z",
+            )
+        ]
+        await poll_statuspages(client, store, config)
+
+    [stored] = official.incidents_between(store, parse_ts("2026-11-28T00:00:00Z"))
+    assert stored.status == "resolved"
+    assert stored.resolved_at == parse_ts("2026-11-28T11:00:00Z")
+
+
+async def test_a_page_that_cannot_be_read_is_reported_not_raised(
+    statuspage: StatusPageServer, store: Store
+) -> None:
+    statuspage.broken = True
+    async with httpx.AsyncClient() as client:
+        outcome = await poll_statuspages(client, store, page_config(statuspage))
+
+    assert outcome["anthropic"] is not None and "502" in outcome["anthropic"]
+    assert official.components(store) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[], {"components": "nope"}, {"incidents": {"a": 1}}],
+)
+def test_a_body_that_is_not_a_statuspage_is_refused(body: Any) -> None:
+    with pytest.raises(ValueError, match="not a Statuspage document"):
+        parse_components("x", body) + parse_incidents("x", body)  # type: ignore[operator]
+
+
+def _posted(page: str, created: str) -> OfficialIncident:
+    return OfficialIncident(page, "i", "errors", "investigating", "major", parse_ts(created))
+
+
+@pytest.mark.parametrize(
+    ("posted", "lead_s"),
+    [
+        (
+            [_posted("anthropic", "2026-11-28T10:20:00Z")],
+            1200.0,
+        ),  # posted 20 minutes after we saw it
+        ([_posted("anthropic", "2026-11-28T09:55:00Z")], -300.0),  # they were first
+        ([_posted("anthropic", "2026-11-28T16:00:00Z")], None),  # too far apart to be the same
+        ([_posted("openai", "2026-11-28T10:05:00Z")], None),  # another provider's page
+        (
+            [
+                _posted("anthropic", "2026-11-28T10:30:00Z"),
+                _posted("anthropic", "2026-11-28T10:10:00Z"),
+            ],
+            600.0,
+        ),
+    ],
+)
+def test_lead_time_pairs_our_incident_with_the_first_matching_post(
+    posted: list[OfficialIncident], lead_s: float | None
+) -> None:
+    lead = match(
+        "anthropic/claude-haiku-4-5",
+        parse_ts("2026-11-28T10:00:00Z"),
+        posted,
+        {"anthropic": ["anthropic"], "openai": ["openai"]},
+        timedelta(hours=3),
+    )
+
+    assert lead.lead_s == lead_s
+
+
+async def test_incidents_show_the_lead_time_over_http(
+    statuspage: StatusPageServer, store: Store, serve_app: Callable[[Starlette], str]
+) -> None:
+    from monitor.store.incidents import save_detection
+
+    seen = utcnow() - timedelta(minutes=40)
+    statuspage.incidents = [
+        incident("p1", "Elevated errors", format_ts(seen + timedelta(minutes=25)))
+    ]
+    config = page_config(statuspage)
+    async with httpx.AsyncClient() as client:
+        await poll_statuspages(client, store, config)
+    save_detection(
+        store,
+        incidents=[
+            IncidentRecord("anthropic/claude-haiku-4-5", seen, Status.DOWN, reasons=["errors"])
+        ],
+    )
+    url = serve_app(build_app(store, config, token=""))
+
+    async with httpx.AsyncClient() as client:
+        body = (await client.get(f"{url}/api/incidents", params={"since": "2h"})).json()
+        status = (await client.get(f"{url}/api/status")).json()
+        metrics = (await client.get(f"{url}/metrics")).text
+
+    [ours] = body["incidents"]
+    assert ours["target"] == "anthropic/claude-haiku-4-5"
+    assert ours["lead_time"]["lead_s"] == pytest.approx(25 * 60, abs=1)
+    assert ours["lead_time"]["official"]["id"] == "p1"
+    assert [o["id"] for o in body["official"]] == ["p1"]
+    assert status["official"] == [
+        {
+            "page": "anthropic",
+            "component": "Claude API (api.anthropic.com)",
+            "status": "partial_outage",
+            "updated_at": "2026-11-28T10:41:03.121Z",
+        }
+    ]
+    samples = {s.name: s for f in text_string_to_metric_families(metrics) for s in f.samples}
+    assert samples["brownout_official_open_incidents"].value == 1

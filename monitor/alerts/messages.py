@@ -76,7 +76,12 @@ def render(
     fleet_threshold: int = 3,
     resent: bool = False,
 ) -> Rendered:
-    """The message for `events` (one or more). `resent` adds a line saying it may be a repeat."""
+    """The message for `events` (one or more). `resent` adds a line saying it may be a repeat.
+
+    Several events of one target in one message (it changed again while the message waited to
+    be grouped) read as its latest; a problem and its recovery together read as a brief one.
+    """
+    events = _collapse(events)
     if len(events) == 1:
         title, body = _single(events[0])
     else:
@@ -86,6 +91,21 @@ def render(
     if resent:
         body += "\n\n(This may be a repeat: the monitor stopped while it was sending this message.)"
     return Rendered(title, body, _notify_type(events))
+
+
+def _collapse(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_target: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_target.setdefault(e["target"], []).append(e)
+    out = []
+    for group in by_target.values():
+        last = dict(group[-1])
+        if len(group) > 1:
+            last["told"] = group[0].get("told")  # what the reader knew before this message
+            if last["kind"] == RECOVERY and any(e["kind"] == PROBLEM for e in group):
+                last["brief"] = True
+        out.append(last)
+    return out
 
 
 def test_message(channel: str) -> Rendered:
@@ -100,7 +120,13 @@ def _single(e: dict[str, Any]) -> tuple[str, str]:
     target, new, old = e["target"], e["new"], e["old"]
     at = _when(e["ts"])
     lines: list[str]
-    if e["kind"] == RECOVERY:
+    if e["kind"] == RECOVERY and e.get("brief"):
+        title = f"{target} was briefly {e.get('worst') or 'degraded'}"
+        lines = [f"{target} is operational again since {at}."]
+        lasted = _lasted(e)
+        if lasted:
+            lines.append(lasted)
+    elif e["kind"] == RECOVERY:
         title = f"{target} has recovered"
         lines = [f"{target} is operational again since {at}."]
         lasted = _lasted(e)

@@ -50,6 +50,7 @@ class HttpReceiver:
 
     port: int
     received: list[dict[str, Any]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
     refused: int = 0
     up: bool = True
 
@@ -75,6 +76,7 @@ def receiver() -> Iterator[HttpReceiver]:
                     self.send_response(503)
                 else:
                     state.received.append(json.loads(body))
+                    state.paths.append(self.path)
                     self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()

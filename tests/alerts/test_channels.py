@@ -134,3 +134,28 @@ def test_the_status_section_is_left_out_when_alerts_are_not_used(
     tmp_path: Path, store: Store
 ) -> None:
     assert history.section(store, make_config(tmp_path, {})) is None
+
+
+async def test_an_apprise_config_file_delivers_to_the_services_its_tags_select(
+    tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
+) -> None:
+    apprise_file = tmp_path / "apprise.yml"
+    apprise_file.write_text(
+        yaml.safe_dump(
+            {
+                "urls": [
+                    {receiver.url("llm-team"): [{"tag": "llm"}]},
+                    {receiver.url("billing"): [{"tag": "billing"}]},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    team = {"name": "team", "config": [str(apprise_file)], "tags": ["llm"], "group_wait": 0}
+    service = AlertService(store, make_config(tmp_path, {"alerts": [team]}), clock)
+
+    service.on_transitions([flip("openai/gpt-4o-mini", "operational", "down", clock())])
+    assert await service.deliver_due() == 1
+
+    assert receiver.paths == ["/llm-team"]
+    assert f"team → config {apprise_file} tags llm  " in history.delivery_lines(store)[0]

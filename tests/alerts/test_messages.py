@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -71,3 +72,35 @@ def test_a_target_already_down_at_start_up_does_not_claim_what_it_was_before() -
     assert rendered.title == "a/b is down"
     assert rendered.body == "a/b is down since 2026-11-28 10:00:00 UTC."
     assert rendered.notify_type == "failure"
+
+
+def test_a_target_that_worsened_while_its_message_waited_reads_as_its_latest_status() -> None:
+    degraded = messages.event(
+        messages.PROBLEM, ts=T0, target="a/b", old="operational", new="degraded",
+        incident_start=T0, told="operational",
+    )  # fmt: skip
+    later = T0 + timedelta(seconds=20)
+    down = messages.event(
+        messages.PROBLEM, ts=later, target="a/b", old="degraded", new="down",
+        incident_start=T0, told="degraded",
+    )  # fmt: skip
+
+    rendered = messages.render([degraded, down])
+
+    assert rendered.title == "a/b is down"
+    assert "The incident began 2026-11-28 10:00:00 UTC." in rendered.body
+
+
+def test_a_problem_and_its_recovery_in_one_message_read_as_a_brief_problem() -> None:
+    down = messages.event(
+        messages.PROBLEM, ts=T0, target="a/b", old="operational", new="down", incident_start=T0
+    )
+    back = messages.event(
+        messages.RECOVERY, ts=T0 + timedelta(seconds=25), target="a/b", old="down",
+        new="operational", incident_start=T0, worst="down",
+    )  # fmt: skip
+
+    rendered = messages.render([down, back])
+
+    assert rendered.title == "a/b was briefly down"
+    assert "The incident lasted 25s" in rendered.body

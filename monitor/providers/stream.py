@@ -170,6 +170,9 @@ async def _read_events(
         # A last line without its newline: some servers end the stream this way.
         now = perf_counter()
         text = reading.on_data(event, buffer.rstrip()[5:].strip())
+        failure = reading.failure
+        if failure is not None and failure.outcome is Outcome.BAD_RESPONSE:
+            reading.failure = None  # a last line cut short is a broken stream, not garbage
         if text:
             state.first = state.first or now
             parts.append(text)

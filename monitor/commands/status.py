@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from monitor.alerts import history as alert_history
 from monitor.config import Config, load_config
 from monitor.detect.engine import intervals_of
 from monitor.detect.fleet import fleet_status
@@ -39,7 +40,9 @@ class Section:
 
 
 # Extra sections, printed after the incidents, in this order (e.g. alerts' recent deliveries).
-EXTRA_SECTIONS: list[Section] = []
+EXTRA_SECTIONS: list[Section] = [
+    Section("alerts", alert_history.section, alert_history.render_section),
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

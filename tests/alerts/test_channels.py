@@ -159,3 +159,29 @@ async def test_an_apprise_config_file_delivers_to_the_services_its_tags_select(
 
     assert receiver.paths == ["/llm-team"]
     assert f"team → config {apprise_file} tags llm  " in history.delivery_lines(store)[0]
+
+
+async def test_brownout_status_shows_the_recent_deliveries(
+    tmp_path: Path,
+    sqlite_url: str,
+    clock: Clock,
+    receiver: HttpReceiver,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from monitor.store import open_store
+
+    data = {"storage": {"url": sqlite_url}, "alerts": [channel("oncall", receiver.url())]}
+    config = make_config(tmp_path, data)
+    store = open_store(sqlite_url)
+    try:
+        service = AlertService(store, config, clock)
+        service.on_transitions([flip("openai/gpt-4o-mini", "operational", "down", clock())])
+        await service.deliver_due()
+    finally:
+        store.close()
+
+    assert main(["status", "--config", str(tmp_path / "probes.yaml")]) == 0
+
+    out = capsys.readouterr().out
+    assert "alerts (1 channel(s)): 1 delivered, 0 pending, 0 failed" in out
+    assert f"oncall → json://127.0.0.1:{receiver.port}/…  openai/gpt-4o-mini is down" in out

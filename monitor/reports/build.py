@@ -12,13 +12,19 @@ from datetime import UTC, date, datetime, timedelta
 from fnmatch import fnmatchcase
 
 from monitor.config import Config
+from monitor.detect.types import IncidentRecord
 from monitor.errors import UsageError
 from monitor.reports import maintenance
 from monitor.reports.aggregate import ProbeAggregate
 from monitor.reports.model import DEFINITIONS, DayRow, Figures, IncidentRow, Report, Scope
 from monitor.reports.source import ProbeSource, probe_source
 from monitor.reports.stats import wilson
-from monitor.reports.statuses import DetectionStore, IncidentRecord, StatusSource, status_history
+from monitor.reports.statuses import (
+    DetectionStore,
+    StatusSource,
+    incident_seconds,
+    status_history,
+)
 from monitor.reports.timeline import Segment, StatusTime, status_time, stretches
 from monitor.result import utcnow
 from monitor.store import Store, results
@@ -133,7 +139,7 @@ def _figures(
         agg.merge(per_target[t])
         time.merge(times[t])
     mine = [i for i in incidents if i.target in members]
-    closed = [i.duration(until) for i in mine if i.end is not None and i.end <= until]
+    closed = [incident_seconds(i, until) for i in mine if i.end is not None and i.end <= until]
     ci = wilson(agg.quality_passed, agg.quality_checked)
     return Figures(
         scope=scope,
@@ -149,7 +155,7 @@ def _figures(
         maintenance_s=time.maintenance,
         incidents=len(mine),
         mttr_s=sum(closed) / len(closed) if closed else None,
-        longest_incident_s=max((i.duration(until) for i in mine), default=None),
+        longest_incident_s=max((incident_seconds(i, until) for i in mine), default=None),
         ttft_p50_ms=agg.ttft_ms.quantile(0.50),
         ttft_p95_ms=agg.ttft_ms.quantile(0.95),
         ttft_p99_ms=agg.ttft_ms.quantile(0.99),
@@ -176,7 +182,9 @@ def _derived_incidents(history: dict[str, list[Segment]], until: datetime) -> li
             still_open = (
                 end == until and last is not None and last.end == until and last.status is worst
             )
-            out.append(IncidentRecord(target, start, None if still_open else end, worst, reasons))
+            out.append(
+                IncidentRecord(target, start, worst, None if still_open else end, list(reasons))
+            )
     return sorted(out, key=lambda i: (i.start, i.target))
 
 
@@ -185,9 +193,9 @@ def _incident_row(incident: IncidentRecord, until: datetime) -> IncidentRow:
         target=incident.target,
         start=incident.start,
         end=incident.end,
-        duration_s=incident.duration(until),
+        duration_s=incident_seconds(incident, until),
         worst=incident.worst.value,
-        reasons=incident.reasons,
+        reasons=tuple(incident.reasons),
     )
 
 

@@ -1,23 +1,22 @@
 """Where the report's probe figures come from.
 
-`probe_source(store)` gives per-target, per-day `ProbeAggregate`s: from the rollups when the store
-has them (a 90-day report then reads a few hundred rows), else from raw results streamed in
-batches (constant memory, one pass). Statuses and incidents come from `monitor.reports.statuses`.
+`probe_source(store)` gives per-target, per-day `ProbeAggregate`s from the rollups (a 90-day report
+reads a few hundred rows, and rollups outlive raw results). `RawResults` computes the same from raw
+results streamed in batches (constant memory, one pass), with 1 % percentiles, for short ranges
+or checks. Statuses and incidents come from `monitor.reports.statuses`.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from types import ModuleType
-from typing import Any, Protocol
+from typing import Protocol
 
 from monitor.reports.aggregate import ProbeAggregate
 from monitor.reports.stats import Sketch
 from monitor.result import Outcome
-from monitor.store import Store, results
+from monitor.store import Store, results, rollups
 
 DayKey = tuple[str, date]
 
@@ -55,16 +54,6 @@ class RawResults:
         return out
 
 
-def optional_store_module(module: str) -> ModuleType | None:
-    """A store module another role is building; None until it exists."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
-
-
 class Rollups:
     """Aggregates read from the store's rollups (`monitor.store.rollups`): whole days from day
     rows, the ragged edges of the range from hour and minute rows, re-bucketed to days in SQL.
@@ -80,18 +69,16 @@ class Rollups:
         "no throughput histogram"
     )
 
-    def __init__(self, store: Store, module: ModuleType) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.module = module
 
     def daily(
         self, since: datetime, until: datetime, targets: Sequence[str] | None
     ) -> dict[DayKey, ProbeAggregate]:
-        m = self.module
         out: dict[DayKey, ProbeAggregate] = {}
-        for grain, start, end in m.plan(since, until):
+        for grain, start, end in rollups.plan(since, until):
             lo, hi = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
-            for agg in m.fetch(self.store, grain, lo, hi, targets=targets, step=m.DAY):
+            for agg in rollups.fetch(self.store, grain, lo, hi, targets=targets, step=rollups.DAY):
                 key = (agg.target, agg.start.date())
                 mine = out.get(key)
                 if mine is None:
@@ -99,14 +86,16 @@ class Rollups:
                 mine.merge(self._convert(agg))
         return out
 
-    def _convert(self, agg: Any) -> ProbeAggregate:
-        m = self.module
+    @staticmethod
+    def _convert(agg: rollups.Agg) -> ProbeAggregate:
         outcomes: Counter[str] = Counter(
             {o.value: agg.count(o.value) for o in Outcome if agg.count(o.value)}
         )
 
         def sketch(metric: str) -> Sketch:
-            bins = [(m.bin_value(i), int(agg[f"{metric}_h{i:02d}"])) for i in range(m.NBINS)]
+            bins = [
+                (rollups.bin_value(i), int(agg[f"{metric}_h{i:02d}"])) for i in range(rollups.NBINS)
+            ]
             return Sketch.from_histogram(
                 bins, agg.values.get(f"{metric}_min"), agg.values.get(f"{metric}_max")
             )
@@ -125,8 +114,5 @@ class Rollups:
 
 
 def probe_source(store: Store) -> ProbeSource:
-    """The rollups when the store keeps them (fast over any range), else raw results."""
-    module = optional_store_module("monitor.store.rollups")
-    if module is not None and all(hasattr(module, n) for n in ("plan", "fetch", "bin_value")):
-        return Rollups(store, module)
-    return RawResults(store)
+    """The rollups: fast over any range, and kept longer than raw results (`raw_retention`)."""
+    return Rollups(store)

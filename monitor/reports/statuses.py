@@ -1,44 +1,33 @@
-"""Where the report's statuses and incidents come from: the detection role's store.
+"""Where the report's statuses and incidents come from.
 
-`StatusSource` is what the report needs from it; `DetectionStore(store)` reads
-`monitor.store.incidents` (`transitions_between`, `current_statuses`, `incidents_between`) and
-answers None while that module does not exist, so the report says so instead of guessing.
-Tests and backtests pass `RecordedStatuses` built from transitions instead.
+`StatusSource` is what the report needs; `DetectionStore(store)` reads the detection store
+(`monitor.store.incidents`), and `RecordedStatuses` serves given transitions (backtests, tests,
+or a what-if report over a replay's output).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Protocol
 
-from monitor.detect.types import Status, Transition
-from monitor.reports.source import optional_store_module
+from monitor.detect.types import IncidentRecord, Status, Transition
 from monitor.reports.timeline import Segment, segments
 from monitor.store import Store
+from monitor.store import incidents as detection_store
 
 
-@dataclass(frozen=True, slots=True)
-class IncidentRecord:
-    """An incident as the report shows it; `end` is None while it is still open."""
-
-    target: str
-    start: datetime
-    end: datetime | None
-    worst: Status
-    reasons: tuple[str, ...]
-
-    def duration(self, until: datetime) -> float:
-        """Seconds from start to end, or to `until` while open."""
-        return ((self.end or until) - self.start).total_seconds()
+def incident_seconds(incident: IncidentRecord, until: datetime) -> float:
+    """Seconds from an incident's start to its end, or to `until` while it is open."""
+    return ((incident.end or until) - incident.start).total_seconds()
 
 
 class StatusSource(Protocol):
     def transitions(
         self, since: datetime, until: datetime | None, targets: Sequence[str] | None
     ) -> list[Transition] | None:
-        """Transitions with `since <= ts < until` (no upper bound for None), oldest first."""
+        """Transitions with `since <= ts < until` (no upper bound for None), oldest first;
+        None when no status history is kept."""
 
     def current(self) -> dict[str, Status]:
         """Each target's status now."""
@@ -46,80 +35,27 @@ class StatusSource(Protocol):
     def incidents(
         self, since: datetime, until: datetime, targets: Sequence[str] | None
     ) -> list[IncidentRecord] | None:
-        """Incidents overlapping `[since, until)`, or None when incidents are not stored."""
-
-
-def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+        """Incidents overlapping `[since, until)`, oldest first; None when none are kept."""
 
 
 class DetectionStore:
-    """The detection role's store functions, read through their published names."""
+    """The detection store (`monitor.store.incidents`), as the report reads it."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.module = optional_store_module("monitor.store.incidents")
-
-    def _has(self, name: str) -> bool:
-        return self.module is not None and hasattr(self.module, name)
 
     def transitions(
         self, since: datetime, until: datetime | None, targets: Sequence[str] | None
     ) -> list[Transition] | None:
-        if not self._has("transitions_between"):
-            return None
-        assert self.module is not None
-        found = self.module.transitions_between(
-            self.store, since, until, targets=list(targets) if targets else None
-        )
-        return [
-            Transition(
-                _utc(t.ts), t.target, Status(t.old), Status(t.new), list(t.reasons), dict(t.details)
-            )
-            for t in found
-        ]
+        return detection_store.transitions_between(self.store, since, until, targets=targets)
 
     def current(self) -> dict[str, Status]:
-        if not self._has("current_statuses"):
-            return {}
-        assert self.module is not None
-        value = self.module.current_statuses(self.store)
-        items = value.values() if isinstance(value, dict) else value
-        return {s.target: Status(s.status) for s in items}
+        return {name: s.status for name, s in detection_store.current_statuses(self.store).items()}
 
     def incidents(
         self, since: datetime, until: datetime, targets: Sequence[str] | None
     ) -> list[IncidentRecord] | None:
-        if not self._has("incidents_between"):
-            return None
-        assert self.module is not None
-        out = []
-        for inc in self.module.incidents_between(
-            self.store, since, until, targets=list(targets) if targets else None
-        ):
-            start = _field(inc, "start", "started_at", "opened_at")
-            end = _field(inc, "end", "ended_at", "resolved_at", "closed_at")
-            worst = _field(inc, "worst", "worst_status", "status")
-            out.append(
-                IncidentRecord(
-                    target=inc.target,
-                    start=_utc(start),
-                    end=_utc(end) if end is not None else None,
-                    worst=Status(worst) if worst is not None else Status.DEGRADED,
-                    reasons=tuple(_field(inc, "reasons") or ()),
-                )
-            )
-        return sorted(out, key=lambda i: (i.start, i.target))
-
-
-def _field(obj: Any, *names: str) -> Any:
-    """The first of `names` the incident type has (its shape is the detection role's)."""
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return None
+        return detection_store.incidents_between(self.store, since, until, targets=targets)
 
 
 class RecordedStatuses:

@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from monitor.errors import UsageError
-from monitor.reports.statuses import DetectionStore
+from monitor.reports.statuses import DetectionStore, incident_seconds
 from monitor.result import ProbeResult
 from monitor.secrets import Scrubber
 from monitor.store import Store, results
@@ -98,12 +98,14 @@ def _transition_rows(
 
 INCIDENT_SCHEMA = pa.schema(
     [
+        ("id", pa.int64()),
         ("target", pa.string()),
         ("start", _TS),
         ("end", _TS),
         ("duration_s", pa.float64()),
         ("worst", pa.string()),
         ("reasons", pa.list_(pa.string())),
+        ("peak", pa.string()),
     ]
 )
 
@@ -119,14 +121,13 @@ def _incident_rows(
     found = DetectionStore(store).incidents(since or _EPOCH, until, targets)
     if found is None:
         raise UsageError("this database has no incidents yet")
+    # `duration_s` is empty while an incident is open: its length is not known yet.
     return (
         {
-            "target": inc.target,
+            **inc.to_dict(),
             "start": inc.start,
             "end": inc.end,
-            "duration_s": inc.duration(until) if inc.end is not None else None,
-            "worst": inc.worst.value,
-            "reasons": list(inc.reasons),
+            "duration_s": incident_seconds(inc, until) if inc.end is not None else None,
         }
         for inc in found
     )

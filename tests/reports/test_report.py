@@ -9,11 +9,11 @@ import pytest
 
 from monitor.config import Config
 from monitor.config.alerts import MaintenanceWindow
-from monitor.detect.types import Status, Transition
+from monitor.detect.types import IncidentRecord, Status, Transition
 from monitor.reports.build import build_report
 from monitor.reports.source import RawResults
 from monitor.reports.stats import wilson
-from monitor.reports.statuses import IncidentRecord, RecordedStatuses
+from monitor.reports.statuses import RecordedStatuses
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, open_store
 from tests.reports.conftest import DAY, T0, flip, probe, seed
@@ -187,7 +187,7 @@ def test_maintenance_windows_are_excluded_and_the_report_says_so(seeded: Store) 
 
 
 def test_stored_incidents_are_used_when_the_detection_store_has_them(seeded: Store) -> None:
-    open_one = IncidentRecord(OPENAI, UNTIL - 120 * MINUTE, None, Status.DOWN, ("errors",))
+    open_one = IncidentRecord(OPENAI, UNTIL - 120 * MINUTE, Status.DOWN, None, ["errors"])
     statuses = RecordedStatuses(
         history().transitions(SINCE - 2 * DAY, None, None) or [], incidents=[open_one]
     )

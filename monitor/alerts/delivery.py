@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_BASE_S = 30.0
 BACKOFF_CAP_S = 3600.0
+DELIVERED, RETRY, GAVE_UP = "delivered", "retry", "gave up"
 
 Sender = Callable[[channels.Destination, str, str, str], None]
 
@@ -80,28 +81,29 @@ class Deliverer:
         rows = sorted(outbox.due(self.store, now, self.lease, limit=200), key=lambda r: r.id or 0)
         if not rows:
             return 0
-        heads = outbox.undelivered_heads(self.store)
+        queues = outbox.undelivered(self.store)
         blocked: set[tuple[str, int]] = set()
         delivered = 0
         for row in rows:
             key = (row.channel, row.destination)
-            if key in blocked or heads.get(key, row.id) != row.id:
+            queue = queues.get(key, [])
+            if key in blocked or (queue and queue[0] != row.id):
                 blocked.add(key)  # an earlier message to this destination goes first
                 continue
             claimed = outbox.claim(self.store, row, self.clock())
             if claimed is None:
                 blocked.add(key)
                 continue
-            ok = await self._attempt(claimed)
-            delivered += ok
-            if not ok:
+            outcome = await self._attempt(claimed)
+            if outcome == RETRY:
                 blocked.add(key)
-            else:
-                heads = outbox.undelivered_heads(self.store)
+            elif queue:
+                queue.pop(0)  # delivered or given up: the next one may go
+            delivered += outcome == DELIVERED
         return delivered
 
-    async def _attempt(self, row: OutboxRow) -> bool:
-        """Send one claimed row and record the outcome; True when delivered."""
+    async def _attempt(self, row: OutboxRow) -> str:
+        """Send one claimed row and record the outcome: DELIVERED, RETRY or GAVE_UP."""
         assert row.id is not None
         channel = self._channels.get(row.channel)
         dests = self._destinations.get(row.channel, [])
@@ -146,4 +148,6 @@ class Deliverer:
             )
         else:
             log.error("alert to %s (%s) failed for good: %s", row.channel, row.address, error)
-        return error is None
+        if error is None:
+            return DELIVERED
+        return RETRY if retry_at is not None else GAVE_UP

@@ -69,7 +69,7 @@ class AlertService:
         if not transitions or not self._channels:
             return 0
         now = self.clock()
-        states = self._states()
+        states = self._states(sorted({t.target for t in transitions}))
         logs: list[AlertLogRow] = []
         messages: dict[str, Message] = {}
         for t in sorted(transitions, key=lambda t: t.ts):
@@ -117,10 +117,10 @@ class AlertService:
         Returns how many were delivered."""
         return await self._deliverer.deliver_due()
 
-    def _states(self) -> dict[Pair, PairState]:
+    def _states(self, targets: Sequence[str] | None = None) -> dict[Pair, PairState]:
         return {
             pair: PairState.load(row.told, row.actual, row.state)
-            for pair, row in outbox.latest_states(self.store).items()
+            for pair, row in outbox.latest_states(self.store, targets).items()
         }
 
     def _add(

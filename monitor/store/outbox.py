@@ -120,13 +120,15 @@ def _fix_log(row: AlertLogRow) -> AlertLogRow:
     return row
 
 
-def latest_states(store: Store) -> dict[tuple[str, str], AlertLogRow]:
-    """The newest log row of every (channel, target) pair: that pair's alerting state."""
-    newest = (
-        select(func.max(AlertLogRow.id))
-        .group_by(col(AlertLogRow.channel), col(AlertLogRow.target))
-        .scalar_subquery()
-    )
+def latest_states(
+    store: Store, targets: Sequence[str] | None = None
+) -> dict[tuple[str, str], AlertLogRow]:
+    """The newest log row of every (channel, target) pair (of `targets`, when given): that
+    pair's alerting state."""
+    newest_q = select(func.max(AlertLogRow.id))
+    if targets is not None:
+        newest_q = newest_q.where(col(AlertLogRow.target).in_(list(targets)))
+    newest = newest_q.group_by(col(AlertLogRow.channel), col(AlertLogRow.target)).scalar_subquery()
     query = select(AlertLogRow).where(col(AlertLogRow.id).in_(newest))
     with store.session() as session:
         rows = [_fix_log(r) for r in session.exec(query)]
@@ -301,13 +303,16 @@ def counts(store: Store) -> dict[str, int]:
         return {str(status): int(n) for status, n in session.exec(query)}
 
 
-def undelivered_heads(store: Store) -> dict[tuple[str, int], int]:
-    """Per (channel, destination), the oldest row not yet delivered or given up: the one that
-    must go out before any later one to the same place."""
+def undelivered(store: Store) -> dict[tuple[str, int], list[int]]:
+    """Per (channel, destination), the ids of rows not yet delivered or given up, oldest first:
+    the first must go out before any later one to the same place."""
     query = (
-        select(OutboxRow.channel, OutboxRow.destination, func.min(OutboxRow.id))
+        select(OutboxRow.channel, OutboxRow.destination, OutboxRow.id)
         .where(col(OutboxRow.status).in_([PENDING, SENDING]))
-        .group_by(col(OutboxRow.channel), col(OutboxRow.destination))
+        .order_by(col(OutboxRow.id))
     )
+    out: dict[tuple[str, int], list[int]] = {}
     with store.session() as session:
-        return {(str(c), int(d)): int(i or 0) for c, d, i in session.exec(query)}
+        for channel, destination, row_id in session.exec(query):
+            out.setdefault((str(channel), int(destination)), []).append(int(row_id or 0))
+    return out

@@ -170,3 +170,21 @@ async def test_a_destination_that_keeps_failing_is_given_up_after_the_last_attem
 
     [row] = outbox.all_rows(store)
     assert (row.status, row.attempts, receiver.refused) == ("failed", 3, 3)
+
+
+async def test_two_monitors_sharing_a_database_send_each_message_once(
+    tmp_path: Path, any_store: Store, clock: Clock, receiver: HttpReceiver
+) -> None:
+    import asyncio
+
+    config = make_config(tmp_path, {"alerts": [channel("oncall", receiver.url(), cooldown=0)]})
+    first, second = AlertService(any_store, config, clock), AlertService(any_store, config, clock)
+    targets = [f"openai/model-{i}" for i in range(8)]
+    for target in targets:
+        first.on_transitions([flip(target, "operational", "down", clock())])
+        clock.advance(seconds=1)
+
+    counts = await asyncio.gather(first.deliver_due(), second.deliver_due())
+
+    assert sum(counts) == len(targets)
+    assert receiver.titles == [f"{target} is down" for target in targets]

@@ -71,10 +71,10 @@ def test_the_oldest_undelivered_row_of_each_destination_goes_first(any_store: St
     assert first_mail.id is not None
     outbox.finish(any_store, first_mail.id, T0, title="t", body="b", error=None, retry_at=None)
 
-    heads = outbox.undelivered_heads(any_store)
+    queues = outbox.undelivered(any_store)
     rows = outbox.all_rows(any_store)
 
-    assert heads == {("oncall", 0): rows[0].id, ("oncall", 1): rows[3].id}
+    assert queues == {("oncall", 0): [rows[0].id, rows[2].id], ("oncall", 1): [rows[3].id]}
 
 
 def test_the_newest_log_row_of_each_pair_is_its_state(any_store: Store) -> None:

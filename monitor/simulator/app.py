@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from monitor.simulator.answers import answer_for, tokens
 from monitor.simulator.anthropic_wire import AnthropicWire
@@ -101,7 +102,7 @@ class Simulator:
         self.requests: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         self.counts: Counter[str] = Counter()
         self._openai, self._anthropic, self._gemini = OpenaiWire(), AnthropicWire(), GeminiWire()
-        self.app = Starlette(
+        self._router = Starlette(
             routes=[
                 Route("/v1/chat/completions", self._openai_route, methods=["POST"]),
                 Route("/v1/messages", self._anthropic_route, methods=["POST"]),
@@ -109,6 +110,15 @@ class Simulator:
                 Route("/healthz", self._healthz, methods=["GET"]),
             ]
         )
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            # A request's clock starts here, before routing, so the scripted TTFT holds from as
+            # close to the request's arrival as the server can see.
+            scope["brownout.arrived"] = asyncio.get_running_loop().time()
+            await self._router(scope, receive, send)
+
+        self.app = app
+        """The ASGI app to serve."""
 
     def set_scenario(self, scenario: str | Path | dict[str, Any] | Scenario | None) -> None:
         """Swap the scenario (atomically for new requests; calls in flight finish as they began)."""
@@ -137,7 +147,7 @@ class Simulator:
     async def _handle(
         self, wire: Wire, request: Request, model: str | None, stream: bool | None
     ) -> Response:
-        started = asyncio.get_running_loop().time()
+        started: float = request.scope.get("brownout.arrived") or asyncio.get_running_loop().time()
         scenario = self.scenario
         try:
             body = await request.json()

@@ -19,13 +19,17 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from monitor.result import Outcome, ProbeResult
+
+if TYPE_CHECKING:
+    from monitor.config import Config
+    from monitor.store import Store
 
 Kind = Literal["quality", "latency", "outage"]
 
@@ -92,10 +96,15 @@ def generate(
     episodes: Sequence[Episode] = (),
     region: str = "default",
     seed: int = 0,
+    prices: Mapping[str, tuple[float, float]] | None = None,
 ) -> Iterator[ProbeResult]:
-    """One result per target every `interval` seconds over `[since, until)`, oldest first."""
+    """One result per target every `interval` seconds over `[since, until)`, oldest first.
+    `prices` (target -> USD per million input, output tokens) replaces the drawn ones."""
     rng = random.Random(seed)
     baselines = {t: Baseline.of(t) for t in targets}
+    for target, (price_in, price_out) in (prices or {}).items():
+        if target in baselines:
+            baselines[target] = replace(baselines[target], price_in=price_in, price_out=price_out)
     offsets = {t: (Baseline.of(t).ttft_ms * 7919) % interval for t in targets}
     shifts = {t: timedelta(seconds=offsets[t]) for t in targets}
     ticks = int((until - since).total_seconds() // interval)
@@ -190,3 +199,53 @@ def batched(items: Iterable[ProbeResult], size: int) -> Iterator[list[ProbeResul
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def backfill(
+    store: Store,
+    config: Config,
+    now: datetime,
+    *,
+    days: float = 3.0,
+    interval: float = 60.0,
+    detect: bool = True,
+) -> tuple[int, int]:
+    """Store `days` of `day_in_the_life` history for the config's targets, ending at `now`,
+    through `results.record` (so rollups are built), and run detection over it in time order
+    when `detect` (so its transitions and incidents are stored). Returns (results, transitions).
+    """
+    from monitor.store import results
+
+    targets = [t.name for t in config.targets()]
+    canaries = [c.name for c in config.canaries] or ["arithmetic"]
+    prices = {t.name: (t.price.input, t.price.output) for t in config.targets() if t.price}
+    service = None
+    clock = [now - timedelta(days=days)]
+    if detect:
+        try:
+            from monitor.detect.service import DetectionService
+        except ImportError:  # detection not built: history without incidents
+            pass
+        else:
+            # Detection judges staleness by the schedule: give it the history's own spacing.
+            spaced = config.model_copy(
+                update={"schedule": config.schedule.model_copy(update={"interval": interval})}
+            )
+            service = DetectionService(store, spaced, clock=lambda: clock[0])
+    made = generate(
+        targets,
+        now - timedelta(days=days),
+        now,
+        interval=interval,
+        canaries=canaries,
+        episodes=day_in_the_life(targets, now, days),
+        region=config.region,
+        prices=prices,
+    )
+    stored = transitions = 0
+    for batch in batched(made, 500):
+        stored += results.record(store, batch)
+        if service is not None:
+            clock[0] = batch[-1].ts
+            transitions += len(service.observe(batch))
+    return stored, transitions

@@ -83,21 +83,36 @@ def _target(request: Request) -> str:
 
 
 def healthz(request: Request) -> Response:
-    """200 when the database answers and the runner (if it reports) says ok; else 503."""
+    """200 when the database answers and the runner (if it reports) is healthy; else 503.
+
+    The runner's report is healthy unless it says `ok: false`, `scheduler_running: false`, or a
+    `last_probe_age_s` older than three intervals plus a timeout (nothing is being stored).
+    """
     body: dict[str, Any] = {"status": "ok"}
+    problems: list[str] = []
     try:
         target_names(_store(request), _config(request))
         body["database"] = "ok"
     except BrownoutError as exc:
         body["database"] = str(exc)
-        body["status"] = "failing"
+        problems.append("the database does not answer")
     health = request.app.state.health
     if health is not None:
         report = dict(health())
         body["runner"] = json.loads(json.dumps(report, default=str))
+        schedule = _config(request).schedule
+        stale_after = 3 * schedule.interval + schedule.timeout
+        age = report.get("last_probe_age_s")
         if report.get("ok") is False:
-            body["status"] = "failing"
-    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+            problems.append("the runner reports a problem")
+        if report.get("scheduler_running") is False:
+            problems.append("the scheduler is not running")
+        if isinstance(age, int | float) and age > stale_after:
+            problems.append(f"no probe stored for {format_duration(age)}")
+    if problems:
+        body["status"] = "failing"
+        body["problems"] = problems
+    return JSONResponse(body, status_code=503 if problems else 200)
 
 
 def status(request: Request) -> Response:

@@ -105,6 +105,7 @@ def status_view(store: Store, config: Config, now: datetime) -> dict[str, Any]:
                 "provider": provider,
                 "model": model,
                 "status": ts.status.value,
+                "source": "detector" if name in view.detected else "probes",
                 "since": format_ts(ts.since),
                 "reasons": list(ts.reasons),
                 "details": plain(ts.details),

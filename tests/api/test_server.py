@@ -38,17 +38,24 @@ def test_healthz_is_ok_when_the_database_answers_and_the_runner_is_alive(
     }
 
 
-def test_healthz_fails_when_the_runner_says_so(
-    store: Store, config: Config, serve_app: Serve
+@pytest.mark.parametrize(
+    ("report", "problem"),
+    [
+        ({"ok": False}, "the runner reports a problem"),
+        ({"scheduler_running": False, "last_probe_age_s": 1.0}, "the scheduler is not running"),
+        ({"scheduler_running": True, "last_probe_age_s": 400.0}, "no probe stored for 6m40s"),
+    ],
+)
+def test_healthz_fails_when_the_runner_is_unwell(
+    store: Store, config: Config, serve_app: Serve, report: dict[str, object], problem: str
 ) -> None:
-    url = serve_app(
-        build_app(store, config, token="", health=lambda: {"ok": False, "scheduler": "stopped"})
-    )
+    url = serve_app(build_app(store, config, token="", health=lambda: report))
 
     response = httpx.get(f"{url}/healthz")
 
     assert response.status_code == 503
     assert response.json()["status"] == "failing"
+    assert response.json()["problems"] == [problem]
 
 
 def test_a_token_protected_api_refuses_requests_without_the_token(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
+from monitor.detect.types import Status, TargetStatus
+from monitor.result import format_ts, utcnow
+from monitor.store import Store
 from tests.api.conftest import SECRET, TARGETS, Seed
 
 
@@ -116,3 +121,26 @@ def test_no_response_holds_a_secret(api: str, seed: Seed) -> None:
         assert response.status_code == 200, path
         assert SECRET not in response.text, path
         assert SECRET[:12] not in response.text, path
+
+
+def test_the_detectors_status_wins_over_the_plain_rule(api: str, store: Store, seed: Seed) -> None:
+    from monitor.store.incidents import save_detection
+
+    seed("openai/gpt-4o-mini", ["ok"] * 4)
+    seed("anthropic/claude-haiku-4-5", ["ok"] * 4)
+    latency = {"latency": {"value_ms": 2400.0, "baseline_ms": 800.0, "ratio": 3.0}}
+    since = utcnow() - timedelta(minutes=3)
+    save_detection(
+        store,
+        statuses=[TargetStatus("openai/gpt-4o-mini", Status.DEGRADED, since, ["latency"], latency)],
+    )
+
+    body = httpx.get(f"{api}/api/status").json()
+
+    targets = _by_target(body)
+    assert targets["openai/gpt-4o-mini"]["status"] == "degraded"
+    assert targets["openai/gpt-4o-mini"]["source"] == "detector"
+    assert targets["openai/gpt-4o-mini"]["details"] == latency
+    assert targets["openai/gpt-4o-mini"]["since"] == format_ts(since)
+    assert targets["anthropic/claude-haiku-4-5"]["source"] == "probes"
+    assert body["source"] == "mixed"

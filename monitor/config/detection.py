@@ -26,7 +26,7 @@ from pydantic import Field
 from monitor.config.schema import Duration, Strict
 
 MONTH_S = 30 * 86400.0
-CUSUMS = 6  # errors (degraded), rate_limit, latency, ttft, throughput, quality
+CUSUMS = 3  # the false-alarm allowance is split as if among this many CUSUMs
 
 
 class ErrorsConfig(Strict):

@@ -1,0 +1,95 @@
+"""DetectionService: detection over stored results, persisted, and rebuilt after a restart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from monitor.config import Config
+from monitor.detect.service import DetectionService
+from monitor.detect.types import Status, TargetStatus
+from monitor.result import Outcome, ProbeResult
+from monitor.store import Store, results
+from monitor.store import incidents as stored
+from tests.detect.conftest import MINUTE, T0, healthy_stream, probe
+
+A = "openai/gpt-4o-mini"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def feed(service: DetectionService, store: Store, batch: list[ProbeResult], clock: Clock) -> None:
+    """What `brownout run` does: store a batch, then detect over it."""
+    results.record(store, batch)
+    clock.now = batch[-1].ts
+    service.observe(batch)
+
+
+def test_an_outage_is_stored_as_transitions_an_incident_and_a_status(store: Store) -> None:
+    clock = Clock(T0)
+    service = DetectionService(store, Config(), clock)
+    service.restore()
+    feed(service, store, healthy_stream(0, 300), clock)
+    feed(service, store, [probe(300 + k, outcome=Outcome.SERVER_ERROR) for k in range(5)], clock)
+
+    assert [(t.old, t.new) for t in stored.transitions_between(store, T0, None)] == [
+        (Status.UNKNOWN, Status.OPERATIONAL),
+        (Status.OPERATIONAL, Status.DOWN),
+    ]
+    [incident] = stored.open_incidents(store)
+    assert (incident.target, incident.worst, incident.reasons) == (A, Status.DOWN, ["errors"])
+    assert incident.start == T0 + 302 * MINUTE
+    assert incident.peak["errors"]["rate"] > 0
+    assert stored.current_statuses(store)[A].status is Status.DOWN
+    assert service.fleet().status is Status.DOWN
+
+
+def test_after_a_restart_the_open_incident_is_continued_and_closed(store: Store) -> None:
+    clock = Clock(T0)
+    before = DetectionService(store, Config(), clock)
+    before.restore()
+    feed(before, store, healthy_stream(0, 300), clock)
+    feed(before, store, [probe(300 + k, outcome=Outcome.TIMEOUT) for k in range(5)], clock)
+
+    after = DetectionService(store, Config(), clock)  # the monitor restarted
+    after.restore()
+    assert after.statuses()[A].status is Status.DOWN
+    feed(after, store, healthy_stream(305, 10), clock)
+
+    assert after.statuses()[A].status is Status.OPERATIONAL
+    assert stored.open_incidents(store) == []
+    [incident] = stored.incidents_between(store, T0, None)
+    assert incident.end is not None and incident.end > incident.start
+    assert [t.new for t in stored.transitions_between(store, T0, None)][-1] is Status.OPERATIONAL
+
+
+def test_a_silent_target_becomes_unknown_on_the_tick(store: Store) -> None:
+    clock = Clock(T0)
+    service = DetectionService(store, Config(), clock)
+    feed(service, store, healthy_stream(0, 10), clock)
+    clock.now = T0 + 11 * MINUTE
+    assert service.tick() == []
+    clock.now = T0 + 20 * MINUTE
+    [stale] = service.tick()
+    assert stale.new is Status.UNKNOWN
+    assert stored.current_statuses(store)[A].status is Status.UNKNOWN
+
+
+def test_several_providers_in_trouble_at_once_are_an_intelligence_brownout(store: Store) -> None:
+    clock = Clock(T0)
+    service = DetectionService(store, Config(), clock)
+    for name in ("openai/a", "openai/b", "anthropic/c", "gemini/d"):
+        service.detector.target(name, T0).force(TargetStatus(name, Status.OPERATIONAL, T0))
+    service.detector.targets["openai/a"].force(TargetStatus("openai/a", Status.DOWN, T0))
+    service.detector.targets["openai/b"].force(TargetStatus("openai/b", Status.DEGRADED, T0))
+    assert not service.fleet().intelligence_brownout  # two models of one provider
+    service.detector.targets["gemini/d"].force(TargetStatus("gemini/d", Status.DEGRADED, T0))
+    fleet = service.fleet()
+    assert fleet.intelligence_brownout
+    assert fleet.affected_providers == ["gemini", "openai"]
+    assert (fleet.status, fleet.summary) == (Status.DOWN, "some down")

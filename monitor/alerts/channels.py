@@ -24,6 +24,24 @@ from monitor.secrets import REDACTED, Scrubber
 INFO, SUCCESS, WARNING, FAILURE = "info", "success", "warning", "failure"
 
 
+class _WarningsOnly(logging.Filter):
+    """Apprise's debug and info lines, and those of urllib3 under it, quote request URLs with
+    their tokens (a Telegram bot token, a Discord webhook secret): only warnings and errors
+    pass, scrubbed of anything shaped like a key, whatever level the monitor logs at."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return False
+        record.msg, record.args = _scrub(record.getMessage(), []), ()
+        return True
+
+
+for _name in ("apprise", "urllib3.connectionpool"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, _WarningsOnly) for f in _logger.filters):
+        _logger.addFilter(_WarningsOnly())
+
+
 class PermanentFailure(Exception):
     """A destination that can never work as configured (Apprise cannot parse it, no service
     matches the tags); the outbox does not retry it."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
 
 import pytest
@@ -185,3 +187,18 @@ async def test_brownout_status_shows_the_recent_deliveries(
     out = capsys.readouterr().out
     assert "alerts (1 channel(s)): 1 delivered, 0 pending, 0 failed" in out
     assert f"oncall → json://127.0.0.1:{receiver.port}/…  openai/gpt-4o-mini is down" in out
+
+
+def test_apprises_own_log_lines_never_carry_a_urls_secret(
+    receiver: HttpReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    from monitor.alerts import channels
+
+    caplog.set_level(logging.DEBUG)
+    for url in (f"json://127.0.0.1:{receiver.port}/{SECRET}", f"json://127.0.0.1:9/{SECRET}"):
+        with contextlib.suppress(RuntimeError):  # the second has nobody listening
+            channels.send(Destination("oncall", 0, url=url), "title", "body")
+
+    assert len(receiver.received) == 1
+    assert any(r.name == "apprise" for r in caplog.records)  # its warnings still come through
+    assert SECRET not in caplog.text

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -63,20 +64,25 @@ class Deliverer:
         self._dashboard_url = config.dashboard.url
         self._channels = {c.name: c for c in config.alerts}
         self._destinations = channels.registry(config.alerts)
-        self._lock = asyncio.Lock()
+        self._lock = threading.Lock()
 
     async def deliver_due(self) -> int:
-        """Send every row that is due now, oldest first per destination. Never raises (a
-        database error is logged and the next call tries again). Returns how many were
-        delivered."""
-        async with self._lock:
+        """Send every row that is due now, oldest first per destination, in a worker thread
+        (Apprise and the database calls block; the event loop times probes). Never raises: a
+        database error is logged and the next call tries again. Returns how many were
+        delivered. A cancelled call finishes the send in progress and marks it."""
+        return await asyncio.to_thread(self.deliver_due_blocking)
+
+    def deliver_due_blocking(self) -> int:
+        """`deliver_due` in the calling thread; overlapping calls wait for each other."""
+        with self._lock:
             try:
-                return await self._deliver_due()
+                return self._deliver_due()
             except Exception:  # the monitor must keep running; the rows stay for the next call
                 log.exception("alert delivery failed; will try again")
                 return 0
 
-    async def _deliver_due(self) -> int:
+    def _deliver_due(self) -> int:
         now = self.clock()
         rows = sorted(outbox.due(self.store, now, self.lease, limit=200), key=lambda r: r.id or 0)
         if not rows:
@@ -94,7 +100,7 @@ class Deliverer:
             if claimed is None:
                 blocked.add(key)
                 continue
-            outcome = await self._attempt(claimed)
+            outcome = self._attempt(claimed)
             if outcome == RETRY:
                 blocked.add(key)
             elif queue:
@@ -102,7 +108,7 @@ class Deliverer:
             delivered += outcome == DELIVERED
         return delivered
 
-    async def _attempt(self, row: OutboxRow) -> str:
+    def _attempt(self, row: OutboxRow) -> str:
         """Send one claimed row and record the outcome: DELIVERED, RETRY or GAVE_UP."""
         assert row.id is not None
         channel = self._channels.get(row.channel)
@@ -122,7 +128,7 @@ class Deliverer:
             )
             title, body = rendered.title, rendered.body
             try:
-                await asyncio.to_thread(self.sender, dest, title, body, rendered.notify_type)
+                self.sender(dest, title, body, rendered.notify_type)
                 error = None
             except channels.PermanentFailure as exc:
                 error, permanent = str(exc), True

@@ -14,6 +14,7 @@ from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 import yaml
@@ -46,7 +47,8 @@ def clock() -> Clock:
 
 @dataclass
 class HttpReceiver:
-    """A webhook receiver: records every JSON body posted while up; answers 503 while down."""
+    """A webhook receiver (Apprise's `json://` and `form://`): records every body posted while
+    up, as a dict; answers 503 while down."""
 
     port: int
     received: list[dict[str, Any]] = field(default_factory=list)
@@ -54,8 +56,8 @@ class HttpReceiver:
     refused: int = 0
     up: bool = True
 
-    def url(self, path: str = "hook") -> str:
-        return f"json://127.0.0.1:{self.port}/{path}"
+    def url(self, path: str = "hook", scheme: str = "json") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}/{path}"
 
     @property
     def titles(self) -> list[str]:
@@ -75,7 +77,9 @@ def receiver() -> Iterator[HttpReceiver]:
                     state.refused += 1
                     self.send_response(503)
                 else:
-                    state.received.append(json.loads(body))
+                    form = "form-urlencoded" in self.headers.get("Content-Type", "")
+                    parsed = dict(parse_qsl(body.decode())) if form else json.loads(body)
+                    state.received.append(parsed)
                     state.paths.append(self.path)
                     self.send_response(200)
             self.send_header("Content-Length", "0")
@@ -143,3 +147,9 @@ def flip(
     details: dict[str, Any] | None = None,
 ) -> Transition:
     return Transition(at, target, Status(old), Status(new), reasons or [], details or {})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """A database URL to open more than once (a restart): a SQLite file, or PostgreSQL."""
+    return sqlite_url if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))

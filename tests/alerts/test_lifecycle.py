@@ -67,8 +67,9 @@ async def test_an_email_channel_gets_the_alert_over_smtp(
 
 
 async def test_a_receiver_that_is_down_and_comes_back_gets_every_alert_exactly_once(
-    tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
+    tmp_path: Path, any_store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
+    store = any_store
     config = make_config(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
     service = AlertService(store, config, clock)
     receiver.up = False
@@ -97,18 +98,18 @@ async def test_a_receiver_that_is_down_and_comes_back_gets_every_alert_exactly_o
 
 
 async def test_a_new_service_over_the_same_database_delivers_what_was_pending(
-    tmp_path: Path, sqlite_url: str, clock: Clock, receiver: HttpReceiver
+    tmp_path: Path, db_url: str, clock: Clock, receiver: HttpReceiver
 ) -> None:
     from monitor.store import open_store
 
     config = make_config(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
-    before = open_store(sqlite_url)
+    before = open_store(db_url)
     AlertService(before, config, clock).on_transitions(
         [flip("openai/gpt-4o-mini", "operational", "down", clock())]
     )
     before.close()  # the monitor stops before sending
 
-    after = open_store(sqlite_url)
+    after = open_store(db_url)
     try:
         restarted = AlertService(after, config, clock)
         assert await restarted.deliver_due() == 1
@@ -188,3 +189,17 @@ async def test_two_monitors_sharing_a_database_send_each_message_once(
 
     assert sum(counts) == len(targets)
     assert receiver.titles == [f"{target} is down" for target in targets]
+
+
+async def test_a_form_webhook_gets_the_alert_as_form_fields(
+    tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
+) -> None:
+    config = make_config(tmp_path, {"alerts": [channel("hook", receiver.url(scheme="form"))]})
+    service = AlertService(store, config, clock)
+
+    service.on_transitions([flip("gemini/gemini-2.5-flash", "operational", "degraded", clock())])
+    await service.deliver_due()
+
+    [form] = receiver.received
+    assert (form["title"], form["type"]) == ("gemini/gemini-2.5-flash is degraded", "warning")
+    assert form["message"].startswith("gemini/gemini-2.5-flash is degraded since")

@@ -79,6 +79,9 @@ class AlertChannel(Strict):
             raise ValueError(f"alert channel {self.name!r} needs urls or config")
         if self.tags and not self.config:
             raise ValueError("tags select services in Apprise config files; give config too")
+        if not {"degraded", "down"} & set(self.severities):
+            # recoveries are only told to those who heard of the problem
+            raise ValueError("severities needs degraded or down (recovered alone never fires)")
         return self
 
     def wants(self, target: str) -> bool:

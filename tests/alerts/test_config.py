@@ -61,6 +61,10 @@ def test_a_channel_whose_secret_is_not_set_is_skipped_with_a_warning(tmp_path: P
         ("alerts:\n  - name: x\n    urls: [json://h/x]\n    colour: red\n", "unknown key 'colour'"),
         ("alerts:\n  - name: x\n    urls: [json://h/x]\n    severities: [sad]\n", "severities.0"),
         ("alerts:\n  - name: x\n", "needs urls or config"),
+        (
+            "alerts:\n  - name: x\n    urls: [json://h/x]\n    severities: [recovered]\n",
+            "recovered alone never fires",
+        ),
         ("alerts:\n  - name: x\n    urls: [not-a-url]\n", "must be an Apprise URL"),
         ("alerts:\n  - name: x\n    urls: [json://h/x]\n    tags: [a]\n", "give config too"),
         ("alerts:\n  - name: x\n    urls: [json://h/x]\n    cooldown: soon\n", "not a duration"),

@@ -29,7 +29,16 @@ class Prompt:
 
 @dataclass(slots=True)
 class Reply:
-    """What one streamed call produced. Times in ms, monotonic, from the request being written."""
+    """What one streamed call produced. Times in ms, monotonic, from the request being written.
+
+    `ttft_ms`: to the first chunk with non-empty answer text (None if none came); `latency_ms`:
+    to the end of a complete answer (None unless the answer completed); `connect_ms`: connection
+    setup when this call opened one. Tokens are the provider's usage, else estimated from the
+    text (`tokens_estimated`). `error` is short (the provider's message, type or code, request
+    id) and not yet scrubbed. `extra` may hold `request_id`, `retry_after` (seconds),
+    `finish_reason` / `stop_reason`, `message_id` / `response_id` / `generation_id`, and
+    `truncated` (the reply was cut at the size bound).
+    """
 
     outcome: Outcome
     http_status: int | None = None

@@ -96,7 +96,8 @@ def classify_error_object(obj: dict[str, Any], status: int | None = None) -> Fai
 
 
 def classify_status(status: int, headers: httpx.Headers, body: bytes) -> Failure:
-    """An HTTP reply that is not a success (or a success that is not an event stream)."""
+    """An HTTP reply that is not a success, or a success that is not an event stream (an HTML
+    page is a server error whatever its status; JSON under 200 is an error or a bad response)."""
     content_type = headers.get("content-type", "")
     obj: Any = None
     if body[:1] in (b"{", b"["):
@@ -104,8 +105,14 @@ def classify_status(status: int, headers: httpx.Headers, body: bytes) -> Failure
             obj = json.loads(body)
         except ValueError:
             obj = None
-    if isinstance(obj, dict) and ("error" in obj or obj.get("object") == "error"):
+    is_error = isinstance(obj, dict) and ("error" in obj or obj.get("object") == "error")
+    if is_error and 200 <= status < 300:
+        failure = classify_error_object(obj)  # an error under 200, as mid-stream
+    elif is_error:
         failure = classify_error_object(obj, status)
+    elif 200 <= status < 300 and "html" not in content_type:
+        shown = content_type or "no content type"
+        failure = Failure(Outcome.BAD_RESPONSE, f"expected an event stream, got {shown}")
     elif "html" in content_type or body.lstrip()[:1] == b"<":
         title = _TITLE.search(body)
         name = title.group(1).decode("utf-8", "replace") if title else "no title"

@@ -96,7 +96,11 @@ async def stream_call(
                 reply.http_status = response.status_code
                 reply.extra.update(_ids(response.headers))
                 content_type = response.headers.get("content-type", "")
-                if not 200 <= response.status_code < 300 or "html" in content_type:
+                if (
+                    not 200 <= response.status_code < 300
+                    or "html" in content_type
+                    or "json" in content_type
+                ):
                     body = await _read_bounded(response, ERROR_BODY_MAX_BYTES)
                     _fail(reply, classify_status(response.status_code, response.headers, body))
                 else:

@@ -142,10 +142,19 @@ class Simulator:
                 404, {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}
             )
         stream = method == "streamGenerateContent"
+        if stream and request.query_params.get("alt") != "sse":
+            # Without alt=sse, Gemini streams one JSON array; sent here whole, as one element.
+            return await self._handle(self._gemini, request, model, False, array=True)
         return await self._handle(self._gemini, request, model, stream)
 
     async def _handle(
-        self, wire: Wire, request: Request, model: str | None, stream: bool | None
+        self,
+        wire: Wire,
+        request: Request,
+        model: str | None,
+        stream: bool | None,
+        *,
+        array: bool = False,
     ) -> Response:
         started: float = request.scope.get("brownout.arrived") or asyncio.get_running_loop().time()
         scenario = self.scenario
@@ -209,7 +218,7 @@ class Simulator:
                 headers={**wire.headers(call), "cache-control": "no-cache"},
             )
         return await self._whole(
-            wire, call, text, pieces, behaviour, fault, started + delay, request
+            wire, call, text, pieces, behaviour, fault, started + delay, request, array
         )
 
     def _fault(
@@ -306,6 +315,7 @@ class Simulator:
         fault: str | None,
         first_at: float,
         request: Request,
+        array: bool,
     ) -> Response:
         """A non-streaming answer: the same faults, in the shape a whole reply can take."""
         if fault == "hang":
@@ -321,7 +331,8 @@ class Simulator:
             raise Abort("dropped before the reply by the scenario")
         if fault == "garbage":
             return Response(b'{"choices": [{"message": ', 200, media_type="application/json")
-        return json_response(200, wire.complete(call, text), wire.headers(call))
+        whole = wire.complete(call, text)
+        return json_response(200, [whole] if array else whole, wire.headers(call))
 
 
 async def _until_disconnect(request: Request) -> None:

@@ -18,7 +18,15 @@ from types import MappingProxyType
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from monitor.durations import parse_duration
 from monitor.errors import UsageError
@@ -108,6 +116,16 @@ class _ScenarioSpec(BaseModel):
     cycle: Seconds | None = None
     defaults: _Spec = Field(default_factory=_Spec)
     models: dict[str, _ModelSpec] = Field(default_factory=lambda: {"*": _ModelSpec()})
+
+    @field_validator("answers")
+    @classmethod
+    def _patterns_compile(cls, answers: dict[str, str]) -> dict[str, str]:
+        for pattern in answers:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return answers
 
 
 @dataclass(frozen=True, slots=True)

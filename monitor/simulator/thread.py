@@ -97,10 +97,18 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 @contextlib.contextmanager
 def run_in_thread(
-    scenario: ScenarioSource = None, *, host: str = "127.0.0.1", port: int = 0
+    scenario: ScenarioSource = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    clock: SimClock | None = None,
 ) -> Iterator[SimulatorHandle]:
-    """Serve `scenario` from a background thread until the block ends."""
-    clock = SimClock()
+    """Serve `scenario` from a background thread until the block ends.
+
+    `clock` (a `SimClock`, shared with the caller if given) is what scenario phases follow;
+    the handle's `advance` moves it. Raises BrownoutError when the server cannot start.
+    """
+    clock = clock or SimClock()
     simulator = Simulator(scenario, clock=clock)
     sock = bind(host, port)
     server = _server(simulator)

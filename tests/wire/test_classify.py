@@ -173,6 +173,22 @@ STATUS_CASES: list[tuple[str, int, dict[str, str], bytes, Outcome, str]] = [
         "HTML page",
     ),
     ("an HTML page under 200", 200, HTML, b"<html>login</html>", Outcome.SERVER_ERROR, "HTML"),
+    (
+        "JSON instead of a stream under 200",
+        200,
+        JSON,
+        _body({"id": "chatcmpl-1", "choices": []}),
+        Outcome.BAD_RESPONSE,
+        "expected an event stream, got application/json",
+    ),
+    (
+        "a JSON error under 200",
+        200,
+        JSON,
+        _body({"error": {"message": "Provider returned error", "type": "overloaded"}}),
+        Outcome.OVERLOADED,
+        "Provider returned error",
+    ),
     ("plain text 500", 500, {"content-type": "text/plain"}, b"oops", Outcome.SERVER_ERROR, "oops"),
     ("a 302", 302, {}, b"", Outcome.BAD_RESPONSE, "HTTP 302"),
 ]

@@ -1,8 +1,7 @@
 """When the request was written and how long the connection took, from httpx's `trace` extension.
 
 httpcore reports `connection.connect_tcp.*`, `connection.start_tls.*` and
-`http11.send_request_body.complete` (or `http2.…`) to a callback set in the request's
-extensions. Timing from there, rather than from before `client.send`, keeps the monitor's own
+`http11.send_request_body.*` (or `http2.…`) to a callback set in the request's extensions. Timing from there, rather than from before `client.send`, keeps the monitor's own
 queueing (a full connection pool, a busy event loop) and connection setup out of the provider's
 TTFT and latency.
 """
@@ -26,7 +25,10 @@ class Timing:
 
     async def trace(self, name: str, info: dict[str, Any]) -> None:
         """The httpx `trace` extension callback (async, as the async client requires)."""
-        if name.endswith(".send_request_body.complete"):
+        if name.endswith(".send_request_body.started"):
+            # The body (one small buffer) is handed to the socket right after this event, with
+            # no await in between; `.complete` comes only after the write yields to the event
+            # loop once, which on a busy loop would add the loop's backlog to the start.
             self.sent = perf_counter()
         elif name == "connection.connect_tcp.started":
             self.connect_start = perf_counter()

@@ -65,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+        if not args.verbose:  # their INFO lines (every request, every job run) drown ours
+            for noisy in ("httpx", "httpcore", "apscheduler", "uvicorn.access"):
+                logging.getLogger(noisy).setLevel(logging.WARNING)
         if args.command is None:
             build_parser().print_help()
             return 2

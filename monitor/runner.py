@@ -12,7 +12,6 @@ target; database work runs in a worker thread so it never blocks the event loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -280,15 +279,20 @@ class Scheduler:
     async def stop(self) -> None:
         """Stop starting probes; let in-flight ones finish for `grace` s; cancel (and record) the rest."""
         self._stopping = True
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        self.monitor.health.scheduler_running = False
+        running = self._scheduler is not None and self._scheduler.running
+        if running:
+            assert self._scheduler is not None
+            # Pause first: shutting APScheduler's asyncio executor down cancels running jobs.
+            self._scheduler.pause()
         pending = {t for t in self._tasks if not t.done()}
         if pending:
-            log.info("waiting up to %.0fs for %d in-flight probe(s)", self.grace, len(pending))
+            log.info("waiting up to %.1fs for %d in-flight probe(s)", self.grace, len(pending))
             _done, still = await asyncio.wait(pending, timeout=self.grace)
             for task in still:
                 task.cancel()
             if still:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.gather(*still, return_exceptions=True)
+                await asyncio.gather(*still, return_exceptions=True)
+        if running:
+            assert self._scheduler is not None
+            self._scheduler.shutdown(wait=False)
+        self.monitor.health.scheduler_running = False

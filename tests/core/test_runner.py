@@ -1,0 +1,213 @@
+"""The scheduler and the `run` / `once` commands, against the simulator on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.cli import main
+from monitor.result import Outcome
+from monitor.simulator import SimulatorHandle
+from monitor.store import open_store, results
+
+SCENARIO = {
+    "name": "one-hangs",
+    "defaults": {"ttft": "10ms", "tokens_per_s": 1000},
+    "models": {"hung-model": {"error": "hang"}, "*": {}},
+}
+
+
+def _config(
+    tmp_path: Path,
+    sim: SimulatorHandle,
+    *,
+    interval: str = "1s",
+    timeout: str = "30s",
+    hung: bool = False,
+) -> Path:
+    models = "[gpt-4o-mini, hung-model]" if hung else "[gpt-4o-mini]"
+    text = f"""\
+storage:
+  url: sqlite:///{tmp_path}/brownout.db
+schedule:
+  interval: {interval}
+  timeout: {timeout}
+  jitter: 0.2
+providers:
+  openai:
+    kind: openai
+    base_url: {sim.openai_url}
+    api_key: sk-test-key-for-the-simulator
+    models: {models}
+  anthropic:
+    kind: anthropic
+    base_url: {sim.url}
+    api_key: sk-ant-test-key-for-the-simulator
+    models: [claude-haiku-4-5]
+  gemini:
+    kind: gemini
+    base_url: {sim.url}
+    api_key: test-key-for-the-gemini-simulator
+    models: [gemini-2.5-flash]
+canaries:
+  - name: arithmetic
+    prompt: "What is 17 * 23? Reply with the number only."
+    expect: {{equals: "391"}}
+  - name: fresh
+    generator: arithmetic
+"""
+    path = tmp_path / "probes.yaml"
+    path.write_text(text)
+    return path
+
+
+def _brownout(*args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROWNOUT_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _wait_for(predicate: Callable[[], bool], limit: float = 60.0) -> None:
+    """Poll until `predicate` holds; a bounded loop, so a broken monitor fails instead of hanging."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.2)
+
+
+def _stored(tmp_path: Path) -> list[Any]:
+    store = open_store(f"sqlite:///{tmp_path}/brownout.db")
+    try:
+        return list(results.between(store))
+    finally:
+        store.close()
+
+
+def test_brownout_run_probes_every_target_on_schedule_and_stores_results(
+    tmp_path: Path, simulator_factory: Callable[..., SimulatorHandle]
+) -> None:
+    sim = simulator_factory(SCENARIO)
+    proc = _brownout("run", "--config", str(_config(tmp_path, sim)), "--duration", "3.5s")
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    stored = _stored(tmp_path)
+    by_target: dict[str, list[Any]] = {}
+    for r in stored:
+        by_target.setdefault(r.target, []).append(r)
+    assert set(by_target) == {
+        "openai/gpt-4o-mini",
+        "anthropic/claude-haiku-4-5",
+        "gemini/gemini-2.5-flash",
+    }
+    for target, rows in by_target.items():
+        # one probe a second for ~3.5 s, two canaries each: several rounds, all answered right
+        assert len(rows) >= 4, target
+        failed = [
+            (r.canary, r.outcome, r.answer, r.error) for r in rows if not (r.ok and r.quality_ok)
+        ]
+        assert failed == [], target
+    assert "sk-test-key-for-the-simulator" not in err
+
+
+def test_a_hung_provider_delays_no_other_target_and_is_recorded_as_cancelled_at_sigterm(
+    tmp_path: Path, simulator_factory: Callable[..., SimulatorHandle]
+) -> None:
+    sim = simulator_factory(SCENARIO)
+    config = _config(tmp_path, sim, interval="500ms", timeout="60s", hung=True)
+    proc = _brownout("run", "--config", str(config), "--grace", "500ms")
+    try:
+        # The healthy targets keep their schedule while hung-model's first probe never ends.
+        _wait_for(lambda: sum(r.target == "openai/gpt-4o-mini" for r in _stored(tmp_path)) >= 6)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    hung = [r for r in _stored(tmp_path) if r.target == "openai/hung-model"]
+    assert [r.outcome for r in hung] == [Outcome.CANCELLED]
+    assert hung[0].ttft_ms is None and hung[0].error
+
+
+def test_once_json_prints_one_record_per_probe_and_stores_them(
+    tmp_path: Path, simulator: SimulatorHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, simulator)
+    assert (
+        main(
+            [
+                "once",
+                "--config",
+                str(config),
+                "--json",
+                "--target",
+                "openai/*",
+                "--target",
+                "gemini",
+            ]
+        )
+        == 0
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted((d["target"], d["canary"]) for d in lines) == [
+        ("gemini/gemini-2.5-flash", "arithmetic"),
+        ("gemini/gemini-2.5-flash", "fresh"),
+        ("openai/gpt-4o-mini", "arithmetic"),
+        ("openai/gpt-4o-mini", "fresh"),
+    ]
+    first = next(d for d in lines if d["canary"] == "arithmetic")
+    assert list(first)[:19] == [
+        "ts",
+        "target",
+        "provider",
+        "model",
+        "canary",
+        "outcome",
+        "region",
+        "http_status",
+        "connect_ms",
+        "ttft_ms",
+        "latency_ms",
+        "input_tokens",
+        "output_tokens",
+        "tokens_per_s",
+        "quality_ok",
+        "answer",
+        "response_model",
+        "cost_usd",
+        "error",
+    ]
+    assert first["outcome"] == "ok" and first["answer"] == "391" and first["http_status"] == 200
+    assert 0 < first["ttft_ms"] <= first["latency_ms"]
+    assert len(_stored(tmp_path)) == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "nobody/*"], "no target matches 'nobody/*'"),
+        (["--canary", "astrology"], "no canary named 'astrology'"),
+    ],
+)
+def test_once_names_a_selection_that_matches_nothing(
+    tmp_path: Path,
+    simulator: SimulatorHandle,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    assert main(["once", "--config", str(_config(tmp_path, simulator)), *args]) == 2
+    assert message in capsys.readouterr().err

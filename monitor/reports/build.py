@@ -7,7 +7,7 @@ The CLI, the dashboard's download buttons and the scheduled report all call this
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from fnmatch import fnmatchcase
 
@@ -30,13 +30,13 @@ from monitor.result import utcnow
 from monitor.store import Store, results
 
 
-def select_targets(store: Store, config: Config, patterns: Sequence[str] | None) -> list[str]:
-    """Targets known to the config or the store that match `patterns` (a name, a provider, or a
-    shell pattern such as `openai/*`); all of them without patterns.
+def select_targets(candidates: Iterable[str], patterns: Sequence[str] | None) -> list[str]:
+    """The `candidates` that match `patterns` (a name, a provider, or a shell pattern such as
+    `openai/*`); all of them without patterns.
 
     Raises UsageError when patterns are given and match nothing.
     """
-    known = sorted({t.name for t in config.targets()} | set(results.known_targets(store)))
+    known = sorted(set(candidates))
     if not patterns:
         return known
     chosen = [
@@ -65,9 +65,18 @@ def build_report(
     `source` and `statuses` default to the store's (rollups or raw results; the detection store).
     """
     since, until = since.astimezone(UTC), until.astimezone(UTC)
-    names = select_targets(store, config, targets)
     source = source or probe_source(store)
-    daily = source.daily(since, until, names)
+    # Every target's aggregates, then the selection: rollups outlive raw results, so a target
+    # gone from the config and from the raw table is still found here.
+    daily = source.daily(since, until, None)
+    names = select_targets(
+        {t.name for t in config.targets()}
+        | set(results.known_targets(store))
+        | {t for t, _ in daily},
+        targets,
+    )
+    chosen = set(names)
+    daily = {key: agg for key, agg in daily.items() if key[0] in chosen}
     statuses = statuses or DetectionStore(store)
     history = status_history(statuses, since, until, names)
     notes: list[str] = []

@@ -56,7 +56,9 @@ class RawResults:
 
 class Rollups:
     """Aggregates read from the store's rollups (`monitor.store.rollups`): whole days from day
-    rows, the ragged edges of the range from hour and minute rows, re-bucketed to days in SQL.
+    rows and whole hours from hour rows, re-bucketed to days in SQL; the ragged edges finer than
+    an hour from raw results (exact to the range; minute rollups are kept only two days, raw
+    results for `raw_retention`, so past that an edge of up to an hour has no data).
 
     The rollups keep TTFT and latency histograms with bins a factor 1.25 apart, clamped to the
     observed extremes; throughput is kept as a sum, so only its mean is known.
@@ -76,8 +78,13 @@ class Rollups:
         self, since: datetime, until: datetime, targets: Sequence[str] | None
     ) -> dict[DayKey, ProbeAggregate]:
         out: dict[DayKey, ProbeAggregate] = {}
+        raw = RawResults(self.store)
         for grain, start, end in rollups.plan(since, until):
             lo, hi = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+            if grain == rollups.MINUTE:
+                for key, edge in raw.daily(max(lo, since), min(hi, until), targets).items():
+                    out.setdefault(key, ProbeAggregate()).merge(edge)
+                continue
             for agg in rollups.fetch(self.store, grain, lo, hi, targets=targets, step=rollups.DAY):
                 key = (agg.target, agg.start.date())
                 mine = out.get(key)

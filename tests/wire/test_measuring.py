@@ -4,8 +4,10 @@ the end, connection setup apart, tokens from usage (estimated only when absent),
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+import httpcore
 import httpx
 import pytest
 
@@ -34,6 +36,49 @@ async def test_connect_ms_is_reported_only_by_the_probe_that_opened_the_connecti
     second = await ask(client, simulator, kind)
     assert first.connect_ms is not None and first.connect_ms >= 0
     assert second.connect_ms is None
+
+
+class _SlowConnect(httpcore.AsyncNetworkBackend):
+    """Real sockets, but opening a connection takes 300 ms longer (a far or slow network)."""
+
+    def __init__(self) -> None:
+        self._real = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        await asyncio.sleep(0.3)
+        return await self._real.connect_tcp(host, port, timeout, local_address, socket_options)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return await self._real.connect_unix_socket(path, timeout, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._real.sleep(seconds)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_connection_setup_is_reported_apart_and_not_counted_in_ttft(
+    simulator_factory: Callable[..., SimulatorHandle], kind: str
+) -> None:
+    sim = simulator_factory({"defaults": {"ttft": "100ms", "tokens_per_s": 0}})
+    transport = httpx.AsyncHTTPTransport()
+    transport._pool._network_backend = _SlowConnect()  # the one seam httpx offers for this
+    async with httpx.AsyncClient(transport=transport) as slow:
+        reply = await ask(slow, sim, kind)
+    assert reply.outcome is Outcome.OK
+    assert reply.connect_ms is not None and reply.connect_ms >= 290
+    assert reply.ttft_ms is not None and 90 <= reply.ttft_ms < 250
 
 
 async def test_waiting_for_a_pooled_connection_does_not_count_as_ttft(

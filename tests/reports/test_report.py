@@ -15,7 +15,7 @@ from monitor.reports.source import RawResults
 from monitor.reports.stats import wilson
 from monitor.reports.statuses import RecordedStatuses
 from monitor.result import Outcome, ProbeResult
-from monitor.store import Store, open_store
+from monitor.store import Store, open_store, retention
 from tests.reports.conftest import DAY, T0, flip, probe, seed
 
 MINUTE = timedelta(minutes=1)
@@ -226,3 +226,15 @@ def test_an_empty_range_is_a_report_with_nothing_in_it(seeded: Store) -> None:
     )
     assert report.targets == [] and report.fleet.probes == 0
     assert any("No probe results" in note for note in report.notes)
+
+
+def test_a_report_past_raw_retention_still_counts_every_probe_from_the_rollups(
+    store: Store,
+) -> None:
+    # Hourly probes of a target no longer in the config; raw results and minute rollups pruned.
+    seed(store, [probe(SINCE + i * timedelta(hours=1), "old/model") for i in range(24 * 10)])
+    pruned = retention.prune(store, UNTIL + 60 * DAY, raw=30 * 86400)
+    assert pruned.raw == 240
+    report = build_report(store, Config(), SINCE, SINCE + 10 * DAY, statuses=RecordedStatuses([]))
+    assert [(t.name, t.probes) for t in report.targets] == [("old/model", 240)]
+    assert report.targets[0].latency_p50_ms == 500.0

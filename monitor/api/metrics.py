@@ -1,9 +1,10 @@
 """`GET /metrics`: a Prometheus collector that reads the store on each scrape.
 
-Counters and histograms (`brownout_probes_total`, `brownout_probe_ttft_seconds`, …) count every
-stored result since the process started serving: the first scrape sums all of history in SQL,
-later scrapes only what arrived since, so they stay monotonic even when old raw results are
-deleted by retention. Results are counted once they are `settle` old (a probe is stored with
+Counters and histograms (`brownout_probes_total`, `brownout_probe_ttft_seconds`, …) count the
+stored results from `LOOKBACK` before the first scrape on: the first scrape sums that day in SQL,
+later scrapes only what arrived since, so the cost of a scrape does not grow with the history and
+counters stay monotonic even when retention deletes old raw results (Prometheus reads increases,
+not absolute values). Results are counted once they are `settle` old (a probe is stored with
 its start time, up to a timeout after it started), so a result is never missed by arriving late.
 Gauges (status, ratios, tokens/s) describe the recent window.
 """
@@ -28,6 +29,7 @@ from monitor.store.probe_stats import Totals, figures, totals
 TTFT_BOUNDS_S = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0)
 LATENCY_BOUNDS_S = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0, 60.0)
 _SERIES = ("provider", "model", "region")
+LOOKBACK = timedelta(days=1)
 _STATUSES = [s.value for s in Status]
 
 Key = tuple[str, str, str, str]  # provider, model, region, outcome
@@ -50,7 +52,9 @@ class StoreCollector(Collector):
 
     def _advance(self, now: datetime) -> None:
         until = now - self.settle
-        if self._cursor is not None and until <= self._cursor:
+        if self._cursor is None:
+            self._cursor = now - LOOKBACK
+        if until <= self._cursor:
             return
         for t in totals(
             self.store,

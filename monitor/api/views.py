@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.api.statuses import (
@@ -187,13 +187,17 @@ def incidents_view(
 def history_view(
     store: Store, target: str, since: datetime, until: datetime, step: timedelta
 ) -> dict[str, Any]:
-    """`GET /api/targets/{provider}/{model}/history`."""
-    points = []
-    for start, f in history(store, target, since, until, step):
-        point = figures_dict(f)
-        point.pop("last_outcome")
-        point.pop("last_probe_at")
-        points.append({"ts": format_ts(start), **point})
+    """`GET /api/targets/{provider}/{model}/history`: from the rollups when the step is whole
+    minutes and they hold the range (percentiles then within one histogram bin, 25 %), else
+    from the raw results."""
+    points = _history_from_rollups(store, target, since, until, step)
+    if points is None:
+        points = []
+        for start, f in history(store, target, since, until, step):
+            point = figures_dict(f)
+            point.pop("last_outcome")
+            point.pop("last_probe_at")
+            points.append({"ts": format_ts(start), **point})
     return {
         "target": target,
         "since": format_ts(since),
@@ -203,8 +207,67 @@ def history_view(
     }
 
 
+def _history_from_rollups(
+    store: Store, target: str, since: datetime, until: datetime, step: timedelta
+) -> list[dict[str, Any]] | None:
+    seconds = int(step.total_seconds())
+    if seconds % 60 or seconds != step.total_seconds():
+        return None
+    try:
+        from monitor.store import rollups
+
+        grain = next(g for g in (rollups.DAY, rollups.HOUR, rollups.MINUTE) if seconds % g == 0)
+        aggs = rollups.fetch(store, grain, since, until, targets=[target], step=seconds)
+    except Exception as exc:  # rollups are another area's; the raw results always answer
+        log.debug("history from raw results: %s", exc)
+        return None
+    by_start = {agg.bucket: agg for agg in aggs}
+    first = int(since.timestamp())
+    count = -(-int((until - since).total_seconds()) // seconds)
+    points = []
+    for i in range(count):
+        start = first + i * seconds
+        agg = by_start.get(start)
+        points.append({"ts": format_ts(datetime.fromtimestamp(start, UTC)), **_agg_figures(agg)})
+    return points
+
+
+def _agg_figures(agg: Any) -> dict[str, Any]:
+    if agg is None or agg.n == 0:
+        empty = figures_dict(None)
+        del empty["last_probe_at"], empty["last_outcome"]
+        return empty
+    counted = agg.n - agg.count("cancelled")
+    answered = agg.count("ok") + agg.count("wrong_answer")
+    outcomes = {o.value: agg.count(o.value) for o in Outcome if agg.count(o.value)}
+    return {
+        "probes": counted,
+        "outcomes": dict(sorted(outcomes.items())),
+        "success_ratio": _round(answered / counted) if counted else None,
+        "availability": _round(agg.uptime),
+        "rate_limited_ratio": _round(agg.count("rate_limited") / counted) if counted else None,
+        "ttft_p50_ms": _round(agg.percentile("ttft", 0.5), 1),
+        "ttft_p95_ms": _round(agg.percentile("ttft", 0.95), 1),
+        "latency_p50_ms": _round(agg.percentile("lat", 0.5), 1),
+        "latency_p95_ms": _round(agg.percentile("lat", 0.95), 1),
+        "tokens_per_s": _round(agg.mean("tps"), 2),
+        "canary_pass_ratio": _round(agg.quality_rate),
+        "cost_usd": round(agg["cost_sum"], 8),
+    }
+
+
 def uptime(store: Store, target: str, since: datetime, until: datetime) -> float | None:
-    """Availability of `target` over the window: 1 − provider failures / counted probes."""
+    """Availability of `target` over the window: 1 − provider failures / counted probes, from
+    the rollups (exact counts, to the minute) when they hold any, else summed from raw results."""
+    try:
+        from monitor.store import rollups
+
+        agg = rollups.summary(store, since, until, targets=[target]).get(target)
+        if agg is not None and agg.n:
+            ratio: float | None = agg.uptime
+            return ratio
+    except Exception as exc:  # rollups are another area's; the raw results always answer
+        log.debug("uptime from raw results: %s", exc)
     counted = failed = 0
     for t in totals(store, since, until, targets=[target]):
         outcome = Outcome(t.outcome)

@@ -43,19 +43,23 @@ def test_a_target_without_recent_probes_is_unknown(api: str, seed: Seed) -> None
     assert targets["openai/gpt-4o-mini"]["reasons"] == ["stale"]
 
 
-def test_history_of_a_model_whose_name_holds_a_slash(api: str, seed: Seed) -> None:
+@pytest.mark.parametrize(("step", "points"), [("10m", (6, 7)), ("90s", (40, 41))])  # rollups; raw
+def test_history_of_a_model_whose_name_holds_a_slash(
+    api: str, seed: Seed, step: str, points: tuple[int, int]
+) -> None:
     seed(TARGETS[2], ["ok", "ok", "timeout"], ago=2)
 
     for path in (TARGETS[2], TARGETS[2].replace("meta-llama/", "meta-llama%2F")):
         response = httpx.get(
-            f"{api}/api/targets/{path}/history", params={"since": "1h", "step": "10m"}
+            f"{api}/api/targets/{path}/history", params={"since": "1h", "step": step}
         )
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["target"] == TARGETS[2]
-        assert len(body["points"]) in (6, 7)  # 1h in 10m steps, aligned to whole steps
+        assert len(body["points"]) in points  # 1h in steps, aligned to whole steps
         assert sum(p["probes"] for p in body["points"]) == 3
         assert sum(p["outcomes"].get("timeout", 0) for p in body["points"]) == 1
+        assert max(p["ttft_p50_ms"] or 0 for p in body["points"]) == pytest.approx(300, rel=0.25)
 
 
 def test_history_buckets_start_on_whole_steps(api: str, seed: Seed) -> None:

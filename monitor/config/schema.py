@@ -107,6 +107,15 @@ class Expect(Strict):
     tolerance: float = Field(0.0, ge=0)
     case_sensitive: bool = False
 
+    @field_validator("equals", "one_of", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any) -> Any:
+        # YAML reads yes/no/true/false as booleans, which would quietly become 1 and 0 here.
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, bool) for v in values):
+            raise ValueError('yes, no, true and false are booleans in YAML; quote them: "yes"')
+        return value
+
     @model_validator(mode="after")
     def _exactly_one(self) -> Expect:
         given = [

@@ -167,3 +167,9 @@ def test_extract_json_rejects_a_reply_without_json() -> None:
 def test_a_broken_expect_is_refused_at_the_door(expect: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         Expect(**expect)
+
+
+@pytest.mark.parametrize("expect", [{"equals": True}, {"one_of": ["maybe", False]}])
+def test_an_unquoted_yes_or_no_in_yaml_is_refused_with_a_hint(expect: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="quote them"):
+        Expect(**expect)

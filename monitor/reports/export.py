@@ -60,6 +60,23 @@ def export_rows(
     return writer(spec, rows, out)
 
 
+def export_bytes(
+    store: Store,
+    table: str,
+    since: datetime | None,
+    until: datetime | None,
+    fmt: str,
+    *,
+    targets: Sequence[str] | None = None,
+    scrubber: Scrubber | None = None,
+) -> bytes:
+    """`export_rows` into memory, for download buttons. Prefer `export_rows` to a file for big
+    ranges of results: this holds the whole file."""
+    out = io.BytesIO()
+    export_rows(store, table, since, until, fmt, out, targets=targets, scrubber=scrubber)
+    return out.getvalue()
+
+
 def _counted(rows: Iterator[dict[str, Any]], progress: Progress | None) -> Iterator[dict[str, Any]]:
     if progress is None:
         yield from rows

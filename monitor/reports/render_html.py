@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from html import escape
-
-import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
+from typing import TYPE_CHECKING
 
 from monitor.reports import fmt
 from monitor.reports.model import Figures, Report
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 _CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1f24;
@@ -63,6 +64,8 @@ def _chart(figure: go.Figure) -> str:
 
 
 def _charts(report: Report) -> str:
+    import plotly.graph_objects as go  # here, not at the top: Plotly takes a while to import
+
     by_target: dict[str, list[tuple[str, float | None, float | None]]] = defaultdict(list)
     for d in report.days:
         by_target[d.target].append((d.day.isoformat(), d.availability, d.latency_p95_ms))
@@ -107,6 +110,13 @@ def _charts(report: Report) -> str:
     return "<h2>Charts</h2>" + "".join(_chart(f) for f in (availability, latency, split))
 
 
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    bundle: str = get_plotlyjs()
+    return bundle
+
+
 def render_html(report: Report) -> str:
     f = report.fleet
     cards = [
@@ -149,7 +159,7 @@ def render_html(report: Report) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>brownout report {report.since:%Y-%m-%d} – {report.until:%Y-%m-%d}</title>",
         f"<style>{_CSS}</style>",
-        f"<script>{get_plotlyjs()}</script>",
+        f"<script>{_plotly_js()}</script>",
         "</head><body>",
         "<h1>brownout report</h1>",
         f'<p class="meta">{escape(subtitle)}</p>',

@@ -14,6 +14,7 @@ import pytest
 
 from monitor.config import Config, load_config
 from monitor.probe import run_probe
+from monitor.reports import EXPORT_FORMATS, MEDIA_TYPES, export_bytes
 from monitor.reports import export as export_module
 from monitor.reports.build import build_report
 from monitor.reports.export import export_rows
@@ -208,3 +209,9 @@ def test_no_configured_key_appears_in_a_report(leaky: tuple[Store, Config], fmt:
     assert report.fleet.probes == 2
     text = render(report, fmt)
     assert not [f for f in _fragments(KEY) if f in text]
+
+
+def test_the_dashboard_gets_the_same_bytes_and_a_media_type_for_every_format(seeded: Store) -> None:
+    for fmt in EXPORT_FORMATS:
+        assert export_bytes(seeded, "results", SINCE, UNTIL, fmt) == export(seeded, fmt)
+    assert set(MEDIA_TYPES) == set(EXPORT_FORMATS) | set(REPORT_FORMATS)

@@ -62,12 +62,21 @@ async def run_probe(
     """
     ts = now()
     scrubber = scrubber or Scrubber()
-    prompt, expect = make_prompt(canary, rng or random.Random())
-    reply = await _call(client, target, prompt, timeout, scrubber)
+    expect: Expect | None = None
+    try:
+        prompt, expect = make_prompt(canary, rng or random.Random())
+    except Exception as exc:  # a bug in a generator: still a result, never a crash
+        description = scrubber.scrub(_describe(exc)) or type(exc).__name__
+        _log_once(f"the {canary.name} canary", exc, description, scrubber)
+        reply = Reply(
+            Outcome.BAD_RESPONSE, error=f"brownout could not make the prompt: {description}"
+        )
+    else:
+        reply = await _call(client, target, prompt, timeout, scrubber)
     verdict: Verdict | None = None
     outcome = reply.outcome
     error = reply.error
-    if outcome is Outcome.OK:
+    if outcome is Outcome.OK and expect is not None:
         verdict = _check(expect, reply.text)
         if not verdict.ok:
             outcome, error = Outcome.WRONG_ANSWER, verdict.reason
@@ -93,7 +102,7 @@ async def run_probe(
         error=scrubber.scrub(error),
         system_fingerprint=scrubber.scrub(reply.system_fingerprint),
         tokens_estimated=reply.tokens_estimated,
-        extra=dict(reply.extra),
+        extra={k: scrubber.scrub(v) if isinstance(v, str) else v for k, v in reply.extra.items()},
     )
 
 
@@ -170,7 +179,7 @@ async def _call(
     except Exception as exc:
         # A bug in brownout, not the provider's fault; still data, never a crash.
         description = scrubber.scrub(_describe(exc)) or type(exc).__name__
-        _log_once(target.config.kind, exc, description, scrubber)
+        _log_once(f"the {target.config.kind} provider", exc, description, scrubber)
         return Reply(
             outcome=Outcome.BAD_RESPONSE,
             error=f"brownout's {target.config.kind} provider failed: {description}",
@@ -189,18 +198,18 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _log_once(kind: str, exc: Exception, description: str, scrubber: Scrubber) -> None:
-    """Log an unexpected provider exception with its stack, once per (kind, exception type).
+def _log_once(where: str, exc: Exception, description: str, scrubber: Scrubber) -> None:
+    """Log an unexpected exception with its stack, once per (where, exception type).
 
     Only the frames are logged with the scrubbed message: the raw message may quote a key."""
-    key = (kind, type(exc).__name__)
+    key = (where, type(exc).__name__)
     if key in _logged:
         return
     _logged.add(key)
     frames = "".join(traceback.format_tb(exc.__traceback__))
     log.error(
-        "unexpected error in the %s provider (logged once): %s\n%s",
-        kind,
+        "unexpected error in %s (logged once): %s\n%s",
+        where,
         description,
         scrubber.scrub(frames),
     )

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from monitor import probe
-from monitor.canaries.generators import GENERATORS
+from monitor.canaries.generators import GENERATORS, Generated
 from monitor.config import CanaryConfig, Expect, Price, Target
 from monitor.config.schema import ProviderConfig
 from monitor.probe import cost_usd, make_prompt, run_probe, tokens_per_s
@@ -301,3 +301,16 @@ async def test_a_provider_that_overruns_its_timeout_is_a_timeout(
     result = await run_probe(client, _target(kind="stuck"), ARITHMETIC, timeout=0.01)
     assert result.outcome is Outcome.TIMEOUT
     assert result.error is not None and "overran" in result.error
+
+
+async def test_a_bug_in_a_generator_becomes_an_outcome_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, client: httpx.AsyncClient
+) -> None:
+    def boom(rng: random.Random) -> Generated:
+        raise ZeroDivisionError("generator bug")
+
+    monkeypatch.setitem(GENERATORS, "boom", boom)
+    canary = CanaryConfig(name="boom", generator="boom")
+    result = await run_probe(client, _target(), canary, timeout=1)
+    assert result.outcome is Outcome.BAD_RESPONSE
+    assert result.error is not None and "ZeroDivisionError: generator bug" in result.error

@@ -128,7 +128,7 @@ class AnthropicWire(Wire):
             + sse({"type": "ping"}, "ping")
         )
 
-    def token(self, call: Call, text: str, last: bool) -> bytes:
+    def render_token(self, call: Call, text: str, last: bool) -> bytes:
         return sse(
             {
                 "type": "content_block_delta",

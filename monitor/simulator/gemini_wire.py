@@ -50,6 +50,7 @@ def _error(code: int, status: str, message: str, details: list[Any] | None = Non
 class GeminiWire(Wire):
     name = "gemini"
     request_id_header = None
+    last_token_differs = True
 
     def key(self, request: Request) -> str | None:
         return request.headers.get("x-goog-api-key") or request.query_params.get("key")
@@ -120,12 +121,12 @@ class GeminiWire(Wire):
     def head(self, call: Call) -> bytes:
         return b""
 
-    def token(self, call: Call, text: str, last: bool) -> bytes:
+    def render_token(self, call: Call, text: str, last: bool) -> bytes:
         return b"data: " + dumps(self._chunk(call, text, last)) + b"\r\n\r\n"
 
     def tail(self, call: Call) -> bytes:
         if call.output_tokens == 0:  # nothing was said: the finish still arrives
-            return self.token(call, "", True)
+            return self.render_token(call, "", True)
         return b""
 
     def stream_error(self, call: Call, overloaded: bool) -> bytes:

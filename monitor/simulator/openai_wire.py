@@ -140,7 +140,7 @@ class OpenaiWire(Wire):
             call, [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]
         )
 
-    def token(self, call: Call, text: str, last: bool) -> bytes:
+    def render_token(self, call: Call, text: str, last: bool) -> bytes:
         return self._chunk(
             call,
             [{"index": 0, "delta": {"content": text}, "logprobs": None, "finish_reason": None}],

@@ -38,8 +38,13 @@ class Call:
     retry_after: float = 2.0
     key: str | None = None
     stop: str = "stop"  # "length" when the answer was cut at the request's max tokens
+    template: tuple[bytes, bytes] | None = None  # a token frame around its text, rendered once
     request_id: str = field(default_factory=lambda: "req_" + secrets.token_hex(12))
     created: int = field(default_factory=lambda: int(time.time()))
+
+
+_PLACEHOLDER = "\x00text\x00"
+_MARKER = json.dumps(_PLACEHOLDER).encode()
 
 
 def dumps(obj: Any) -> bytes:
@@ -92,8 +97,22 @@ class Wire(ABC):
     @abstractmethod
     def head(self, call: Call) -> bytes: ...
 
+    last_token_differs = False
+    """The last token's frame carries more than its text (Gemini's finishReason and usage)."""
+
     @abstractmethod
-    def token(self, call: Call, text: str, last: bool) -> bytes: ...
+    def render_token(self, call: Call, text: str, last: bool) -> bytes:
+        """One token's frame, rendered in full."""
+
+    def token(self, call: Call, text: str, last: bool) -> bytes:
+        """One token's frame: the call's rendered template around the JSON-encoded text (the
+        simulator's hot path: a stream of N tokens renders its JSON once, not N times)."""
+        if last and self.last_token_differs:
+            return self.render_token(call, text, True)
+        if call.template is None:
+            head, _, tail = self.render_token(call, _PLACEHOLDER, False).partition(_MARKER)
+            call.template = (head, tail)
+        return call.template[0] + json.dumps(text).encode() + call.template[1]
 
     @abstractmethod
     def tail(self, call: Call) -> bytes: ...

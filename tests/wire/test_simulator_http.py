@@ -18,6 +18,10 @@ import pytest
 from monitor.cli import main
 from monitor.result import Outcome
 from monitor.simulator import SimulatorHandle
+from monitor.simulator.anthropic_wire import AnthropicWire
+from monitor.simulator.gemini_wire import GeminiWire
+from monitor.simulator.openai_wire import OpenaiWire
+from monitor.simulator.wire import Call, Wire
 from tests.wire.conftest import KEY, KINDS, ask
 
 ROOT = Path(__file__).parents[2]
@@ -142,3 +146,12 @@ async def test_the_request_log_keeps_prompts_but_never_keys(
         (kind, f"hello from {kind}", 7) for kind in KINDS
     ]
     assert KEY not in repr(log)
+
+
+@pytest.mark.parametrize("wire", [OpenaiWire(), AnthropicWire(), GeminiWire()], ids=KINDS)
+@pytest.mark.parametrize("text", ["391", ' "quoted"\n', "é中🙂", "\\", ""])
+def test_a_token_from_the_template_is_the_token_rendered_in_full(wire: Wire, text: str) -> None:
+    call = Call("m", "m-2025", "fp_1", "prompt", True, include_usage=True)
+    wire.token(call, "warm", False)  # the first token renders the call's template
+    assert wire.token(call, text, False) == wire.render_token(call, text, False)
+    assert wire.token(call, text, True) == wire.render_token(call, text, True)

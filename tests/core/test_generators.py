@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from monitor.canaries import words
@@ -154,3 +156,15 @@ def test_the_solver_answers_what_it_knows_and_only_that(prompt: str, answer: str
 def test_a_canary_naming_an_unknown_generator_is_refused() -> None:
     with pytest.raises(ValidationError, match="unknown generator"):
         CanaryConfig(name="x", generator="no_such_generator")
+
+
+def _shipped_canaries() -> list[dict[str, object]]:
+    path = Path(__file__).resolve().parents[2] / "probes.yaml"
+    return list(yaml.safe_load(path.read_text(encoding="utf-8")).get("canaries") or [])
+
+
+@pytest.mark.parametrize("canary", _shipped_canaries(), ids=lambda c: str(c["name"]))
+def test_the_solver_passes_every_canary_in_the_shipped_probes_yaml(
+    canary: dict[str, object],
+) -> None:
+    test_every_default_canary_is_valid_and_the_solver_passes_it(canary)

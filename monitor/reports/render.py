@@ -17,11 +17,14 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {
     "json": render_json,
 }
 FORMATS = tuple(_RENDERERS)
+# Media types of every report and export format, for download buttons and HTTP responses.
 MEDIA_TYPES = {
     "md": "text/markdown",
     "html": "text/html",
     "csv": "text/csv",
     "json": "application/json",
+    "jsonl": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
 }
 
 

@@ -1,10 +1,19 @@
-"""`dashboard:` — the status page's settings. Owned by dashboard/."""
+"""`dashboard:` — the status page's settings. Owned by dashboard/.
+
+dashboard:
+  public: true      # statuses, uptime, charts, incidents; no answers, errors, costs
+  refresh: 30s      # how often the page refreshes its live part
+"""
 
 from __future__ import annotations
 
-from monitor.config.schema import Strict
+from pydantic import Field
+
+from monitor.config.schema import Duration, Strict
 
 
 class DashboardConfig(Strict):
-    public: bool = False  # public mode: statuses, uptime, charts, incidents; no answers, errors, costs
+    # Public mode, for sharing outside the team: no answers, error texts, costs or downloads.
+    public: bool = False
     url: str | None = None  # where the page is served, for links in alerts
+    refresh: Duration = Field(default=30.0, gt=0)

@@ -1,0 +1,360 @@
+"""Everything the status page shows, read from the store in one place: `load(...) -> Page`.
+
+Pure reading: statuses (the detector's, else a plain rule over the last minutes of probes),
+uptime and the 90-day daily bars from day rollups, chart series from minute/hour/day rollups at
+a grain chosen so no query reads more than `ROW_BUDGET` rows, incidents, the transfer switch's
+ranking and the newest probes. Rendering lives in `app.py` and `charts.py`; this module has no
+Streamlit in it, so tests and the benchmark call it directly. Each part's time is in
+`Page.timings` (seconds).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from types import ModuleType
+from typing import Any, TypeVar
+
+from dashboard.banner import Banner, banner
+from monitor.config import Config
+from monitor.detect.types import Reason, Status, TargetStatus
+from monitor.result import ProbeResult
+from monitor.secrets import Scrubber
+from monitor.store import Store, dashboard_queries, rollups
+from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
+
+RANGES: dict[str, int] = {
+    "1h": HOUR,
+    "6h": 6 * HOUR,
+    "24h": DAY,
+    "7d": 7 * DAY,
+    "30d": 30 * DAY,
+    "90d": 90 * DAY,
+}
+UPTIME_WINDOWS = {"24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
+BAR_DAYS = 90
+ROW_BUDGET = 40_000  # rollup rows one chart query may read
+MAX_POINTS = 180  # points per series on a chart
+MAX_LINES = 10  # more targets than this are drawn one line per provider
+_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800]
+_T = TypeVar("_T")
+
+
+@dataclass(slots=True)
+class TargetRow:
+    target: str
+    status: TargetStatus
+    uptime: dict[str, float | None]  # window -> share of probes the provider did not fail
+
+
+@dataclass(slots=True)
+class DayCell:
+    target: str
+    day: date
+    status: Status
+    agg: Agg | None  # the day's figures; None when nothing was probed
+
+
+@dataclass(slots=True)
+class Incident:
+    target: str
+    start: datetime
+    end: datetime | None  # None while open
+    worst: Status
+    reasons: list[str]
+
+    @property
+    def open(self) -> bool:
+        return self.end is None
+
+    def duration(self, now: datetime) -> timedelta:
+        return (self.end or now) - self.start
+
+
+@dataclass(slots=True)
+class Series:
+    """Chart data: per line (a target, or a provider when many targets are shown), its points."""
+
+    grain: int
+    step: int
+    by: str  # "target" | "provider"
+    lines: dict[str, list[Agg]]
+
+
+@dataclass(slots=True)
+class Page:
+    now: datetime
+    since: datetime
+    public: bool
+    banner: Banner
+    targets: list[TargetRow]
+    days: list[DayCell]
+    series: Series
+    incidents: list[Incident] | None  # None: no detector store yet
+    route: list[tuple[str | None, Any]] | None  # (family, monitor.route.Answer); None: no switch
+    recent: list[ProbeResult] | None  # None in public mode
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _optional(module: str) -> ModuleType | None:
+    """A module another role builds; None until it exists."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return None
+
+
+def target_names(store: Store, config: Config, now: datetime) -> list[str]:
+    """Configured targets in config order, then others with results in the last 90 days."""
+    names = [t.name for t in config.targets()]
+    seen = set(names)
+    return names + [
+        t for t in rollups.known_targets(store, now - timedelta(days=BAR_DAYS)) if t not in seen
+    ]
+
+
+def select(
+    names: Sequence[str], providers: Sequence[str] | None, models: Sequence[str] | None
+) -> list[str]:
+    """The targets among `names` of `providers` and `models` (empty or None: all)."""
+    return [
+        n
+        for n in names
+        if (not providers or n.partition("/")[0] in providers)
+        and (not models or n.partition("/")[2] in models)
+    ]
+
+
+def load(
+    store: Store,
+    config: Config,
+    now: datetime,
+    *,
+    range_key: str = "24h",
+    providers: Sequence[str] | None = None,
+    models: Sequence[str] | None = None,
+    public: bool = False,
+    recent_limit: int = 100,
+) -> Page:
+    """The page's data at `now` for the time range `range_key` (see RANGES), filtered to
+    `providers` / `models` (None: all). In `public` mode the newest probes (answers, errors)
+    are not read at all."""
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], _T]) -> _T:
+        started = time.perf_counter()
+        value = fn()
+        timings[name] = time.perf_counter() - started
+        return value
+
+    names = timed("targets", lambda: target_names(store, config, now))
+    shown = select(names, providers, models)
+    since = now - timedelta(seconds=RANGES[range_key])
+    statuses = timed("statuses", lambda: current_statuses(store, config, names, now))
+    notes: list[str] = []
+    incidents = timed("incidents", lambda: load_incidents(store, now, shown))
+    uptime = timed("uptime", lambda: uptimes(store, now, shown))
+    days = timed("days", lambda: daily(store, now, shown, incidents))
+    series = timed("series", lambda: load_series(store, since, now, shown))
+    route = timed("route", lambda: ranking(store, config, now))
+    recent = None
+    if not public:
+        recent = timed("recent", lambda: recent_probes(store, config, shown, recent_limit))
+    if incidents is None:
+        notes.append("Detection has stored no incidents yet; the daily bars use probe figures.")
+    rows = [TargetRow(n, statuses[n], {w: uptime[w].get(n) for w in UPTIME_WINDOWS}) for n in shown]
+    return Page(
+        now=now,
+        since=since,
+        public=public,
+        banner=banner({n: statuses[n] for n in names}, now),
+        targets=rows,
+        days=days,
+        series=series,
+        incidents=incidents,
+        route=route,
+        recent=recent,
+        notes=notes,
+        timings=timings,
+    )
+
+
+def current_statuses(
+    store: Store, config: Config, names: Sequence[str], now: datetime
+) -> dict[str, TargetStatus]:
+    """Each target's status: the detector's where it has stored one, else the API's plain rule
+    over the fresh window's probes (`unknown` without any)."""
+    detector = _optional("monitor.store.incidents")
+    read = getattr(detector, "current_statuses", None)
+    out: dict[str, TargetStatus] = {}
+    if callable(read):
+        for name, status in dict(read(store)).items():
+            status.status = Status(status.status)
+            out[name] = status
+    missing = [n for n in names if n not in out]
+    if missing:  # targets detection has not seen (or no detection yet): the plain rule
+        from monitor.api.statuses import fresh_window, status_from_figures
+        from monitor.store.probe_stats import figures
+
+        recent = figures(store, now - fresh_window(config), now, targets=missing)
+        out |= {n: status_from_figures(n, recent.get(n), now) for n in missing}
+    for name in names:
+        out.setdefault(name, TargetStatus(name, Status.UNKNOWN, now, [Reason.STALE.value]))
+    return out
+
+
+def uptimes(
+    store: Store, now: datetime, names: Sequence[str]
+) -> dict[str, dict[str, float | None]]:
+    """window -> target -> uptime, from rollups (exact to the minute)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for window, seconds in UPTIME_WINDOWS.items():
+        got = rollups.summary(
+            store, now - timedelta(seconds=seconds), now, targets=names, columns=rollups.COUNTS
+        )
+        out[window] = {n: agg.uptime for n, agg in got.items()}
+    return out
+
+
+def day_status(agg: Agg | None) -> Status:
+    """A day's colour from its figures alone: down past 10 % failed probes, degraded past 1 %
+    or with under 95 % of canaries passed, unknown with no probes."""
+    if agg is None or agg.uptime is None:
+        return Status.UNKNOWN
+    failed = 1 - agg.uptime
+    if failed >= 0.10:
+        return Status.DOWN
+    quality = agg.quality_rate
+    if failed >= 0.01 or (quality is not None and quality < 0.95):
+        return Status.DEGRADED
+    return Status.OPERATIONAL
+
+
+def daily(
+    store: Store, now: datetime, names: Sequence[str], incidents: Sequence[Incident] | None
+) -> list[DayCell]:
+    """The last BAR_DAYS UTC days per target: the worst incident of the day when detection
+    stores incidents, else `day_status` of the day's figures."""
+    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    first = today - timedelta(days=BAR_DAYS - 1)
+    found = rollups.fetch(
+        store, DAY, first, today + timedelta(days=1), targets=names, columns=rollups.COUNTS
+    )
+    by_key = {(a.target, a.start.date()): a for a in found}
+    worst: dict[tuple[str, date], Status] = {}
+    for incident in incidents or []:
+        day = max(incident.start, first)
+        while day < (incident.end or now) and day <= now:
+            key = (incident.target, day.date())
+            if incident.worst.severity > worst.get(key, Status.OPERATIONAL).severity:
+                worst[key] = incident.worst
+            day = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    cells = []
+    for name in names:
+        for offset in range(BAR_DAYS):
+            when = (first + timedelta(days=offset)).date()
+            agg = by_key.get((name, when))
+            if incidents is None or agg is None:
+                status = day_status(agg)
+            else:
+                status = worst.get((name, when), Status.OPERATIONAL)
+            cells.append(DayCell(name, when, status, agg))
+    return cells
+
+
+def choose_grain(span: float, lines: int) -> tuple[int, int]:
+    """(grain, step): the finest rollup grain whose rows over `span` seconds for `lines` series
+    fit ROW_BUDGET (minute rows are kept two days), and the step that gives ≤ MAX_POINTS."""
+    grain = DAY
+    for candidate in (MINUTE, HOUR):
+        if candidate == MINUTE and span > 2 * DAY:
+            continue
+        if span / candidate * max(1, lines) <= ROW_BUDGET:
+            grain = candidate
+            break
+    step = next((s for s in _STEPS if s >= grain and span / s <= MAX_POINTS), _STEPS[-1])
+    return grain, max(step, grain)
+
+
+def load_series(store: Store, since: datetime, until: datetime, names: Sequence[str]) -> Series:
+    """Chart points for `names`: one line per target, or per provider past MAX_LINES targets
+    (merged in SQL, so the percentiles are the provider's, not an average of its models')."""
+    groups: dict[str, list[str]] | None = None
+    if len(names) > MAX_LINES:
+        grouped: dict[str, list[str]] = defaultdict(list)
+        for name in names:
+            grouped[name.partition("/")[0]].append(name)
+        groups = dict(grouped)
+    grain, step = choose_grain((until - since).total_seconds(), len(names))
+    points = rollups.fetch(store, grain, since, until, targets=names, step=step, groups=groups)
+    lines: dict[str, list[Agg]] = defaultdict(list)
+    for agg in points:
+        lines[agg.target].append(agg)
+    return Series(grain, step, "provider" if groups else "target", dict(lines))
+
+
+def load_incidents(store: Store, now: datetime, names: Sequence[str]) -> list[Incident] | None:
+    """Incidents overlapping the last BAR_DAYS days, open ones first then newest first; None
+    when detection has no incident store yet."""
+    from monitor.api.statuses import field_of, incidents_between
+
+    found = incidents_between(store, now - timedelta(days=BAR_DAYS), None, names)
+    if found is None:
+        return None
+    out = []
+    for item in found:
+        start = field_of(item, "start", "started", "started_at", "since")
+        if start is None:
+            continue
+        end = field_of(item, "end", "ended", "ended_at", "until", "resolved_at")
+        worst = field_of(item, "worst", "worst_status", "peak_status", "status") or "degraded"
+        out.append(
+            Incident(
+                target=str(field_of(item, "target")),
+                start=_utc(start),
+                end=_utc(end) if end is not None else None,
+                worst=Status(getattr(worst, "value", worst)),
+                reasons=[getattr(r, "value", str(r)) for r in field_of(item, "reasons") or []],
+            )
+        )
+    out.sort(key=lambda i: (not i.open, -i.start.timestamp()))
+    return out
+
+
+def ranking(store: Store, config: Config, now: datetime) -> list[tuple[str | None, Any]] | None:
+    """The transfer switch (`monitor.route.route`, as `brownout route` gives it): one answer per
+    configured family, or one over every target; None when the switch is not there."""
+    route_module = _optional("monitor.route")
+    route = getattr(route_module, "route", None)
+    if not callable(route):
+        return None
+    families: list[str | None] = list(config.families) or [None]
+    return [(family, route(store, config, family=family, now=now)) for family in families]
+
+
+def recent_probes(
+    store: Store, config: Config, names: Sequence[str], limit: int
+) -> list[ProbeResult]:
+    """The newest probes of `names`, their answers and errors scrubbed once more on the way out."""
+    scrub = Scrubber(config.secrets()).scrub
+    found = dashboard_queries.recent(store, limit, targets=names)
+    for result in found:
+        result.answer = scrub(result.answer)
+        result.error = scrub(result.error)
+    return found
+
+
+def _utc(ts: Any) -> datetime:
+    if isinstance(ts, str):
+        from monitor.result import parse_ts
+
+        return parse_ts(ts)
+    value: datetime = ts
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

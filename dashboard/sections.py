@@ -1,0 +1,246 @@
+"""The page's sections, each drawn from a `dashboard.data.Page`. Public mode shows statuses,
+uptime, charts and incidents, and never answers, error texts, costs or config."""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import pandas as pd  # type: ignore[import-untyped]
+import streamlit as st
+
+from dashboard import charts
+from dashboard.banner import COLOURS, display_name
+from dashboard.data import Page
+from monitor.config import Config
+from monitor.detect.types import Status
+from monitor.durations import format_duration
+from monitor.store import Store
+
+
+def _word(status: Status) -> str:
+    return status.value
+
+
+def _table(rows: list[dict[str, Any]], *, height: int | Literal["auto"] = "auto") -> None:
+    """A table with its status words in their colours."""
+    frame = pd.DataFrame(rows)
+
+    def colour(value: Any) -> str:
+        if isinstance(value, str) and value in Status._value2member_map_:
+            return f"color: {COLOURS[Status(value)]}; font-weight: 600"
+        return ""
+
+    st.dataframe(frame.style.map(colour), hide_index=True, width="stretch", height=height)
+
+
+def banner(page: Page) -> None:
+    b = page.banner
+    dot = "display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:5px"
+    chips = " ".join(
+        f'<span style="margin-right:18px;white-space:nowrap">'
+        f'<span style="{dot};background:{COLOURS[s]}"></span>'
+        f"{html.escape(display_name(p))} <small style='color:#6b7280'>{s.value}</small></span>"
+        for p, s in sorted(b.providers.items())
+    )
+    st.markdown(
+        f'<div data-testid="brownout-banner" style="background:{b.colour};color:white;'
+        'padding:18px 22px;border-radius:10px;font-size:1.45rem;font-weight:600">'
+        f"{html.escape(b.text)}</div>"
+        f'<div style="margin:8px 2px 4px 2px;font-size:0.95rem">{chips}</div>',
+        unsafe_allow_html=True,
+    )
+    st.caption(
+        f"Updated {page.now:%H:%M:%S} UTC · {len(page.targets)} target(s) · "
+        f"data ready in {sum(page.timings.values()) * 1000:,.0f} ms"
+    )
+
+
+def targets(page: Page) -> None:
+    st.subheader("Targets")
+    rows = [
+        {
+            "status": _word(r.status.status),
+            "target": r.target,
+            "reasons": ", ".join(r.status.reasons),
+            "since": _when(r.status.since, page.now),
+            **{f"uptime {w}": _pct(v) for w, v in r.uptime.items()},
+        }
+        for r in page.targets
+    ]
+    if not rows:
+        st.info("No target matches the filters.")
+        return
+    _table(rows)
+    st.markdown("**Last 90 days** (one bar a day; hover for the day's figures)")
+    st.plotly_chart(charts.status_bars(page.days, page.public), width="stretch")
+
+
+def figures(page: Page) -> None:
+    series, shaded = page.series, page.incidents or []
+    st.subheader("Performance")
+    what = "one line per provider" if series.by == "provider" else "one line per target"
+    st.caption(
+        f"{format_duration(series.step)} points from {format_duration(series.grain)} rollups, "
+        f"{what}; p50 lines with p50–p95 bands; incidents shaded."
+    )
+    if not series.lines:
+        st.info("No probes in this range yet.")
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.timing_chart(series, "ttft", "Time to first token", shaded),
+        width="stretch",
+    )
+    right.plotly_chart(charts.timing_chart(series, "lat", "Latency", shaded), width="stretch")
+    left.plotly_chart(
+        charts.line_chart(series, lambda a: a.mean("tps"), "Tokens per second", "tok/s", shaded),
+        width="stretch",
+    )
+    right.plotly_chart(charts.error_chart(series, shaded), width="stretch")
+    left.plotly_chart(
+        charts.line_chart(
+            series, lambda a: a.quality_rate, "Canary pass rate", "%", shaded, percent=True
+        ),
+        width="stretch",
+    )
+    if not page.public:
+        right.plotly_chart(
+            charts.line_chart(series, lambda a: a["cost_sum"], "Cost (USD)", "USD", shaded),
+            width="stretch",
+        )
+
+
+def incidents(page: Page) -> None:
+    st.subheader("Incidents")
+    if page.incidents is None:
+        st.caption("Detection has not stored any incidents yet.")
+        return
+    if not page.incidents:
+        st.success("No incidents in the last 90 days.")
+        return
+    rows = [
+        {
+            "": "open" if i.open else "resolved",
+            "target": i.target,
+            "worst": _word(i.worst),
+            "reasons": ", ".join(i.reasons),
+            "started": f"{i.start:%Y-%m-%d %H:%M} UTC",
+            "ended": "ongoing" if i.open else f"{i.end:%Y-%m-%d %H:%M} UTC",
+            "duration": format_duration(round(i.duration(page.now).total_seconds() / 60) * 60)
+            if i.duration(page.now) >= timedelta(minutes=1)
+            else "< 1m",
+        }
+        for i in page.incidents
+    ]
+    _table(rows)
+
+
+def transfer_switch(page: Page) -> None:
+    st.subheader("Transfer switch")
+    if page.route is None:
+        st.caption("The transfer switch (`monitor.route`) is not available.")
+        return
+    st.caption("Which target to use right now, best first (as `brownout route` ranks them).")
+    for family, answer in page.route:
+        rows: list[dict[str, Any]] = []
+        for entry in [*answer.targets, *answer.excluded]:
+            status = entry.candidate.status
+            row: dict[str, Any] = {
+                "rank": str(entry.rank) if entry in answer.targets else "–",
+                "target": entry.candidate.target,
+                "status": _word(status),
+                "score": round(entry.score, 3),
+            }
+            if not page.public:  # the figures behind a score include prices
+                row["why"] = "; ".join(entry.why)
+            rows.append(row)
+        label = f"**{family}**" if family else "**all targets**"
+        best = answer.targets[0].candidate.target if answer.targets else "nothing usable"
+        st.markdown(f"{label}: use `{best}`")
+        _table(rows)
+
+
+def recent(page: Page) -> None:
+    if page.recent is None:
+        return
+    st.subheader("Recent probes")
+    rows = [
+        {
+            "time": f"{r.ts:%H:%M:%S}",
+            "target": r.target,
+            "canary": r.canary,
+            "outcome": r.outcome.value,
+            "http": r.http_status,
+            "ttft ms": r.ttft_ms,
+            "latency ms": r.latency_ms,
+            "tok/s": r.tokens_per_s,
+            "canary ok": r.quality_ok,
+            "answer": r.answer,
+            "error": r.error,
+            "cost $": r.cost_usd,
+        }
+        for r in page.recent
+    ]
+    _table(rows, height=320)
+
+
+def downloads(
+    store: Store, config: Config, since: datetime, until: datetime, shown: list[str]
+) -> None:
+    """The report and the raw export of the chosen range, made by the CLI's own code on click."""
+    st.subheader("Downloads")
+    stamp = f"{since:%Y%m%dT%H%M}-{until:%Y%m%dT%H%M}"
+    try:
+        from monitor.reports.build import build_report
+        from monitor.reports.export import export_rows
+        from monitor.reports.render import render
+    except ImportError:
+        st.caption("Reports are not available in this version.")
+        return
+
+    def report(fmt: str) -> Callable[[], str]:
+        return lambda: render(build_report(store, config, since, until, shown or None), fmt)
+
+    def export(fmt: str) -> Callable[[], bytes]:
+        def make() -> bytes:
+            out = io.BytesIO()
+            export_rows(store, "results", since, until, fmt, out, targets=shown or None)
+            return out.getvalue()
+
+        return make
+
+    cols = st.columns(6)
+    for col, (label, fmt, mime) in zip(
+        cols[:4],
+        [
+            ("Report (Markdown)", "md", "text/markdown"),
+            ("Report (HTML)", "html", "text/html"),
+            ("Report (CSV)", "csv", "text/csv"),
+            ("Report (JSON)", "json", "application/json"),
+        ],
+        strict=True,
+    ):
+        col.download_button(label, report(fmt), f"brownout-report-{stamp}.{fmt}", mime)
+    cols[4].download_button(
+        "Raw results (CSV)", export("csv"), f"brownout-results-{stamp}.csv", "text/csv"
+    )
+    cols[5].download_button(
+        "Raw results (JSONL)",
+        export("jsonl"),
+        f"brownout-results-{stamp}.jsonl",
+        "application/x-ndjson",
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.2f} %"
+
+
+def _when(ts: datetime, now: datetime) -> str:
+    if ts.date() == now.date():
+        return f"{ts:%H:%M} UTC"
+    return f"{ts:%b %d %H:%M} UTC"

@@ -21,7 +21,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from monitor.config import Config
 from monitor.durations import parse_duration
+from monitor.reports import build_report
 from monitor.result import Outcome, ProbeResult
 from monitor.store import open_store, results
 
@@ -103,6 +105,15 @@ def main() -> None:
             start = time.perf_counter()
             n = seed(url, args.targets, parse_duration(args.every), args.days)
             print(f"seeded {n:,} probes in {time.perf_counter() - start:.1f}s")
+        store = open_store(url)
+        start, end = END - timedelta(days=args.days), END
+        began = time.perf_counter()
+        report = build_report(store, Config(), start, end)
+        print(
+            f"build_report {args.days}d in-process: {time.perf_counter() - began:.2f}s "
+            f"({report.fleet.probes:,} probes, {len(report.targets)} targets, {report.source})"
+        )
+        store.close()
         env = {**os.environ, "BROWNOUT_DB": url}
         env.pop("BROWNOUT_CONFIG", None)
         since = (END - timedelta(days=args.days)).date().isoformat()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import sys
+import threading
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -114,3 +118,36 @@ def test_an_export_to_a_file_is_the_results_as_json_lines(
 def test_transitions_and_incidents_export_as_csv(env: Path, table: str, header: str) -> None:
     assert main(["export", "--table", table, "--format", "csv", "-o", f"{table}.csv"]) == 0
     assert (env / f"{table}.csv").read_text().splitlines() == [header]
+
+
+def test_brownout_replay_reads_an_export_back(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", "--since", "3d", "-o", "history.jsonl"]) == 0
+    assert main(["replay", "--input", "history.jsonl", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert first["target"] == "openai/gpt-4o-mini" and first["new"] == "operational"
+
+
+def test_a_progress_bar_is_drawn_on_a_terminal(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    master, replica = pty.openpty()
+    drawn: list[bytes] = []
+
+    def read() -> None:  # drain the terminal as it is written, so a full buffer never blocks
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other side is closed
+                return
+            if not chunk:
+                return
+            drawn.append(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    with open(replica, "w", encoding="utf-8") as terminal:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert main(["export", "--since", "3d", "-o", "out.jsonl"]) == 0
+    reader.join()
+    os.close(master)
+    assert b"exporting" in b"".join(drawn) and b"288 rows" in b"".join(drawn)

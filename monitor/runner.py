@@ -212,7 +212,7 @@ class Scheduler:
         monitor: Monitor,
         *,
         grace: float = 10.0,
-        periodic: Sequence[tuple[float, Callable[[], Awaitable[None]]]] = (),
+        periodic: Sequence[tuple[float, Callable[[], Awaitable[object]]]] = (),
     ) -> None:
         self.monitor = monitor
         self.grace = grace
@@ -268,7 +268,7 @@ class Scheduler:
             if task is not None:
                 self._tasks.discard(task)
 
-    async def _spawn_work(self, work: Callable[[], Awaitable[None]]) -> None:
+    async def _spawn_work(self, work: Callable[[], Awaitable[object]]) -> None:
         if self._stopping:
             return
         try:

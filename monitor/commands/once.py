@@ -62,6 +62,7 @@ async def _once(
     config: Config, store: Store, targets: list[Target], canaries: list[str] | None
 ) -> list[ProbeResult]:
     async with make_client(config) as client:
-        services = build_services(config, store)
+        # Detection runs so statuses reflect these results; alerts are left to `brownout run`.
+        services = build_services(config, store, alerts=False)
         monitor = Monitor(config, store, client, sinks=services.sinks)
         return await monitor.run_once(targets, canaries)

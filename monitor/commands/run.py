@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 
 from sqlalchemy.engine import make_url
 
@@ -104,11 +103,13 @@ async def serve_monitor(
         if services is None:
             services = await asyncio.to_thread(build_services, config, store)
         monitor = Monitor(config, store, client, sinks=services.sinks)
-        scheduler = Scheduler(monitor, grace=grace, periodic=services.periodic(monitor.in_pipeline))
-        scheduler.start()
+        scheduler = Scheduler(
+            monitor, grace=grace, periodic=services.periodic(monitor.in_pipeline, client)
+        )
         server_task = None
         if http is not None:
             server_task = await _start_api(config, store, monitor, http)
+        scheduler.start()
         log.info(
             "probing %d target(s) every %s; storing in %s%s",
             len(config.targets()),
@@ -127,11 +128,16 @@ async def serve_monitor(
 
 async def _start_api(
     config: Config, store: Store, monitor: Monitor, http: tuple[str, int]
-) -> asyncio.Task[None] | None:
-    try:
-        from monitor.api.server import build_app, serve
-    except ImportError:  # pragma: no cover - the API is not built yet
-        print("brownout: the HTTP API is not available in this build", file=sys.stderr)
-        return None
+) -> asyncio.Task[None]:
+    """Start the HTTP API and wait until it listens; a bind or token problem raises here."""
+    from monitor.api.server import build_app, serve
+
     app = build_app(store, config, health=monitor.health.as_dict)
-    return asyncio.create_task(serve(app, *http))
+    listening = asyncio.Event()
+    task = asyncio.create_task(serve(app, *http, ready=lambda _port: listening.set()))
+    ready = asyncio.create_task(listening.wait())
+    await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+    ready.cancel()
+    if task.done():
+        task.result()  # raises what stopped the server (UsageError: cannot listen, no token)
+    return task

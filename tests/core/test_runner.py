@@ -211,3 +211,51 @@ def test_once_names_a_selection_that_matches_nothing(
 ) -> None:
     assert main(["once", "--config", str(_config(tmp_path, simulator)), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_brownout_run_serves_the_http_api_while_it_probes(
+    tmp_path: Path, simulator_factory: Callable[..., SimulatorHandle]
+) -> None:
+    import httpx
+
+    sim = simulator_factory(SCENARIO)
+    port = _free_port()
+    proc = _brownout("run", "--config", str(_config(tmp_path, sim)), "--http", f"127.0.0.1:{port}")
+    base = f"http://127.0.0.1:{port}"
+
+    def probed() -> bool:
+        try:
+            health = httpx.get(f"{base}/healthz", timeout=2).json()
+        except httpx.HTTPError:
+            return False
+        return bool(health.get("runner", {}).get("results_stored"))
+
+    try:
+        _wait_for(probed)
+        status = httpx.get(f"{base}/api/status", timeout=5)
+        assert status.status_code == 200
+        assert "openai/gpt-4o-mini" in status.text
+        assert "sk-test-key-for-the-simulator" not in status.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+
+
+def test_serving_the_api_beyond_loopback_without_a_token_is_refused(
+    tmp_path: Path, simulator: SimulatorHandle
+) -> None:
+    proc = _brownout(
+        "run", "--config", str(_config(tmp_path, simulator)), "--http", f"0.0.0.0:{_free_port()}"
+    )
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "needs a token" in err and "Traceback" not in err

@@ -68,11 +68,14 @@ def _when(text: str | None, now: datetime, default: timedelta | None, name: str)
     if text[0].isdigit() and not any(c in text for c in "-:T"):
         return now - _duration(text, name)
     try:
-        return parse_ts(text)
+        when = parse_ts(text)
     except ValueError:
         raise BadRequest(
             f"{name} must be a duration such as 24h or an ISO-8601 time, got {text!r}"
         ) from None
+    if not 1970 <= when.year <= 9000:
+        raise BadRequest(f"{name} must be a time between 1970 and 9000, got {text!r}")
+    return when
 
 
 def _target(request: Request) -> str:

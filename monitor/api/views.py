@@ -175,10 +175,18 @@ def incidents_view(
         else:
             entry["lead_time"] = None
         out.append(entry)
+    leads = [e["lead_time"] for e in out if e["lead_time"] is not None]
+    posted_leads = sorted(lt["lead_s"] for lt in leads if lt["lead_s"] is not None)
     return {
         "since": format_ts(since),
         "until": format_ts(until) if until else None,
         "source": "detector" if ours is not None else "none",
+        "lead_time": {
+            "compared": len(leads),
+            "posted": len(posted_leads),
+            "never_posted": len(leads) - len(posted_leads),
+            "median_lead_s": percentile(posted_leads, 0.5),
+        },
         "incidents": out,
         "official": [p.to_dict() for p in posted],
     }

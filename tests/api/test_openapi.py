@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -15,7 +16,13 @@ from starlette.applications import Starlette
 from monitor.api.handlers import openapi_document
 from monitor.api.server import build_app
 from monitor.config import Config
+from monitor.config.statuspages import StatusPagesConfig
+from monitor.detect.types import IncidentRecord, Status, TargetStatus
+from monitor.result import utcnow
+from monitor.statuspages.model import OfficialComponent, OfficialIncident
 from monitor.store import Store
+from monitor.store.incidents import save_detection
+from monitor.store.statuspages import save_poll
 from tests.api.conftest import TARGETS, Seed
 
 
@@ -54,6 +61,36 @@ def live_schema(
     seed(TARGETS[0], ["ok"] * 5)
     seed(TARGETS[1], ["overloaded"] * 5)
     seed(TARGETS[2], ["ok", "timeout", "ok", "wrong_answer", "ok"])
+    seen = utcnow() - timedelta(hours=1)
+    save_detection(
+        store,
+        incidents=[
+            IncidentRecord(TARGETS[1], seen, Status.DOWN, reasons=["errors"]),
+            IncidentRecord(
+                TARGETS[0], seen, Status.DEGRADED, seen + timedelta(minutes=9), ["latency"]
+            ),
+        ],
+        statuses=[
+            TargetStatus(TARGETS[1], Status.DOWN, seen, ["errors"], {"errors": {"ratio": 1.0}})
+        ],
+    )
+    posted = OfficialIncident(
+        "anthropic", "p1", "Errors", "investigating", "major", seen + timedelta(minutes=5)
+    )
+    save_poll(
+        store,
+        "anthropic",
+        [OfficialComponent("anthropic", "c1", "API", "major_outage", seen)],
+        [posted],
+        seen,
+    )
+    config = config.model_copy(
+        update={
+            "statuspages": StatusPagesConfig.model_validate(
+                {"pages": {"anthropic": "http://127.0.0.1:9/api/v2/summary.json"}}
+            )
+        }
+    )
     url = serve_app(build_app(store, config, token=""))
     schema = schemathesis.openapi.from_dict(openapi_document())
     schema.config.update(base_url=url)

@@ -305,6 +305,12 @@ async def test_incidents_show_the_lead_time_over_http(
     assert ours["lead_time"]["lead_s"] == pytest.approx(25 * 60, abs=1)
     assert ours["lead_time"]["official"]["id"] == "p1"
     assert [o["id"] for o in body["official"]] == ["p1"]
+    assert body["lead_time"] == {
+        "compared": 1,
+        "posted": 1,
+        "never_posted": 0,
+        "median_lead_s": pytest.approx(25 * 60, abs=1),
+    }
     assert status["official"] == [
         {
             "page": "anthropic",

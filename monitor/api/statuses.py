@@ -22,8 +22,7 @@ from monitor.detect.types import Reason, Status, TargetStatus
 from monitor.errors import StorageError
 from monitor.result import format_ts
 from monitor.store import Store
-from monitor.store import results as stored_results
-from monitor.store.probe_stats import Figures, figures
+from monitor.store.probe_stats import Figures, figures, targets_seen
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ def target_names(store: Store, config: Config) -> list[str]:
     """Configured targets in config order, then any others that have stored results."""
     names = [t.name for t in config.targets()]
     seen = set(names)
-    return names + [t for t in stored_results.known_targets(store) if t not in seen]
+    return names + [t for t in targets_seen(store) if t not in seen]
 
 
 def fresh_window(config: Config) -> timedelta:

@@ -12,7 +12,7 @@ from monitor.statuspages.model import OfficialComponent, OfficialIncident
 from monitor.store import Store
 from monitor.store import results as stored
 from monitor.store import statuspages as official
-from monitor.store.probe_stats import figures, history, percentile, totals
+from monitor.store.probe_stats import figures, history, percentile, targets_seen, totals
 from tests.api.conftest import probe
 
 T0 = parse_ts("2026-11-28T10:00:00Z")
@@ -109,3 +109,14 @@ def test_family_problems_name_members_that_are_not_targets() -> None:
         "families.fast: 'bare' is not PROVIDER/MODEL",
         "families.empty: a family needs at least one target",
     ]
+
+
+def test_targets_seen_is_empty_without_results(any_store: Store) -> None:
+    assert targets_seen(any_store) == []
+
+
+def test_targets_seen_lists_each_target_once_in_order(any_store: Store) -> None:
+    names = ["b/m", "a/m", "openrouter/meta-llama/llama-3.3-70b-instruct", "a/m", "b/m"]
+    stored.record(any_store, [probe(n, T0 + timedelta(seconds=i)) for i, n in enumerate(names)])
+
+    assert targets_seen(any_store) == stored.known_targets(any_store) == sorted(set(names))

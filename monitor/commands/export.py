@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import BinaryIO
 
-from monitor.config import load_config
 from monitor.errors import UsageError
-from monitor.reports.database import open_for_reading
-from monitor.reports.export import FORMATS, Progress, export_rows
-from monitor.reports.tables import TABLES
-from monitor.reports.timerange import parse_range
-from monitor.result import utcnow
-from monitor.secrets import Scrubber
+from monitor.reports.formats import EXPORT_FORMATS, TABLE_NAMES
+
+Progress = Callable[[int, datetime | None], None]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,10 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--until", help="a duration back from now or a date (default now)")
     parser.add_argument(
-        "--format", choices=FORMATS, default="jsonl", help="file format (default jsonl)"
+        "--format", choices=EXPORT_FORMATS, default="jsonl", help="file format (default jsonl)"
     )
     parser.add_argument(
-        "--table", choices=tuple(TABLES), default="results", help="what to export (default results)"
+        "--table", choices=TABLE_NAMES, default="results", help="what to export (default results)"
     )
     parser.add_argument(
         "--target", action="append", metavar="T", help="only this target; repeat for more"
@@ -37,6 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the parser of every command is built at start-up, this work only now.
+    from monitor.config import load_config
+    from monitor.reports.database import open_for_reading
+    from monitor.reports.export import export_rows
+    from monitor.reports.timerange import parse_range
+    from monitor.result import utcnow
+    from monitor.secrets import Scrubber
+
     now = utcnow()
     since, until = parse_range(args.since, args.until, now)
     if args.format == "parquet" and not args.output and sys.stdout.isatty():

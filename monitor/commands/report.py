@@ -6,13 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from monitor.config import load_config
 from monitor.errors import UsageError
-from monitor.reports.build import build_report
-from monitor.reports.database import open_for_reading
-from monitor.reports.render import FORMATS, render
-from monitor.reports.timerange import parse_range
-from monitor.result import utcnow
+from monitor.reports.formats import REPORT_FORMATS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,12 +22,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a target, a provider or a pattern (openai/*); repeat for more (default all)",
     )
     parser.add_argument(
-        "--format", choices=FORMATS, default="md", help="output format (default md)"
+        "--format", choices=REPORT_FORMATS, default="md", help="output format (default md)"
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the parser of every command is built at start-up, this work only now.
+    from monitor.config import load_config
+    from monitor.reports.build import build_report
+    from monitor.reports.database import open_for_reading
+    from monitor.reports.render import render
+    from monitor.reports.timerange import parse_range
+    from monitor.result import utcnow
+
     now = utcnow()
     since, until = parse_range(args.since, args.until, now)
     config = load_config(args.config, required=False)

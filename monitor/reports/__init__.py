@@ -7,22 +7,42 @@
 
 `parse_range("30d", None, now)` turns `--since`/`--until` text into instants. Scheduled reports:
 `monitor.reports.scheduled.ReportScheduler`.
+
+The names are loaded on first use (PEP 562): every `brownout` command imports this package to
+build its parser, and should not pay for SQLAlchemy queries, Arrow or Plotly it does not use.
 """
 
-from monitor.reports.build import build_report, select_targets
-from monitor.reports.export import FORMATS as EXPORT_FORMATS
-from monitor.reports.export import export_bytes, export_rows
-from monitor.reports.model import Figures, IncidentRow, Report
-from monitor.reports.render import FORMATS as REPORT_FORMATS
-from monitor.reports.render import MEDIA_TYPES, render
-from monitor.reports.tables import TABLES
-from monitor.reports.timerange import parse_range
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from monitor.reports.formats import EXPORT_FORMATS, MEDIA_TYPES, REPORT_FORMATS, TABLE_NAMES
+
+if TYPE_CHECKING:
+    from monitor.reports.build import build_report, select_targets
+    from monitor.reports.export import export_bytes, export_rows
+    from monitor.reports.model import Figures, IncidentRow, Report
+    from monitor.reports.render import render
+    from monitor.reports.timerange import parse_range
+
+_LAZY = {
+    "build_report": "monitor.reports.build",
+    "select_targets": "monitor.reports.build",
+    "export_bytes": "monitor.reports.export",
+    "export_rows": "monitor.reports.export",
+    "Figures": "monitor.reports.model",
+    "IncidentRow": "monitor.reports.model",
+    "Report": "monitor.reports.model",
+    "render": "monitor.reports.render",
+    "parse_range": "monitor.reports.timerange",
+}
 
 __all__ = [
     "EXPORT_FORMATS",
     "MEDIA_TYPES",
     "REPORT_FORMATS",
-    "TABLES",
+    "TABLE_NAMES",
     "Figures",
     "IncidentRow",
     "Report",
@@ -33,3 +53,10 @@ __all__ = [
     "render",
     "select_targets",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'monitor.reports' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

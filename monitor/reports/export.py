@@ -20,12 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from monitor.errors import UsageError
+from monitor.reports.formats import EXPORT_FORMATS
 from monitor.reports.tables import TABLES, Table
 from monitor.result import format_ts
 from monitor.secrets import Scrubber
 from monitor.store import Store
 
-FORMATS = ("csv", "jsonl", "parquet")
+FORMATS = EXPORT_FORMATS
 ROW_GROUP = 20_000  # rows per Parquet row group: the memory an export holds at once
 PROGRESS_EVERY = 1000
 

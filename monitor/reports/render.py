@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from monitor.errors import UsageError
+from monitor.reports.formats import REPORT_FORMATS
 from monitor.reports.model import Report
 from monitor.reports.render_data import render_csv, render_json
 from monitor.reports.render_html import render_html
@@ -16,16 +17,7 @@ _RENDERERS: dict[str, Callable[[Report], str]] = {
     "csv": render_csv,
     "json": render_json,
 }
-FORMATS = tuple(_RENDERERS)
-# Media types of every report and export format, for download buttons and HTTP responses.
-MEDIA_TYPES = {
-    "md": "text/markdown",
-    "html": "text/html",
-    "csv": "text/csv",
-    "json": "application/json",
-    "jsonl": "application/x-ndjson",
-    "parquet": "application/vnd.apache.parquet",
-}
+FORMATS = REPORT_FORMATS
 
 
 def render(report: Report, fmt: str) -> str:

@@ -14,13 +14,13 @@ import pytest
 
 from monitor.config import Config, load_config
 from monitor.probe import run_probe
-from monitor.reports import EXPORT_FORMATS, MEDIA_TYPES, export_bytes
+from monitor.reports import EXPORT_FORMATS, MEDIA_TYPES, TABLE_NAMES, export_bytes
 from monitor.reports import export as export_module
 from monitor.reports.build import build_report
 from monitor.reports.export import export_rows
 from monitor.reports.render import FORMATS as REPORT_FORMATS
 from monitor.reports.render import render
-from monitor.reports.tables import RESULT_SCHEMA
+from monitor.reports.tables import RESULT_SCHEMA, TABLES
 from monitor.result import Outcome, ProbeResult, format_ts
 from monitor.secrets import Scrubber
 from monitor.store import Store, results
@@ -211,7 +211,11 @@ def test_no_configured_key_appears_in_a_report(leaky: tuple[Store, Config], fmt:
     assert not [f for f in _fragments(KEY) if f in text]
 
 
-def test_the_dashboard_gets_the_same_bytes_and_a_media_type_for_every_format(seeded: Store) -> None:
+def test_the_dashboard_gets_the_same_bytes_as_an_export(seeded: Store) -> None:
     for fmt in EXPORT_FORMATS:
         assert export_bytes(seeded, "results", SINCE, UNTIL, fmt) == export(seeded, fmt)
+
+
+def test_the_command_line_offers_exactly_the_tables_and_formats_there_are() -> None:
+    assert tuple(TABLES) == TABLE_NAMES
     assert set(MEDIA_TYPES) == set(EXPORT_FORMATS) | set(REPORT_FORMATS)

@@ -100,8 +100,11 @@ class Rollups:
         )
 
         def sketch(metric: str) -> Sketch:
+            values = agg.values
             bins = [
-                (rollups.bin_value(i), int(agg[f"{metric}_h{i:02d}"])) for i in range(rollups.NBINS)
+                (value, int(count))
+                for column, value in _BINS[metric]
+                if (count := values.get(column))
             ]
             return Sketch.from_histogram(
                 bins, agg.values.get(f"{metric}_min"), agg.values.get(f"{metric}_max")
@@ -118,6 +121,13 @@ class Rollups:
             tokens_per_s_sum=agg["tps_sum"],
             tokens_per_s_n=int(agg["tps_n"]),
         )
+
+
+# Each rollup histogram column with its bin's representative value, computed once.
+_BINS = {
+    metric: [(f"{metric}_h{i:02d}", rollups.bin_value(i)) for i in range(rollups.NBINS)]
+    for metric in ("ttft", "lat")
+}
 
 
 def probe_source(store: Store) -> ProbeSource:

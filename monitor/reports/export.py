@@ -126,11 +126,12 @@ def _csv_value(value: Any) -> Any:
 def _write_csv(spec: Table, rows: Iterator[dict[str, Any]], out: BinaryIO) -> int:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     try:
-        writer = csv.DictWriter(text, fieldnames=spec.column_names, lineterminator="\n")
-        writer.writeheader()
+        names = spec.column_names
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(names)
         n = 0
         for row in rows:
-            writer.writerow({k: _csv_value(row.get(k)) for k in spec.column_names})
+            writer.writerow([_csv_value(row.get(k)) for k in names])
             n += 1
         text.flush()
     finally:

@@ -1,30 +1,25 @@
-"""Where the API, badges and the transfer switch get statuses and incidents.
-
-From the detector's tables (`monitor.store.incidents`) when they exist; otherwise from the raw
-probe results with a plain rule (below), so the API answers even before detection has run. The
-answer says which (`source`: `detector` or `probes`).
+"""Where the API, badges and the transfer switch get statuses: the detector's stored ones
+(`monitor.store.incidents`), and for a target the detector has no status for yet (results stored
+by `brownout once`, or before detection first ran) a plain rule over its recent probes. The
+answer says which, per target (`source`: `detector` or `probes`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from types import ModuleType
 from typing import Any
 
 from monitor.config import Config
+from monitor.detect.fleet import fleet_status
 from monitor.detect.types import Reason, Status, TargetStatus
-from monitor.errors import StorageError
 from monitor.result import format_ts
 from monitor.store import Store
+from monitor.store import incidents as detected
 from monitor.store.probe_stats import Figures, figures, targets_seen
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -32,19 +27,6 @@ class StatusView:
     statuses: dict[str, TargetStatus]
     source: str  # "detector" | "probes" | "mixed"
     detected: frozenset[str] = frozenset()  # targets whose status came from the detector
-
-
-def _incidents_module() -> ModuleType | None:
-    try:
-        return importlib.import_module("monitor.store.incidents")
-    except ImportError:
-        return None
-
-
-def _detector(name: str) -> Callable[..., Any] | None:
-    module = _incidents_module()
-    fn = getattr(module, name, None) if module is not None else None
-    return fn if callable(fn) else None
 
 
 def target_names(store: Store, config: Config) -> list[str]:
@@ -60,33 +42,24 @@ def fresh_window(config: Config) -> timedelta:
 
 
 def current_statuses(store: Store, config: Config, now: datetime) -> StatusView:
-    """Every target's status now: the detector's where it has one, else the plain rule over
-    recent probes (`status_from_figures`); `source` says which (`mixed` for some of each)."""
+    """Every target's status now: the detector's where it has one, else `status_from_figures`
+    over recent probes; `source` says which (`mixed` for some of each)."""
     names = target_names(store, config)
-    detected: dict[str, TargetStatus] = {}
-    read = _detector("current_statuses")
-    if read is not None:
-        try:
-            for name, ts in dict(read(store)).items():
-                # Normalised, so a detector that stores words rather than enums reads the same.
-                ts.status = Status(ts.status)
-                detected[name] = ts
-        except StorageError as exc:
-            log.warning("detector statuses unreadable, using recent probes: %s", exc)
-    missing = [n for n in names if n not in detected]
-    statuses = dict(detected)
+    statuses = detected.current_statuses(store)
+    missing = [n for n in names if n not in statuses]
+    from_detector = frozenset(statuses)
     if missing:
         recent = figures(store, now - fresh_window(config), now, targets=missing)
         for name in missing:
             statuses[name] = status_from_figures(name, recent.get(name), now)
-    source = "detector" if not missing else "probes" if not detected else "mixed"
-    return StatusView(statuses, source, frozenset(detected))
+    source = "detector" if not missing else "probes" if not from_detector else "mixed"
+    return StatusView(statuses, source, from_detector)
 
 
 def status_from_figures(target: str, f: Figures | None, now: datetime) -> TargetStatus:
-    """The plain rule used without a detector: no counted probe is `unknown`; the last three
-    failing and half failing is `down`; a fifth failing, rate-limited, or failing its canary
-    is `degraded`."""
+    """The plain rule used where the detector has no status: no counted probe is `unknown`; half
+    failing with the last one failing is `down`; a fifth failing, a fifth rate-limited, or under
+    80 % of canaries passing is `degraded`."""
     if f is None or f.counted == 0:
         return TargetStatus(target, Status.UNKNOWN, now, [Reason.STALE.value])
     failure = f.failures / f.counted
@@ -106,73 +79,9 @@ def status_from_figures(target: str, f: Figures | None, now: datetime) -> Target
 
 
 def fleet(statuses: Mapping[str, TargetStatus]) -> dict[str, Any]:
-    """The fleet: `status` is the worst status over targets with data (`unknown` only when none
-    has data), with `summary`, `counts`, `affected_providers` and `intelligence_brownout`
-    (several providers in trouble at once), from the detector's `fleet_status` when present."""
-    try:
-        from monitor.detect.fleet import fleet_status
-
-        return dict(plain(fleet_status(statuses)))
-    except ImportError:
-        pass
-    counts = {s.value: 0 for s in Status}
-    for ts in statuses.values():
-        counts[ts.status.value] += 1
-    known = [ts.status for ts in statuses.values() if ts.status is not Status.UNKNOWN]
-    worst = max(known, key=lambda s: s.severity) if known else Status.UNKNOWN
-    affected = sorted(
-        {
-            n.partition("/")[0]
-            for n, ts in statuses.items()
-            if ts.status in (Status.DEGRADED, Status.DOWN)
-        }
-    )
-    return {
-        "status": worst.value,
-        "summary": {
-            "operational": "operational",
-            "degraded": "some degraded",
-            "down": "some down",
-        }.get(worst.value, "no data"),
-        "counts": counts,
-        "affected_providers": affected,
-        "intelligence_brownout": len(affected) >= 2,
-    }
-
-
-def open_incidents(store: Store) -> list[Any] | None:
-    """The detector's open incidents, or None when there is no detector store yet."""
-    read = _detector("open_incidents")
-    if read is None:
-        return None
-    try:
-        return list(read(store))
-    except StorageError as exc:
-        log.warning("detector incidents unreadable: %s", exc)
-        return None
-
-
-def incidents_between(
-    store: Store, since: datetime, until: datetime | None, targets: Sequence[str] | None = None
-) -> list[Any] | None:
-    """The detector's incidents overlapping the window, or None when there is no detector store."""
-    read = _detector("incidents_between")
-    if read is None:
-        return None
-    try:
-        return list(read(store, since, until, targets=list(targets) if targets else None))
-    except StorageError as exc:
-        log.warning("detector incidents unreadable: %s", exc)
-        return None
-
-
-def field_of(obj: Any, *names: str) -> Any:
-    """The first of `names` that `obj` (an object or a mapping) has; None otherwise."""
-    for name in names:
-        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
+    """The fleet as the detector sees it: the worst status over targets with data, counts,
+    affected providers, and `intelligence_brownout` (several providers in trouble at once)."""
+    return fleet_status(statuses).to_dict()
 
 
 def plain(value: Any) -> Any:
@@ -187,6 +96,4 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return plain({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
-    if hasattr(value, "model_dump"):
-        return plain(value.model_dump())
     return value

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor.api.statuses import (
-    current_statuses,
-    field_of,
-    fleet,
-    fresh_window,
-    incidents_between,
-    open_incidents,
-    plain,
-)
+from monitor.api.statuses import current_statuses, fleet, fresh_window, plain
 from monitor.config import Config
+from monitor.detect.types import IncidentRecord
 from monitor.durations import format_duration
 from monitor.result import Outcome, format_ts
 from monitor.statuspages.leadtime import match
-from monitor.store import Store
+from monitor.statuspages.model import OfficialIncident
+from monitor.store import Store, rollups
+from monitor.store import incidents as detected
 from monitor.store import statuspages as official
-from monitor.store.probe_stats import Figures, figures, history, percentile, totals
+from monitor.store.probe_stats import Figures, figures, history, percentile
 
-log = logging.getLogger(__name__)
 BASELINE = timedelta(hours=24)
 
 
@@ -56,15 +49,9 @@ def figures_dict(f: Figures | None) -> dict[str, Any]:
 def baseline(
     store: Store, since: datetime, until: datetime, targets: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
-    """Per target, its figures over the day before the recent window, from the rollups (cheap)
-    when they hold anything, else null figures: a day of raw results is too much per request."""
-    try:
-        from monitor.store import rollups
-
-        aggs = rollups.summary(store, since, until, targets=list(targets))
-    except Exception as exc:  # rollups are another area's; the API must answer without them
-        log.debug("no rollups for the baseline: %s", exc)
-        aggs = {}
+    """Per target, its figures over the day before the recent window, from the rollups (a day
+    of raw results is too much to read per request)."""
+    aggs = rollups.summary(store, since, until, targets=list(targets))
     out: dict[str, dict[str, Any]] = {}
     for target in targets:
         agg = aggs.get(target)
@@ -113,7 +100,7 @@ def status_view(store: Store, config: Config, now: datetime) -> dict[str, Any]:
                 "baseline": base[name],
             }
         )
-    opened = open_incidents(store)
+    opened = detected.open_incidents(store)
     whole = fleet(view.statuses)
     return {
         "generated_at": format_ts(now),
@@ -123,30 +110,9 @@ def status_view(store: Store, config: Config, now: datetime) -> dict[str, Any]:
         "window": format_duration(window.total_seconds()),
         "baseline_window": format_duration(BASELINE.total_seconds()),
         "targets": targets,
-        "open_incidents": [incident_dict(i) for i in opened or []],
+        "open_incidents": [i.to_dict() for i in opened],
         "official": [c.to_dict() for c in official.components(store)],
     }
-
-
-def incident_dict(incident: Any) -> dict[str, Any]:
-    """A detector incident of whatever shape, with `target`, `start`, `end`, `status` and
-    `reasons` always present."""
-    data = plain(incident)
-    data = data if isinstance(data, dict) else {"value": data}
-    start = field_of(incident, "start", "started_at", "opened_at", "ts")
-    end = field_of(incident, "end", "ended_at", "closed_at")
-    worst = field_of(incident, "worst", "status", "worst_status")
-    reasons = field_of(incident, "reasons") or []
-    data.update(
-        {
-            "target": str(field_of(incident, "target") or ""),
-            "start": plain(start),
-            "end": plain(end),
-            "status": plain(worst),
-            "reasons": plain(list(reasons)),
-        }
-    )
-    return data
 
 
 def incidents_view(
@@ -158,29 +124,21 @@ def incidents_view(
 ) -> dict[str, Any]:
     """`GET /api/incidents`: ours, each beside the provider's post if any (lead time), and the
     provider's posts in the window."""
-    ours = incidents_between(store, since, until, targets)
+    ours = detected.incidents_between(
+        store, since, until, targets=list(targets) if targets else None
+    )
     widen = timedelta(seconds=config.statuspages.match_window)
     posted = official.incidents_between(store, since - widen, until + widen if until else None)
-    pages = {p: list(page.providers) for p, page in config.statuspages.pages.items()}
     by_provider: dict[str, list[str]] = {}
-    for page, providers in pages.items():
-        for provider in providers:
+    for page, settings in config.statuspages.pages.items():
+        for provider in settings.providers:
             by_provider.setdefault(provider, []).append(page)
-    out = []
-    for incident in ours or []:
-        entry = incident_dict(incident)
-        start = field_of(incident, "start", "started_at", "opened_at", "ts")
-        if isinstance(start, datetime) and entry["target"] and config.statuspages.pages:
-            entry["lead_time"] = match(entry["target"], start, posted, by_provider, widen).to_dict()
-        else:
-            entry["lead_time"] = None
-        out.append(entry)
+    out = [_with_lead_time(i, posted, by_provider, widen) for i in ours]
     leads = [e["lead_time"] for e in out if e["lead_time"] is not None]
     posted_leads = sorted(lt["lead_s"] for lt in leads if lt["lead_s"] is not None)
     return {
         "since": format_ts(since),
         "until": format_ts(until) if until else None,
-        "source": "detector" if ours is not None else "none",
         "lead_time": {
             "compared": len(leads),
             "posted": len(posted_leads),
@@ -190,6 +148,23 @@ def incidents_view(
         "incidents": out,
         "official": [p.to_dict() for p in posted],
     }
+
+
+def _with_lead_time(
+    incident: IncidentRecord,
+    posted: Sequence[OfficialIncident],
+    by_provider: dict[str, list[str]],
+    widen: timedelta,
+) -> dict[str, Any]:
+    """The incident, with `lead_time` when a status page speaks for its provider, else null."""
+    entry = incident.to_dict()
+    provider = incident.target.partition("/")[0]
+    entry["lead_time"] = (
+        match(incident.target, incident.start, posted, by_provider, widen).to_dict()
+        if provider in by_provider
+        else None
+    )
+    return entry
 
 
 def history_view(
@@ -221,14 +196,8 @@ def _history_from_rollups(
     seconds = int(step.total_seconds())
     if seconds % 60 or seconds != step.total_seconds():
         return None
-    try:
-        from monitor.store import rollups
-
-        grain = next(g for g in (rollups.DAY, rollups.HOUR, rollups.MINUTE) if seconds % g == 0)
-        aggs = rollups.fetch(store, grain, since, until, targets=[target], step=seconds)
-    except Exception as exc:  # rollups are another area's; the raw results always answer
-        log.debug("history from raw results: %s", exc)
-        return None
+    grain = next(g for g in (rollups.DAY, rollups.HOUR, rollups.MINUTE) if seconds % g == 0)
+    aggs = rollups.fetch(store, grain, since, until, targets=[target], step=seconds)
     by_start = {agg.bucket: agg for agg in aggs}
     first = int(since.timestamp())
     count = -(-int((until - since).total_seconds()) // seconds)
@@ -240,7 +209,7 @@ def _history_from_rollups(
     return points
 
 
-def _agg_figures(agg: Any) -> dict[str, Any]:
+def _agg_figures(agg: rollups.Agg | None) -> dict[str, Any]:
     if agg is None or agg.n == 0:
         empty = figures_dict(None)
         del empty["last_probe_at"], empty["last_outcome"]
@@ -265,22 +234,7 @@ def _agg_figures(agg: Any) -> dict[str, Any]:
 
 
 def uptime(store: Store, target: str, since: datetime, until: datetime) -> float | None:
-    """Availability of `target` over the window: 1 − provider failures / counted probes, from
-    the rollups (exact counts, to the minute) when they hold any, else summed from raw results."""
-    try:
-        from monitor.store import rollups
-
-        agg = rollups.summary(store, since, until, targets=[target]).get(target)
-        if agg is not None and agg.n:
-            ratio: float | None = agg.uptime
-            return ratio
-    except Exception as exc:  # rollups are another area's; the raw results always answer
-        log.debug("uptime from raw results: %s", exc)
-    counted = failed = 0
-    for t in totals(store, since, until, targets=[target]):
-        outcome = Outcome(t.outcome)
-        if outcome is Outcome.CANCELLED:
-            continue
-        counted += t.probes
-        failed += t.probes if outcome.provider_failure else 0
-    return 1 - failed / counted if counted else None
+    """Availability of `target` over the window (to the minute, from the rollups):
+    1 − provider failures / counted probes; rate limits are not outages. None without data."""
+    agg = rollups.summary(store, since, until, targets=[target]).get(target)
+    return agg.uptime if agg is not None else None

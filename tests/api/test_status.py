@@ -7,8 +7,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from monitor.detect.types import Status, TargetStatus
-from monitor.result import format_ts, utcnow
+from monitor.detect.types import IncidentRecord, Status, TargetStatus
+from monitor.result import format_ts, parse_ts, utcnow
 from monitor.store import Store
 from tests.api.conftest import SECRET, TARGETS, Seed
 
@@ -96,12 +96,33 @@ def test_the_api_is_read_only(api: str) -> None:
         assert httpx.request(method, f"{api}/api/status").status_code == 405
 
 
-def test_incidents_lists_the_window_asked_for(api: str) -> None:
-    body = httpx.get(f"{api}/api/incidents", params={"since": "2026-11-01T00:00:00Z"}).json()
+def test_incidents_lists_those_overlapping_the_window(api: str, store: Store) -> None:
+    from monitor.store.incidents import save_detection
 
-    assert body["since"] == "2026-11-01T00:00:00.000Z"
-    assert body["source"] in ("detector", "none")
-    assert isinstance(body["incidents"], list)
+    t = parse_ts("2026-11-20T12:00:00Z")
+    save_detection(
+        store,
+        incidents=[
+            IncidentRecord(
+                TARGETS[0], t - timedelta(days=3), Status.DOWN, t - timedelta(days=2), ["errors"]
+            ),
+            IncidentRecord(TARGETS[0], t, Status.DEGRADED, t + timedelta(hours=1), ["latency"]),
+            IncidentRecord(TARGETS[2], t + timedelta(days=1), Status.DOWN, None, ["errors"]),
+        ],
+    )
+
+    body = httpx.get(f"{api}/api/incidents", params={"since": "2026-11-19T00:00:00Z"}).json()
+    only = httpx.get(
+        f"{api}/api/incidents", params={"since": "2026-11-19", "target": TARGETS[2]}
+    ).json()
+
+    assert body["since"] == "2026-11-19T00:00:00.000Z"
+    assert [(i["target"], i["worst"], i["end"]) for i in body["incidents"]] == [
+        (TARGETS[0], "degraded", "2026-11-20T13:00:00.000Z"),
+        (TARGETS[2], "down", None),
+    ]
+    assert [i["target"] for i in only["incidents"]] == [TARGETS[2]]
+    assert all(i["lead_time"] is None for i in body["incidents"])  # no status page configured
 
 
 def test_no_response_holds_a_secret(api: str, seed: Seed) -> None:

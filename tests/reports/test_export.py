@@ -219,3 +219,14 @@ def test_the_dashboard_gets_the_same_bytes_as_an_export(seeded: Store) -> None:
 def test_the_command_line_offers_exactly_the_tables_and_formats_there_are() -> None:
     assert tuple(TABLES) == TABLE_NAMES
     assert set(MEDIA_TYPES) == set(EXPORT_FORMATS) | set(REPORT_FORMATS)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_exports_round_trip_on_sqlite_and_postgresql(any_store: Store, fmt: str) -> None:
+    seed(any_store, varied(120))
+    data = export(any_store, fmt)
+    if fmt == "jsonl":
+        back = [ProbeResult.from_dict(json.loads(line)) for line in data.decode().splitlines()]
+    else:
+        back = [ProbeResult.from_dict(row) for row in pq.read_table(io.BytesIO(data)).to_pylist()]
+    assert back == db_rows(any_store) and len(back) == 120

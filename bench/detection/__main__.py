@@ -54,7 +54,9 @@ def table(rows: list[Row]) -> list[str]:
     ]
     for row in rows:
         d, n, k = row.ours, row.naive, row.kind
-        first = max(d.first, key=lambda key: d.first[key]) if d.first else "—"
+        ranked = sorted(d.first.items(), key=lambda kv: -kv[1])
+        first = ", ".join(label if len(ranked) == 1 else f"{label} ×{n}" for label, n in ranked)
+        first = first or "—"
         lines.append(
             f"| {k.name} | {_detected(d)} | {_delay(d)} | {k.lorden:.1f} | "
             f"{d.mean / k.lorden:.2f} | {_goal(k.goal)} | {_met(row)} | "
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     per_week = healthy.seconds / (healthy.results / (7 * 1440))
     out.append(
-        f"Replay speed: {healthy.results / healthy.seconds:,.0f} results/s "
+        f"Replay speed: {healthy.results / healthy.seconds:,.0f} results per CPU-second "
         f"({per_week:.2f} s for one target-week). Whole run: {time.perf_counter() - started:.0f} s."
     )
     print("\n".join(out))

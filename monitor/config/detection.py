@@ -40,6 +40,10 @@ class ErrorsConfig(Strict):
     threshold: float | None = Field(None, gt=0)  # CUSUM threshold (nats); None: from false alarms
     clear: float = Field(3.0, gt=0)  # evidence of health (nats) needed to leave `degraded`
     down_clear: float = Field(4.0, gt=0)  # ... needed to leave `down`
+    # ... needed to leave the `degraded` that follows `down` (about 10 good probes): an outage
+    # ends in `degraded` until the failures have stopped, so a brownout that began with a run of
+    # failures stays one incident.
+    after_down_clear: float = Field(1.0, gt=0)
 
 
 class RateLimitConfig(Strict):
@@ -101,8 +105,9 @@ class ModelChangeConfig(Strict):
 
 
 class FlapConfig(Strict):
-    """Flap guard: `count` incidents within `window` hold the target `degraded` until it has been
-    clean for `hold`, so a provider going up and down is one incident, not many."""
+    """Flap guard: `count` worsenings (into `degraded`, or into `down`) within `window` hold the
+    target `degraded` until it has been clean for `hold`, so a provider going up and down is one
+    incident with one status, not many."""
 
     window: Duration = 3600.0
     count: int = Field(3, ge=2)
@@ -175,13 +180,14 @@ class DetectionConfig(Strict):
                     data[section].update(part.model_dump(exclude_unset=True))
         return DetectionConfig.model_validate(data)
 
-    def threshold(self, interval_s: float, explicit: float | None) -> float:
+    def threshold(self, interval_s: float, explicit: float | None, per_interval: int = 1) -> float:
         """A CUSUM threshold in nats for `false_alarms_per_month` false alarms a target-month.
 
         For a CUSUM on log-likelihood ratios the mean time between false alarms is at least
         e^h probes (Lorden 1971). The allowance is split evenly among the target's CUSUMs
-        (`CUSUMS`), so h = ln(probes per month × CUSUMS / allowed false alarms)."""
+        (`CUSUMS`), so h = ln(probes per month × CUSUMS / allowed false alarms). A target probed
+        with several canaries each interval (`per_interval`) makes that many more probes."""
         if explicit is not None:
             return explicit
-        probes = MONTH_S / max(interval_s, 1.0)
+        probes = MONTH_S / max(interval_s, 1.0) * max(per_interval, 1)
         return math.log(max(probes * CUSUMS / self.false_alarms_per_month, math.e))

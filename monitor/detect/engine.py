@@ -26,6 +26,11 @@ def intervals_of(config: Config) -> dict[str, float]:
     return {t.name: t.config.interval or config.schedule.interval for t in config.targets()}
 
 
+def canaries_of(config: Config) -> dict[str, int]:
+    """How many probes each configured target gets per interval (one per canary)."""
+    return {t.name: len(config.canaries_for(t)) for t in config.targets()}
+
+
 class Detector:
     """Every target's `TargetDetector`, created on its first result."""
 
@@ -35,7 +40,9 @@ class Detector:
         intervals: Mapping[str, float] | None = None,
         default_interval: float | None = None,
     ) -> None:
+        self.per_interval: dict[str, int] = {}
         if isinstance(detection, Config):
+            self.per_interval = canaries_of(detection)
             intervals = {**intervals_of(detection), **(intervals or {})}
             default_interval = default_interval or detection.schedule.interval
             detection = detection.detection
@@ -49,7 +56,13 @@ class Detector:
         detector = self.targets.get(name)
         if detector is None:
             interval = self.intervals.get(name, self.default_interval)
-            detector = TargetDetector(name, self.detection.for_target(name), interval, since)
+            detector = TargetDetector(
+                name,
+                self.detection.for_target(name),
+                interval,
+                since,
+                per_interval=self.per_interval.get(name, 1),
+            )
             self.targets[name] = detector
         return detector
 

@@ -10,6 +10,7 @@ baseline that the brownout is normal.
 from __future__ import annotations
 
 from collections import deque
+from datetime import datetime
 from typing import Any
 
 from monitor.config.detection import ErrorsConfig, QualityConfig, RateLimitConfig
@@ -82,14 +83,21 @@ class ErrorsSignal(_RateSignal):
     """Provider failures over answered + failed probes (429s and cancels are not counted).
 
     Two CUSUMs: `degraded` is tuned to `degraded_rate`; `down` to `down_rate` (nearly all fail)
-    against the healthy rate, or against the current rate while already degraded, so a target that
-    fails 30 % of the time needs a long run of failures, not three, to be called down. While down,
-    the degraded CUSUM rests: the outage explains the failures, and recovery starts afresh.
+    against the healthy rate, or against the current rate while already degraded by a brownout,
+    so a target that fails 30 % of the time needs a long run of failures, not three, to be called
+    down. While down,
+    the degraded CUSUM rests (the outage explains the failures); leaving `down` lands in
+    `degraded` until `after_down_clear` nats of health (about 10 good probes), so a brownout that
+    began with a run of failures stays one incident, and the end of an outage is confirmed.
+
+    `down` also needs the run of failures to span half an interval or more: several canaries of
+    one round failing together (one network blip) are one event, not an outage; the next round
+    failing too makes it one.
     """
 
     reason = Reason.ERRORS
 
-    def __init__(self, cfg: ErrorsConfig, threshold: float) -> None:
+    def __init__(self, cfg: ErrorsConfig, threshold: float, interval_s: float = 60.0) -> None:
         super().__init__(
             threshold,
             cfg.clear,
@@ -101,6 +109,9 @@ class ErrorsSignal(_RateSignal):
         self.cfg = cfg
         self.down = Cusum(threshold, cfg.down_clear)
         self.down_run = 0  # probes in a row with the down alarm on
+        self.min_span = interval_s / 2
+        self._run_start: datetime | None = None  # first failure of the current run
+        self._after_down = False  # degraded because an outage just ended
 
     def p1(self, p0: float) -> float:
         return max(self.cfg.degraded_rate, 3 * p0)
@@ -111,17 +122,36 @@ class ErrorsSignal(_RateSignal):
         failed = result.outcome.provider_failure
         p0 = self.p0
         reference = p0
-        if self.cusum.alarm:
+        if self.cusum.alarm and not self._after_down:
             reference = clamp(self.recent_rate or p0, p0, 0.5)
-        changed = self.down.update(bernoulli_llr(failed, reference, self.cfg.down_rate))
+        llr = bernoulli_llr(failed, reference, self.cfg.down_rate)
+        if not failed:
+            self._run_start = None
+        elif self._run_start is None:
+            self._run_start = result.ts
+        span = (result.ts - self._run_start).total_seconds() if self._run_start else 0.0
+        if not self.down.alarm and span < self.min_span:
+            # Gather the evidence, but one round of canaries alone cannot make an outage.
+            self.down.s = min(max(0.0, self.down.s + llr), self.down.threshold * 0.999)
+            changed = False
+        else:
+            changed = self.down.update(llr)
         if changed and self.down.alarm:
             self.cusum.reset()
             self._pending.clear()
+            self._after_down = False
+        elif changed:
+            # Out of `down` into `degraded`, until `after_down_clear` nats of health.
+            self.cusum.alarm, self.cusum.s, self.cusum.r = True, self.cusum.threshold, 0.0
+            self.cusum.clear = self.cfg.after_down_clear
+            self._after_down = True
         self.down_run = self.down_run + 1 if self.down.alarm else 0
         if self.down.alarm:
             self.recent.append(failed)
             return
         self._feed(failed)
+        if not self.cusum.alarm:
+            self.cusum.clear, self._after_down = self.cfg.clear, False
 
     @property
     def level(self) -> Status | None:

@@ -4,7 +4,7 @@ results and times, never a clock or a database.
 Status: `down` when the errors signal says so, else `degraded` when any signal is active, else
 `operational`; `unknown` when no result has arrived for `stale_after` intervals. Hysteresis lives
 in the signals (each enters on evidence of a shift and leaves on evidence of health); the flap
-guard adds one more rule on top: `flap.count` incidents within `flap.window` hold the target
+guard adds one more rule on top: `flap.count` worsenings within `flap.window` hold the target
 `degraded` until no signal has been active for `flap.hold` (a provider going up and down is one
 incident, not a dozen), and while held, `down` is shown only after `flap.sustained_down` failing
 probes in a row.
@@ -29,14 +29,19 @@ BAD = (Status.DEGRADED, Status.DOWN)
 
 class TargetDetector:
     def __init__(
-        self, target: str, cfg: DetectionConfig, interval_s: float, since: datetime
+        self,
+        target: str,
+        cfg: DetectionConfig,
+        interval_s: float,
+        since: datetime,
+        per_interval: int = 1,
     ) -> None:
         self.target = target
         self.cfg = cfg
         self.interval_s = interval_s
         self.stale_s = cfg.stale_after * interval_s
-        h = cfg.threshold(interval_s, None)
-        self.errors = ErrorsSignal(cfg.errors, cfg.errors.threshold or h)
+        h = cfg.threshold(interval_s, None, per_interval)
+        self.errors = ErrorsSignal(cfg.errors, cfg.errors.threshold or h, interval_s)
         self.model = ModelSignal(cfg.model_change)
         self.signals: list[Signal] = [
             self.errors,
@@ -107,8 +112,8 @@ class TargetDetector:
                 status = Status.DEGRADED
             assert self._held_until is not None
             details["flapping"] = {"held_until": format_ts(self._held_until)}
-        if status in BAD and self.status.status not in BAD:
-            self._note_entry(ts)
+        if status in BAD and status.severity > self.status.status.severity:
+            self._note_entry(ts)  # every worsening counts towards the flap guard
         if not active and not held:
             self._held_reasons = []
         if status is self.status.status:

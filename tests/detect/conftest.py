@@ -14,6 +14,7 @@ from monitor.result import Outcome, ProbeResult
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 
 Make = Callable[..., list[ProbeResult]]
 

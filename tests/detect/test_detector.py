@@ -8,7 +8,7 @@ from monitor.config.detection import DetectionConfig
 from monitor.detect.engine import Detector, replay
 from monitor.detect.types import Status, Transition
 from monitor.result import Outcome, ProbeResult
-from tests.detect.conftest import MINUTE, T0, healthy_stream, probe
+from tests.detect.conftest import MINUTE, SECOND, T0, healthy_stream, probe
 
 WARM = 600  # healthy probes before anything happens
 
@@ -83,13 +83,27 @@ def test_cancelled_probes_say_nothing_about_the_provider() -> None:
     assert bad(replay(healthy_stream(0, WARM) + cancelled)) == []
 
 
-def test_leaving_an_outage_needs_more_than_one_good_answer() -> None:
+def test_an_outage_ends_in_degraded_until_the_failures_have_clearly_stopped() -> None:
     outage = [probe(WARM + k, outcome=Outcome.SERVER_ERROR) for k in range(10)]
     after = WARM + 10
-    one_good = healthy_stream(0, WARM) + outage + [probe(after)]
-    assert replay(one_good)[-1].new is Status.DOWN
-    recovered = replay(one_good + [probe(after + k) for k in range(1, 6)])
-    assert recovered[-1].new is Status.OPERATIONAL
+    results = healthy_stream(0, WARM) + outage
+
+    def path(good: int) -> list[Status]:
+        transitions = replay(results + [probe(after + k) for k in range(good)])
+        return [t.new for t in transitions[1:]]
+
+    assert path(1) == [Status.DOWN]  # one good answer is not the end of an outage
+    assert path(2) == [Status.DOWN, Status.DEGRADED]
+    assert path(8) == [Status.DOWN, Status.DEGRADED]
+    assert path(15) == [Status.DOWN, Status.DEGRADED, Status.OPERATIONAL]
+
+
+def test_a_brownout_that_begins_with_a_run_of_failures_stays_one_incident() -> None:
+    run = [probe(WARM + k, outcome=Outcome.TIMEOUT) for k in range(3)]
+    results = healthy_stream(0, WARM) + run + healthy_stream(WARM + 3, 200, error_rate=0.3)
+    transitions = replay(results)
+    assert [t.new for t in transitions[1:3]] == [Status.DOWN, Status.DEGRADED]
+    assert Status.OPERATIONAL not in [t.new for t in transitions[1:]]
 
 
 def test_the_transition_carries_figures_against_baseline() -> None:
@@ -107,15 +121,10 @@ def test_a_flapping_provider_is_held_as_one_stretch_of_trouble() -> None:
         results += [probe(i + k, outcome=Outcome.OVERLOADED) for k in range(4)]
         results += healthy_stream(i + 4, 6)
         i += 10
-    transitions = replay(results)
-    entries = [
-        t
-        for t in transitions
-        if t.old is Status.OPERATIONAL and t.new in (Status.DEGRADED, Status.DOWN)
-    ]
-    assert len(entries) == 3  # the third is where the flap guard takes hold
-    assert transitions[-1].new is Status.DEGRADED
-    assert "flapping" in transitions[-1].details
+    transitions = replay(results)[1:]
+    assert [t.new for t in transitions] == [Status.DOWN, Status.DEGRADED] * 3
+    assert Status.OPERATIONAL not in [t.old for t in transitions[1:]]  # one incident
+    assert "flapping" in transitions[-1].details  # the third outage: held degraded from then on
 
 
 def test_no_fresh_result_for_three_intervals_is_unknown() -> None:
@@ -156,3 +165,17 @@ def test_an_override_applies_only_to_the_targets_it_names() -> None:
     assert config.for_target("ollama/llama3.2").latency.max_ms == 900
     assert config.for_target("ollama/llama3.2").latency.ratio == 2.0
     assert config.for_target("openai/gpt-4o-mini").latency.max_ms is None
+
+
+def test_one_round_of_canaries_failing_together_is_not_yet_an_outage() -> None:
+    def round_of(minute: int) -> list[ProbeResult]:
+        return [
+            probe(minute, outcome=Outcome.CONNECTION_ERROR, ts=T0 + minute * MINUTE + k * SECOND)
+            for k in range(3)
+        ]
+
+    detector = Detector(DetectionConfig(), default_interval=60)
+    detector.observe(healthy_stream(0, WARM))
+    assert bad(detector.observe(round_of(WARM))) == []  # a blip: three canaries, one moment
+    [outage] = bad(detector.observe(round_of(WARM + 1)))  # the next round fails too
+    assert outage.new is Status.DOWN

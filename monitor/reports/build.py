@@ -108,7 +108,7 @@ def build_report(
     ]
     fleet = _figures("fleet", "fleet", shown, per_target, times, incidents, until)
 
-    described = maintenance.describe(config)
+    described = maintenance.describe(config, since, until)
     if described:
         notes.append(
             "Maintenance windows are excluded from availability: " + "; ".join(described) + "."

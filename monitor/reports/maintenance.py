@@ -59,11 +59,11 @@ def _utc(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
-def describe(config: Config) -> list[str]:
-    """One line per window that counts as maintenance, for the report's note."""
+def describe(config: Config, since: datetime, until: datetime) -> list[str]:
+    """One line per maintenance window that falls in `[since, until)`, for the report's note."""
     out = []
     for window in config.maintenance:
-        if getattr(window, "channels", None):
+        if getattr(window, "channels", None) or not _occurrences(window, since, until):
             continue
         start, end = getattr(window, "start", None), getattr(window, "end", None)
         cron, length = getattr(window, "cron", None), getattr(window, "duration", None)

@@ -238,3 +238,12 @@ def test_a_report_past_raw_retention_still_counts_every_probe_from_the_rollups(
     report = build_report(store, Config(), SINCE, SINCE + 10 * DAY, statuses=RecordedStatuses([]))
     assert [(t.name, t.probes) for t in report.targets] == [("old/model", 240)]
     assert report.targets[0].latency_p50_ms == 500.0
+
+
+def test_a_recurring_maintenance_window_outside_the_range_is_not_mentioned(seeded: Store) -> None:
+    nightly = MaintenanceWindow(name="nightly", cron="0 3 * * *", duration=1200.0)
+    later = MaintenanceWindow(name="later", start=UNTIL + DAY, end=UNTIL + 2 * DAY)
+    config = Config(maintenance=[nightly, later])
+    report = build_report(seeded, config, SINCE, UNTIL, [ANTHROPIC], statuses=history())
+    assert report.targets[0].maintenance_s == 30 * 20 * 60  # 20 minutes a night for 30 nights
+    assert report.maintenance == ["nightly: at '0 3 * * *' (UTC) for 20m (all targets)"]

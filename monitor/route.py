@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from monitor.api.statuses import current_statuses, target_names
 from monitor.config import Config, Price
 from monitor.detect.types import Status
 from monitor.durations import format_duration
@@ -254,8 +255,6 @@ def route(
 ) -> Answer:
     """Rank `family`'s targets (or all targets) for use now. Raises UsageError for an unknown
     family or need."""
-    from monitor.api.statuses import current_statuses, target_names
-
     now = now or utcnow()
     members = family_members(config, family, target_names(store, config))
     if need not in NEEDS:

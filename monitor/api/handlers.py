@@ -37,6 +37,10 @@ class BadRequest(Exception):
     """A query parameter that cannot be used; answered 400 with its message."""
 
 
+class NotFound(Exception):
+    """No such target; answered 404 with its message."""
+
+
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -81,7 +85,7 @@ def _when(text: str | None, now: datetime, default: timedelta | None, name: str)
 def _target(request: Request) -> str:
     target = f"{request.path_params['provider']}/{request.path_params['model']}"
     if target not in target_names(_store(request), _config(request)):
-        raise LookupError(f"unknown target {target!r}")
+        raise NotFound(f"unknown target {target!r}")
     return target
 
 

@@ -12,6 +12,7 @@ beyond kind and base URL.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import ipaddress
 import logging
@@ -31,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from monitor.api import handlers
 from monitor.api.metrics import StoreCollector, registry_for
 from monitor.config import Config
-from monitor.errors import UsageError
+from monitor.errors import StorageError, UsageError
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
@@ -66,17 +67,20 @@ class BearerAuth:
 
 
 def _guard(endpoint: Callable[[Request], Response]) -> Callable[[Request], Response]:
-    """Turn the handlers' exceptions into 400 and 404 answers."""
+    """Turn the handlers' exceptions into answers: 400, 404, and 503 when the database fails."""
 
+    @functools.wraps(endpoint)
     def guarded(request: Request) -> Response:
         try:
             return endpoint(request)
         except handlers.BadRequest as exc:
             return handlers.error(400, str(exc))
-        except LookupError as exc:
-            return handlers.error(404, str(exc.args[0]) if exc.args else "not found")
+        except handlers.NotFound as exc:
+            return handlers.error(404, str(exc))
+        except StorageError as exc:
+            log.warning("%s %s: %s", request.method, request.url.path, exc)
+            return handlers.error(503, "the database is not available")
 
-    guarded.__name__ = endpoint.__name__
     return guarded
 
 

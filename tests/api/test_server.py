@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from monitor.api.badges import badge
 from monitor.api.server import build_app, is_loopback, serve
 from monitor.config import Config
 from monitor.errors import UsageError
-from monitor.store import Store
+from monitor.store import Store, open_store
 from tests.api.conftest import TARGETS, Seed
 
 Serve = Callable[[Starlette], str]
@@ -193,3 +194,21 @@ def test_badge_text_is_escaped() -> None:
     root = _svg(badge("<a&b>", '"quoted"', "#4c1"))
 
     assert _texts(root)[0] == "<a&b>"
+
+
+def test_a_database_that_fails_gives_503_not_a_traceback(
+    tmp_path: Path, config: Config, serve_app: Serve
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path}/gone.db")
+    url = serve_app(build_app(store, config, token=""))
+    store.close()
+    for name in ("gone.db", "gone.db-wal", "gone.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+
+    status = httpx.get(f"{url}/api/status")
+    health = httpx.get(f"{url}/healthz")
+
+    assert status.status_code == 503
+    assert status.json() == {"error": "the database is not available"}
+    assert health.status_code == 503
+    assert health.json()["problems"] == ["the database does not answer"]

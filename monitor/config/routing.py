@@ -14,13 +14,17 @@ from collections.abc import Iterable
 Families = dict[str, list[str]]
 
 
-def family_problems(families: Families, targets: Iterable[str]) -> list[str]:
+def family_problems(
+    families: Families, targets: Iterable[str], skipped: Iterable[str] = ()
+) -> list[str]:
     """One message per family member that names no configured target (for `brownout check`).
 
-    Members are checked against `targets` (the names of `config.targets()`); a provider skipped
-    for an unset key is reported too, since its targets are absent. The caller adds `FILE:LINE:`.
+    Members are checked against `targets` (the names of `config.targets()`). Members of the
+    `skipped` providers (skipped for an unset key, or disabled) are not problems: one config
+    serves environments with different keys. The caller adds `FILE:LINE:`.
     """
     known = set(targets)
+    absent = set(skipped)
     problems = []
     for family, members in families.items():
         if not members:
@@ -28,6 +32,6 @@ def family_problems(families: Families, targets: Iterable[str]) -> list[str]:
         for member in members:
             if "/" not in member:
                 problems.append(f"families.{family}: {member!r} is not PROVIDER/MODEL")
-            elif member not in known:
+            elif member not in known and member.partition("/")[0] not in absent:
                 problems.append(f"families.{family}: {member!r} is not a configured target")
     return problems

@@ -129,7 +129,9 @@ def _figures(status: TargetStatus) -> str:
     parts = []
     for reason in status.reasons:
         d = status.details.get(reason) or {}
-        if "ratio" in d:
+        if status.status is Status.DOWN and d.get("failing_in_a_row"):
+            parts.append(f"{reason}: the last {d['failing_in_a_row']} probes failed")
+        elif "ratio" in d:
             parts.append(f"{reason} {d['ratio']}×")
         elif "rate" in d and d["rate"] is not None:
             parts.append(f"{reason} {d['rate']:.0%} (baseline {d.get('baseline_rate', 0):.1%})")

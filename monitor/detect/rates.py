@@ -112,6 +112,7 @@ class ErrorsSignal(_RateSignal):
         self.min_span = interval_s / 2
         self._run_start: datetime | None = None  # first failure of the current run
         self._after_down = False  # degraded because an outage just ended
+        self.run = 0  # failures in a row
 
     def p1(self, p0: float) -> float:
         return max(self.cfg.degraded_rate, 3 * p0)
@@ -126,9 +127,11 @@ class ErrorsSignal(_RateSignal):
             reference = clamp(self.recent_rate or p0, p0, 0.5)
         llr = bernoulli_llr(failed, reference, self.cfg.down_rate)
         if not failed:
-            self._run_start = None
-        elif self._run_start is None:
-            self._run_start = result.ts
+            self._run_start, self.run = None, 0
+        else:
+            self.run += 1
+            if self._run_start is None:
+                self._run_start = result.ts
         span = (result.ts - self._run_start).total_seconds() if self._run_start else 0.0
         if not self.down.alarm and span < self.min_span:
             # Gather the evidence, but one round of canaries alone cannot make an outage.
@@ -164,6 +167,7 @@ class ErrorsSignal(_RateSignal):
             "rate": rounded(self.recent_rate),
             "baseline_rate": rounded(self.p0),
             "window": len(self.recent),
+            "failing_in_a_row": self.run,
         }
 
     def relearn(self) -> None:

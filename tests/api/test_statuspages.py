@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +17,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
 from monitor.api.server import build_app
-from monitor.config import Config
+from monitor.config import Config, load_config
 from monitor.detect.types import IncidentRecord, Status
+from monitor.errors import ConfigError
 from monitor.result import format_ts, parse_ts, utcnow
 from monitor.statuspages import poll_statuspages
 from monitor.statuspages.leadtime import match
@@ -321,3 +323,35 @@ async def test_incidents_show_the_lead_time_over_http(
     ]
     samples = {s.name: s for f in text_string_to_metric_families(metrics) for s in f.samples}
     assert samples["brownout_official_open_incidents"].value == 1
+
+
+def test_the_statuspages_section_loads_in_both_forms(tmp_path: Path) -> None:
+    file = tmp_path / "probes.yaml"
+    file.write_text(
+        "statuspages:\n"
+        "  interval: 2m\n"
+        "  pages:\n"
+        "    openai: https://status.openai.com/api/v2/summary.json\n"
+        "    claude:\n"
+        "      url: https://status.anthropic.com/api/v2/summary.json\n"
+        "      providers: [anthropic]\n"
+    )
+
+    config = load_config(str(file), env={})
+
+    assert config.statuspages.interval == 120
+    assert config.statuspages.pages_for("openai") == ["openai"]
+    assert config.statuspages.pages_for("anthropic") == ["claude"]
+
+
+def test_a_status_page_url_that_is_not_json_is_a_config_problem(tmp_path: Path) -> None:
+    file = tmp_path / "probes.yaml"
+    file.write_text("statuspages:\n  pages:\n    openai: https://status.openai.com/\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(file), env={})
+
+    assert caught.value.problems == [
+        f"{file}:3: statuspages.pages.openai.url: url must be an http(s) URL of a summary.json,"
+        " got 'https://status.openai.com/'"
+    ]

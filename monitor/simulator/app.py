@@ -70,6 +70,36 @@ class SimClock:
         self._offset = 0.0
 
 
+class _EventStream(StreamingResponse):
+    """A streaming response that stops when the client leaves, on plain asyncio.
+
+    Starlette's own runs every response in an anyio task group, whose cancel scopes cost more
+    than the simulator's whole answer under load; here one small watcher task does the job.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        streaming = asyncio.current_task()
+        assert streaming is not None
+        left = False
+
+        async def watch() -> None:
+            nonlocal left
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            left = True
+            streaming.cancel()
+
+        watcher = asyncio.get_running_loop().create_task(watch())
+        try:
+            await self.stream_response(send)
+        except asyncio.CancelledError:
+            if not left:
+                raise
+            streaming.uncancel()  # the client went away: the answer simply stops
+        finally:
+            watcher.cancel()
+
+
 class Abort(Exception):
     """Raised inside a stream to drop the connection mid-answer (the `disconnect` fault)."""
 
@@ -101,6 +131,7 @@ class Simulator:
         self.rng = random.Random(self.scenario.seed)
         self.requests: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         self.counts: Counter[str] = Counter()
+        self.in_flight = 0  # answers being sent now (streams end when their client leaves)
         self._openai, self._anthropic, self._gemini = OpenaiWire(), AnthropicWire(), GeminiWire()
         self._router = Starlette(
             routes=[
@@ -212,14 +243,18 @@ class Simulator:
         call.output_tokens = len(pieces)
         delay = self._delay(behaviour)
         if stream:
-            return StreamingResponse(
+            return _EventStream(
                 self._stream(wire, call, pieces, behaviour, fault, started + delay, request),
                 media_type="text/event-stream",
                 headers={**wire.headers(call), "cache-control": "no-cache"},
             )
-        return await self._whole(
-            wire, call, text, pieces, behaviour, fault, started + delay, request, array
-        )
+        self.in_flight += 1
+        try:
+            return await self._whole(
+                wire, call, text, pieces, behaviour, fault, started + delay, request, array
+            )
+        finally:
+            self.in_flight -= 1
 
     def _fault(
         self,
@@ -255,6 +290,25 @@ class Simulator:
         return delay
 
     async def _stream(
+        self,
+        wire: Wire,
+        call: Call,
+        pieces: list[str],
+        behaviour: Behaviour,
+        fault: str | None,
+        first_at: float,
+        request: Request,
+    ) -> AsyncIterator[bytes]:
+        self.in_flight += 1
+        try:
+            async for frame in self._frames(
+                wire, call, pieces, behaviour, fault, first_at, request
+            ):
+                yield frame
+        finally:
+            self.in_flight -= 1
+
+    async def _frames(
         self,
         wire: Wire,
         call: Call,
@@ -326,7 +380,9 @@ class Simulator:
                 "overloaded" if fault == "mid_stream_overloaded" else "api_error", call
             )
         gap = len(pieces) / behaviour.tokens_per_s if behaviour.tokens_per_s else 0.0
-        await asyncio.sleep(max(0.0, first_at + gap - asyncio.get_running_loop().time()))
+        wait = first_at + gap - asyncio.get_running_loop().time()
+        if wait > 0 and await _until_disconnect(request, wait):
+            return Response(status_code=499)  # nobody is listening any more
         if fault in ("truncate", "disconnect"):
             raise Abort("dropped before the reply by the scenario")
         if fault == "garbage":
@@ -335,11 +391,15 @@ class Simulator:
         return json_response(200, [whole] if array else whole, wire.headers(call))
 
 
-async def _until_disconnect(request: Request) -> None:
-    """Wait for the client to go away (or HANG_MAX_S): how a hung server looks from outside."""
+async def _until_disconnect(request: Request, limit: float = HANG_MAX_S) -> bool:
+    """Wait until the client goes away (True) or `limit` seconds pass (False).
+
+    With the default limit, this is how a hung server looks from outside.
+    """
     try:
-        async with asyncio.timeout(HANG_MAX_S):
+        async with asyncio.timeout(limit):
             while (await request.receive())["type"] != "http.disconnect":
                 pass
     except TimeoutError:
-        pass
+        return False
+    return True

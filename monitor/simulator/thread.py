@@ -60,6 +60,11 @@ class SimulatorHandle:
         self.clock.advance(seconds)
 
     @property
+    def in_flight(self) -> int:
+        """Answers being sent right now (a stream ends when its client leaves)."""
+        return self.simulator.in_flight
+
+    @property
     def requests(self) -> list[dict[str, Any]]:
         """The most recent requests (protocol, model, stream, fault, prompt, max_tokens)."""
         return list(self.simulator.requests)

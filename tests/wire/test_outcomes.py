@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import httpx
@@ -92,6 +93,30 @@ async def test_an_endless_stream_ends_as_timeout(
     reply = await ask(client, sim, kind, timeout=0.3)
     assert reply.outcome is Outcome.TIMEOUT
     assert reply.ttft_ms is not None  # it did start answering
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize("fault", ["hang", "no_headers", None])
+async def test_the_simulator_stops_answering_a_client_that_left(
+    simulator_factory: Callable[..., SimulatorHandle], fault: str | None, stream: bool
+) -> None:
+    scenario = {"defaults": {"tokens_per_s": 5, "answer": "la " * 1000, "errors": {}}}
+    if fault:
+        scenario["defaults"]["errors"] = {fault: 1.0}
+    sim = simulator_factory(scenario)
+    body = {"model": "m", "stream": stream, "messages": [{"role": "user", "content": "hi"}]}
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(TimeoutError):
+            async with (
+                asyncio.timeout(0.3),
+                client.stream("POST", f"{sim.openai_url}/chat/completions", json=body) as reply,
+            ):
+                async for _ in reply.aiter_bytes():
+                    pass
+    # The server notices the departure; the counter lives in the server's thread, so it is
+    # polled (a hang here ends at pytest-timeout).
+    while sim.in_flight:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -7,7 +7,8 @@
 The scenario format is documented in docs/simulator.md.
 """
 
-from monitor.simulator.app import SimClock, Simulator
+from monitor.simulator.app import Simulator
+from monitor.simulator.clock import SimClock
 from monitor.simulator.scenario import ERROR_KINDS, Behaviour, Scenario, load_scenario
 from monitor.simulator.thread import SimulatorHandle, run_in_thread, serve_forever
 

@@ -12,9 +12,7 @@ request (its delay, answer and fault) is drawn from the scenario at the simulato
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
-import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -22,19 +20,19 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from monitor.simulator.answers import answer_for, tokens
 from monitor.simulator.anthropic_wire import AnthropicWire
+from monitor.simulator.asgi import Abort, EventStream, until_disconnect
+from monitor.simulator.clock import SimClock
 from monitor.simulator.gemini_wire import GeminiWire
 from monitor.simulator.openai_wire import OpenaiWire
 from monitor.simulator.scenario import Behaviour, Scenario, load_scenario
 from monitor.simulator.wire import Call, Wire, json_response
 
-HANG_MAX_S = 600.0
-"""A hang lasts until the client leaves, or this long."""
 LOG_SIZE = 1000
 _FLUSH_BYTES = 64 * 1024  # tokens due at once are sent in writes of about this size
 _HTTP_FAULTS = frozenset(
@@ -50,71 +48,6 @@ _HTTP_FAULTS = frozenset(
     }
 )
 _MID_STREAM = frozenset({"mid_stream_error", "mid_stream_overloaded", "truncate", "disconnect"})
-
-
-class SimClock:
-    """Seconds since the simulator started, on the monotonic clock; tests may jump it ahead."""
-
-    def __init__(self) -> None:
-        self._start = time.monotonic()
-        self._offset = 0.0
-
-    def __call__(self) -> float:
-        return time.monotonic() - self._start + self._offset
-
-    def advance(self, seconds: float) -> None:
-        self._offset += seconds
-
-    def reset(self) -> None:
-        self._start = time.monotonic()
-        self._offset = 0.0
-
-
-class _EventStream(StreamingResponse):
-    """A streaming response that stops when the client leaves, on plain asyncio.
-
-    Starlette's own runs every response in an anyio task group, whose cancel scopes cost more
-    than the simulator's whole answer under load; here one small watcher task does the job.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        streaming = asyncio.current_task()
-        assert streaming is not None
-        left = False
-
-        async def watch() -> None:
-            nonlocal left
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            left = True
-            streaming.cancel()
-
-        watcher = asyncio.get_running_loop().create_task(watch())
-        try:
-            await self.stream_response(send)
-        except asyncio.CancelledError:
-            if not left:
-                raise
-            streaming.uncancel()  # the client went away: the answer simply stops
-        finally:
-            watcher.cancel()
-
-
-class Abort(Exception):
-    """Raised inside a stream to drop the connection mid-answer (the `disconnect` fault)."""
-
-
-class _QuietAborts(logging.Filter):
-    """Keep the deliberate drops out of uvicorn's error log."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-            exc = exc.exceptions[0]
-        return not isinstance(exc, Abort)
-
-
-logging.getLogger("uvicorn.error").addFilter(_QuietAborts())
 
 
 class Simulator:
@@ -231,7 +164,7 @@ class Simulator:
         if fault in _HTTP_FAULTS:
             return wire.error(fault, call)
         if fault == "no_headers":
-            await _until_disconnect(request)
+            await until_disconnect(request)
             return Response(status_code=504)
         text = "" if fault == "empty" else answer_for(scenario, behaviour, prompt, self.rng)
         pieces = tokens(text)
@@ -243,7 +176,7 @@ class Simulator:
         call.output_tokens = len(pieces)
         delay = self._delay(behaviour)
         if stream:
-            return _EventStream(
+            return EventStream(
                 self._stream(wire, call, pieces, behaviour, fault, started + delay, request),
                 media_type="text/event-stream",
                 headers={**wire.headers(call), "cache-control": "no-cache"},
@@ -323,7 +256,7 @@ class Simulator:
         if head:
             yield head
         if fault == "hang":
-            await _until_disconnect(request)
+            await until_disconnect(request)
             return
         if fault == "garbage":
             await asyncio.sleep(max(0.0, first_at - loop.time()))
@@ -373,7 +306,7 @@ class Simulator:
     ) -> Response:
         """A non-streaming answer: the same faults, in the shape a whole reply can take."""
         if fault == "hang":
-            await _until_disconnect(request)
+            await until_disconnect(request)
             return Response(status_code=504)
         if fault in ("mid_stream_error", "mid_stream_overloaded"):
             return wire.error(
@@ -381,7 +314,7 @@ class Simulator:
             )
         gap = len(pieces) / behaviour.tokens_per_s if behaviour.tokens_per_s else 0.0
         wait = first_at + gap - asyncio.get_running_loop().time()
-        if wait > 0 and await _until_disconnect(request, wait):
+        if wait > 0 and await until_disconnect(request, wait):
             return Response(status_code=499)  # nobody is listening any more
         if fault in ("truncate", "disconnect"):
             raise Abort("dropped before the reply by the scenario")
@@ -389,17 +322,3 @@ class Simulator:
             return Response(b'{"choices": [{"message": ', 200, media_type="application/json")
         whole = wire.complete(call, text)
         return json_response(200, [whole] if array else whole, wire.headers(call))
-
-
-async def _until_disconnect(request: Request, limit: float = HANG_MAX_S) -> bool:
-    """Wait until the client goes away (True) or `limit` seconds pass (False).
-
-    With the default limit, this is how a hung server looks from outside.
-    """
-    try:
-        async with asyncio.timeout(limit):
-            while (await request.receive())["type"] != "http.disconnect":
-                pass
-    except TimeoutError:
-        return False
-    return True

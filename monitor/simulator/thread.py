@@ -20,7 +20,8 @@ from typing import Any
 import uvicorn
 
 from monitor.errors import BrownoutError
-from monitor.simulator.app import SimClock, Simulator
+from monitor.simulator.app import Simulator
+from monitor.simulator.clock import SimClock
 from monitor.simulator.scenario import Scenario
 
 ScenarioSource = str | Path | dict[str, Any] | Scenario | None

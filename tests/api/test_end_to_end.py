@@ -1,5 +1,6 @@
-"""`brownout run --http` for real: the simulator browns a provider out, the monitor probes it,
-detection decides, and the API, metrics and transfer switch say so over HTTP."""
+"""`brownout run --http` for real: the simulator browns one provider out and takes another down,
+the monitor probes them, detection decides, and the API, metrics and transfer switch say so over
+HTTP."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ pytestmark = pytest.mark.slow
 SCENARIO = {
     "name": "anthropic overloaded",
     "defaults": {"ttft": "10ms", "tokens_per_s": 1000},
-    "models": {"gpt-4o-mini": {}, "claude-haiku-4-5": {"errors": {"overloaded": 1.0}}},
+    "models": {
+        "gpt-4o-mini": {},
+        "gemini-2.5-flash": {"errors": {"server_error": 0.3}},  # a brownout: partly failing
+        "claude-haiku-4-5": {"errors": {"overloaded": 1.0}},  # an outage
+    },
 }
 
 
@@ -45,6 +50,12 @@ def config_for(sim: SimulatorHandle, url: str) -> Config:
                 "models": ["gpt-4o-mini"],
                 "price": {"gpt-4o-mini": {"input": 0.15, "output": 0.6}},
             },
+            "gemini": {
+                "kind": "gemini",
+                "base_url": sim.url,
+                "api_key": "AIzaSim-0123456789abcdefghij",
+                "models": ["gemini-2.5-flash"],
+            },
             "anthropic": {
                 "kind": "anthropic",
                 "base_url": sim.url,
@@ -60,7 +71,13 @@ def config_for(sim: SimulatorHandle, url: str) -> Config:
                 "max_tokens": 16,
             }
         ],
-        "families": {"fast-small": ["anthropic/claude-haiku-4-5", "openai/gpt-4o-mini"]},
+        "families": {
+            "fast-small": [
+                "anthropic/claude-haiku-4-5",
+                "gemini/gemini-2.5-flash",
+                "openai/gpt-4o-mini",
+            ]
+        },
     }
     return Config.model_validate(data)
 
@@ -78,10 +95,12 @@ async def test_run_serves_a_status_and_route_that_follow_the_simulated_brownout(
         async with httpx.AsyncClient(base_url=base) as client:
             targets: dict[str, dict[str, Any]] = {}
             # Wait (pytest-timeout is the backstop) until every target has a settled status.
-            while (
-                targets.get("anthropic/claude-haiku-4-5", {}).get("status") != "down"
-                or targets.get("openai/gpt-4o-mini", {}).get("status") != "operational"
-            ):
+            expected = {
+                "anthropic/claude-haiku-4-5": "down",
+                "gemini/gemini-2.5-flash": "degraded",
+                "openai/gpt-4o-mini": "operational",
+            }
+            while {t: targets.get(t, {}).get("status") for t in expected} != expected:
                 await asyncio.sleep(0.5)
                 assert not run.done(), run
                 try:
@@ -91,8 +110,11 @@ async def test_run_serves_a_status_and_route_that_follow_the_simulated_brownout(
                 targets = {t["target"]: t for t in body["targets"]}
 
             assert "errors" in targets["anthropic/claude-haiku-4-5"]["reasons"]
+            assert "errors" in targets["gemini/gemini-2.5-flash"]["reasons"]
+            assert targets["gemini/gemini-2.5-flash"]["source"] == "detector"
             route = (await client.get("/api/route", params={"family": "fast-small"})).json()
-            assert route["targets"][0]["target"] == "openai/gpt-4o-mini"
+            ranked = [t["target"] for t in route["targets"]]
+            assert ranked == ["openai/gpt-4o-mini", "gemini/gemini-2.5-flash"]
             assert route["targets"][0]["base_url"] == sim.openai_url
             assert [e["target"] for e in route["excluded"]] == ["anthropic/claude-haiku-4-5"]
 
@@ -122,7 +144,8 @@ async def test_run_serves_a_status_and_route_that_follow_the_simulated_brownout(
             assert health.status_code == 200
             assert health.json()["runner"]["scheduler_running"] is True
             for text in (metrics, str(route), str(body)):
-                assert "sk-sim-key" not in text and "sk-ant-sim" not in text
+                for key in ("sk-sim-key", "sk-ant-sim", "AIzaSim"):
+                    assert key not in text
     finally:
         stop.set()
         await run

@@ -31,6 +31,7 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix monitor dashboard tests bench
 
 test: check
+	@tools/ensure-chromium
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

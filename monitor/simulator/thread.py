@@ -66,6 +66,11 @@ class SimulatorHandle:
         return self.simulator.in_flight
 
     @property
+    def counts(self) -> dict[str, int]:
+        """Requests served so far by `protocol:fault` (`openai:ok`, `anthropic:overloaded`…)."""
+        return dict(self.simulator.counts)
+
+    @property
     def requests(self) -> list[dict[str, Any]]:
         """The most recent requests (protocol, model, stream, fault, prompt, max_tokens)."""
         return list(self.simulator.requests)
@@ -78,6 +83,7 @@ def _server(simulator: Simulator) -> uvicorn.Server:
         access_log=False,
         lifespan="off",
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=2,  # answers still in flight (a hang) do not hold up a stop
         backlog=4096,
     )
     return uvicorn.Server(config)

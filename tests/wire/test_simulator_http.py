@@ -146,6 +146,7 @@ async def test_the_request_log_keeps_prompts_but_never_keys(
         (kind, f"hello from {kind}", 7) for kind in KINDS
     ]
     assert KEY not in repr(log)
+    assert simulator.counts == {f"{kind}:ok": 1 for kind in KINDS}
 
 
 @pytest.mark.parametrize("wire", [OpenaiWire(), AnthropicWire(), GeminiWire()], ids=KINDS)

@@ -106,6 +106,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{ports[0]}"
     worst, failed = 0.0, False
     with httpx.Client(base_url=base, timeout=120) as client:
+        client.get("/healthz").raise_for_status()  # warm up: connections, imports
         t0 = time.perf_counter()
         client.get("/metrics").raise_for_status()
         first = time.perf_counter() - t0

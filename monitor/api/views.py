@@ -171,8 +171,8 @@ def history_view(
     store: Store, target: str, since: datetime, until: datetime, step: timedelta
 ) -> dict[str, Any]:
     """`GET /api/targets/{provider}/{model}/history`: from the rollups when the step is whole
-    minutes and they hold the range (percentiles then within one histogram bin, 25 %), else
-    from the raw results."""
+    minutes (cheap at any range; percentiles within one histogram bin, 25 %), else from the raw
+    results (exact)."""
     points = _history_from_rollups(store, target, since, until, step)
     if points is None:
         points = []

@@ -149,7 +149,7 @@ async def _read_events(
             if not line:
                 event = None  # a blank line ends an SSE event
             elif line.startswith(b"data:"):
-                text = reading.on_data(event, line[5:].strip())
+                text = _feed(reading, event, line[5:].strip())
                 if text:
                     if state.first is None:
                         state.first = now
@@ -173,7 +173,7 @@ async def _read_events(
     if buffer.startswith(b"data:") and reading.failure is None and not reading.complete:
         # A last line without its newline: some servers end the stream this way.
         now = perf_counter()
-        text = reading.on_data(event, buffer.rstrip()[5:].strip())
+        text = _feed(reading, event, buffer.rstrip()[5:].strip())
         failure = reading.failure
         if failure is not None and failure.outcome is Outcome.BAD_RESPONSE:
             reading.failure = None  # a last line cut short is a broken stream, not garbage
@@ -182,6 +182,14 @@ async def _read_events(
             parts.append(text)
         if reading.complete:
             state.end = now
+
+
+def _feed(reading: Reading, event: bytes | None, data: bytes) -> str:
+    try:
+        return reading.on_data(event, data)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError):
+        # JSON of an unexpected shape (`"choices": "x"`, `"usage": 5`): not the protocol.
+        return reading.unparseable(data)
 
 
 async def _read_bounded(response: httpx.Response, limit: int) -> bytes:

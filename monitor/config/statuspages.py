@@ -7,7 +7,8 @@
         anthropic:
           url: https://status.anthropic.com/api/v2/summary.json
           providers: [anthropic]           # brownout providers this page speaks for (default: its name)
-          components: ["Claude API*"]      # only these components (shell patterns); default: all
+          components: ["Claude API*"]      # only these components and the incidents that affect
+                                           # them (shell patterns); default: all
 
 A page is any Statuspage-style JSON (`…/api/v2/summary.json`); brownout also reads the sibling
 `incidents.json` so incidents posted and resolved between two polls are not missed. Empty (the

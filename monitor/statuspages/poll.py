@@ -51,11 +51,20 @@ async def _get_json(client: httpx.AsyncClient, url: str, wait_s: float) -> Any:
 async def poll_page(
     client: httpx.AsyncClient, name: str, page: StatusPage, wait_s: float
 ) -> tuple[list[OfficialComponent], list[OfficialIncident]]:
-    """Read one page. Raises httpx.HTTPError or ValueError when it cannot be read."""
+    """Read one page. Raises httpx.HTTPError or ValueError when it cannot be read.
+
+    With `components` patterns, only matching components are kept, and only incidents that
+    affect one of them (or name no component, so could be any): a `claude.ai` incident is not
+    an API incident to measure lead time against.
+    """
+
+    def wanted(component: str) -> bool:
+        return any(fnmatchcase(component, p) for p in page.components)
+
     summary = await _get_json(client, page.url, wait_s)
     components = parse_components(name, summary)
     if page.components:
-        components = [c for c in components if any(fnmatchcase(c.name, p) for p in page.components)]
+        components = [c for c in components if wanted(c.name)]
     incidents = {i.incident_id: i for i in parse_incidents(name, summary)}
     extra = incidents_url(page.url)
     if extra is not None:
@@ -69,7 +78,12 @@ async def poll_page(
             log.info(
                 "status page %s: %s not readable (%s); using summary.json only", name, extra, exc
             )
-    return components, list(incidents.values())
+    kept = [
+        i
+        for i in incidents.values()
+        if not page.components or not i.components or any(wanted(c) for c in i.components)
+    ]
+    return components, kept
 
 
 async def poll_statuspages(

@@ -57,7 +57,12 @@ def component(cid: str, name: str, status: str, *, group: bool = False) -> dict[
 
 
 def incident(
-    iid: str, name: str, created: str, status: str = "investigating", resolved: str | None = None
+    iid: str,
+    name: str,
+    created: str,
+    status: str = "investigating",
+    resolved: str | None = None,
+    affects: str = "Claude API (api.anthropic.com)",
 ) -> dict[str, Any]:
     return {
         "id": iid,
@@ -83,7 +88,7 @@ def incident(
                 "affected_components": [
                     {
                         "code": "k8w3r06qmzrp",
-                        "name": "Claude API (api.anthropic.com)",
+                        "name": affects,
                         "old_status": "operational",
                         "new_status": "partial_outage",
                     }
@@ -93,9 +98,7 @@ def incident(
                 "tweet_id": None,
             }
         ],
-        "components": [
-            component("k8w3r06qmzrp", "Claude API (api.anthropic.com)", "partial_outage")
-        ],
+        "components": [component("k8w3r06qmzrp", affects, "partial_outage")],
     }
 
 
@@ -173,6 +176,7 @@ async def test_polling_stores_components_and_incidents(
 ) -> None:
     statuspage.incidents = [
         incident("p1", "Elevated errors on Claude Haiku", "2026-11-28T10:20:00.000Z"),
+        incident("p2", "claude.ai login issues", "2026-11-28T10:25:00.000Z", affects="claude.ai"),
         incident(
             "p0",
             "Slow responses",

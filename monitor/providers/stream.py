@@ -28,6 +28,11 @@ CHARS_PER_TOKEN = 4.0
 """Token estimate when the provider sends no usage."""
 
 
+_WIRE_FAILURES = (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError)
+"""What the network, the provider or the deadline can raise. Anything else is brownout's own
+bug and propagates (monitor.probe records it, with its stack logged once)."""
+
+
 class Reading:
     """What a protocol has understood of its stream so far. Subclasses implement `on_data`.
 
@@ -79,7 +84,8 @@ async def stream_call(
 ) -> Reply:
     """Send `request`, read its event stream with `reading`, and measure it, within `timeout`.
 
-    Never raises for what the network or the provider did; cancellation propagates.
+    Never raises for what the network or the provider did; cancellation and brownout's own bugs
+    propagate.
     """
     timing = Timing()
     request.extensions["trace"] = timing.trace
@@ -107,9 +113,7 @@ async def stream_call(
                     await _read_events(response, reading, parts, state)
             finally:
                 await response.aclose()
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:  # every failure of the wire is data: see status.classify_exception
+    except _WIRE_FAILURES as exc:  # every failure of the wire is data: status.classify_exception
         _fail(reply, classify_exception(exc, responded=responded, timeout=timeout))
     _finish(reply, reading, parts, state, timing, prompt_chars)
     return reply

@@ -33,6 +33,10 @@ def _detected(d: Delays) -> str:
     return text + (f" ({d.early} early)" if d.early else "")
 
 
+def _share(d: Delays) -> str:
+    return f"{100 * sum(d.right) / len(d.right):.0f} %" if d.right else "—"
+
+
 def _goal(goal: float | None) -> str:
     return f"≤ {goal:g}" if goal else "—"
 
@@ -49,8 +53,8 @@ def _met(row: Row) -> str:
 def table(rows: list[Row]) -> list[str]:
     lines = [
         "| brownout | detected | delay, mean (p90) | Lorden's bound | ratio | goal | met | "
-        "first status: reasons | naive detected | naive delay |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "first status: reasons | shown right | naive detected | naive delay | naive shown right |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         d, n, k = row.ours, row.naive, row.kind
@@ -60,7 +64,7 @@ def table(rows: list[Row]) -> list[str]:
         lines.append(
             f"| {k.name} | {_detected(d)} | {_delay(d)} | {k.lorden:.1f} | "
             f"{d.mean / k.lorden:.2f} | {_goal(k.goal)} | {_met(row)} | "
-            f"{first} | {_detected(n)} | {_delay(n)} |"
+            f"{first} | {_share(d)} | {_detected(n)} | {_delay(n)} | {_share(n)} |"
         )
     return lines
 

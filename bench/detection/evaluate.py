@@ -8,6 +8,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from bench.detection.naive import naive
@@ -31,6 +32,9 @@ class Delays:
     early: int = 0  # already alarmed when the brownout began (a false alarm carried over)
     first: dict[str, int] = field(default_factory=dict)  # "status: reasons" of the first alarm
     transitions: list[int] = field(default_factory=list)  # during the brownout + 2 hours
+    # Per replica: the share of probes from detection to the end of the brownout whose status
+    # is the expected one (down for an outage, degraded or down for flapping, else degraded).
+    right: list[float] = field(default_factory=list)
 
     @property
     def runs(self) -> int:
@@ -118,9 +122,30 @@ def _delays(traces: list[Trace], transitions: list[Transition]) -> Delays:
             out.missed += 1
             continue
         out.delays.append(index[hits[0].ts] - event.start + 1)
+        out.right.append(_right_share(trace, mine, index, index[hits[0].ts]))
         label = f"{hits[0].new.value}: {', '.join(hits[0].reasons)}"
         out.first[label] = out.first.get(label, 0) + 1
     return out
+
+
+def _right_share(
+    trace: Trace, transitions: list[Transition], index: dict[datetime, int], detected: int
+) -> float:
+    event = trace.events[0]
+    expected = {
+        "outage": {Status.DOWN},
+        "flapping": {Status.DEGRADED, Status.DOWN},
+    }.get(event.kind, {Status.DEGRADED})
+    changes = sorted((index[t.ts], t.new) for t in transitions if t.ts in index)
+    status, right, total, k = Status.OPERATIONAL, 0, 0, 0
+    for i in range(event.start + event.length):
+        while k < len(changes) and changes[k][0] <= i:
+            status = changes[k][1]
+            k += 1
+        if i >= detected:
+            total += 1
+            right += status in expected
+    return right / total if total else 0.0
 
 
 def run_healthy(targets: int, weeks: int, seed: int, warmup: int) -> Healthy:

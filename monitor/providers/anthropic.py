@@ -18,7 +18,7 @@ from monitor.config import Target
 from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply
 from monitor.providers.status import classify_error_object
-from monitor.providers.stream import Reading, stream_call
+from monitor.providers.stream import Reading, count, stream_call
 
 API_VERSION = "2023-06-01"
 
@@ -44,13 +44,13 @@ class AnthropicReading(Reading):
             if start.get("id"):
                 self.extra["message_id"] = start["id"]
             usage = start.get("usage") or {}
-            self.input_tokens = usage.get("input_tokens")
+            self.input_tokens = count(usage.get("input_tokens"))
         elif kind == "message_delta":
             usage = message.get("usage") or {}
             if usage.get("output_tokens") is not None:
-                self.output_tokens = usage["output_tokens"]  # cumulative, not an increment
+                self.output_tokens = count(usage["output_tokens"])  # cumulative, not an increment
             if usage.get("input_tokens") is not None:
-                self.input_tokens = usage["input_tokens"]
+                self.input_tokens = count(usage["input_tokens"])
             stop = (message.get("delta") or {}).get("stop_reason")
             if stop:
                 self.extra["stop_reason"] = stop

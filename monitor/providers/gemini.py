@@ -20,7 +20,7 @@ from monitor.config import Target
 from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply
 from monitor.providers.status import classify_error_object
-from monitor.providers.stream import Reading, stream_call
+from monitor.providers.stream import Reading, count, stream_call
 
 
 class GeminiReading(Reading):
@@ -43,12 +43,12 @@ class GeminiReading(Reading):
             self.extra["response_id"] = chunk["responseId"]
         usage = chunk.get("usageMetadata")
         if usage:
-            self.input_tokens = usage.get("promptTokenCount", self.input_tokens)
-            if usage.get("candidatesTokenCount") is not None:
+            if "promptTokenCount" in usage:
+                self.input_tokens = count(usage["promptTokenCount"])
+            said = count(usage.get("candidatesTokenCount"))
+            if said is not None:
                 # Thinking is billed as output, as OpenAI's completion_tokens counts reasoning.
-                self.output_tokens = usage["candidatesTokenCount"] + usage.get(
-                    "thoughtsTokenCount", 0
-                )
+                self.output_tokens = said + (count(usage.get("thoughtsTokenCount")) or 0)
         candidates = chunk.get("candidates")
         if not candidates:
             return ""

@@ -19,7 +19,7 @@ from monitor.config import Target
 from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply
 from monitor.providers.status import classify_error_object
-from monitor.providers.stream import Reading, stream_call
+from monitor.providers.stream import Reading, count, stream_call
 
 
 class OpenaiReading(Reading):
@@ -46,8 +46,8 @@ class OpenaiReading(Reading):
             self.system_fingerprint = fingerprint
         usage = chunk.get("usage")
         if usage:
-            self.input_tokens = usage.get("prompt_tokens")
-            self.output_tokens = usage.get("completion_tokens")
+            self.input_tokens = count(usage.get("prompt_tokens"))
+            self.output_tokens = count(usage.get("completion_tokens"))
         choices = chunk.get("choices")
         if not choices:
             return ""

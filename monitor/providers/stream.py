@@ -28,6 +28,13 @@ CHARS_PER_TOKEN = 4.0
 """Token estimate when the provider sends no usage."""
 
 
+def count(value: object) -> int | None:
+    """A token count from a usage object: a non-negative int, else None (not the protocol)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return int(value)
+
+
 _WIRE_FAILURES = (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError)
 """What the network, the provider or the deadline can raise. Anything else is brownout's own
 bug and propagates (monitor.probe records it, with its stack logged once)."""

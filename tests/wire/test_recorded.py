@@ -158,6 +158,17 @@ async def test_a_recorded_stream_is_read_whatever_the_pieces(kind: str, piece: i
     )
 
 
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_usage_count_that_is_not_a_number_is_estimated(kind: str) -> None:
+    body = RECORDED[kind][0]
+    for real in ("14", "2", "11", "6", "7", "10"):
+        body = body.replace(f": {real},", ': "many",').replace(f": {real}}}", ': "many"}')
+    reply = await _replay(kind, body)
+    assert reply.outcome is Outcome.OK
+    assert reply.tokens_estimated is True
+    assert isinstance(reply.input_tokens, int) and isinstance(reply.output_tokens, int)
+
+
 async def test_openrouter_comment_lines_are_skipped() -> None:
     body = ": OPENROUTER PROCESSING\n\n: OPENROUTER PROCESSING\n\n" + OPENAI
     reply = await _replay("openai", body)

@@ -95,19 +95,17 @@ class Rollups:
 
     @staticmethod
     def _convert(agg: rollups.Agg) -> ProbeAggregate:
+        values = agg.values
         outcomes: Counter[str] = Counter(
-            {o.value: agg.count(o.value) for o in Outcome if agg.count(o.value)}
+            {outcome: int(n) for outcome, column in _OUTCOMES if (n := values.get(column))}
         )
 
         def sketch(metric: str) -> Sketch:
-            values = agg.values
-            bins = [
-                (value, int(count))
-                for column, value in _BINS[metric]
-                if (count := values.get(column))
+            buckets = [
+                (index, int(n)) for column, index in _BINS[metric] if (n := values.get(column))
             ]
-            return Sketch.from_histogram(
-                bins, agg.values.get(f"{metric}_min"), agg.values.get(f"{metric}_max")
+            return Sketch.from_buckets(
+                buckets, values.get(f"{metric}_min"), values.get(f"{metric}_max")
             )
 
         return ProbeAggregate(
@@ -123,9 +121,13 @@ class Rollups:
         )
 
 
-# Each rollup histogram column with its bin's representative value, computed once.
+# Rollup column names, and each histogram column with the sketch bucket of its bin's
+# representative value: computed once, as a 90-day report converts thousands of rows.
+_OUTCOMES = [(o.value, f"n_{o.value}") for o in Outcome]
 _BINS = {
-    metric: [(f"{metric}_h{i:02d}", rollups.bin_value(i)) for i in range(rollups.NBINS)]
+    metric: [
+        (f"{metric}_h{i:02d}", Sketch.index_of(rollups.bin_value(i))) for i in range(rollups.NBINS)
+    ]
     for metric in ("ttft", "lat")
 }
 

@@ -39,9 +39,14 @@ class Sketch:
         if value <= _MIN_VALUE:
             self.zeros += weight
         else:
-            self.buckets[math.ceil(math.log(value) / _LOG_GAMMA)] += weight
+            self.buckets[self.index_of(value)] += weight
         self.count += weight
         self.bound(value, value)
+
+    @staticmethod
+    def index_of(value: float) -> int:
+        """The bucket of a positive `value`."""
+        return math.ceil(math.log(value) / _LOG_GAMMA)
 
     def bound(self, low: float | None, high: float | None) -> None:
         """Widen the known extremes to include `low` and `high` (None: unknown)."""
@@ -80,18 +85,17 @@ class Sketch:
         return value
 
     @classmethod
-    def from_histogram(
-        cls, bins: Iterable[tuple[float, int]], low: float | None, high: float | None
+    def from_buckets(
+        cls, buckets: Iterable[tuple[int, int]], low: float | None, high: float | None
     ) -> Sketch:
-        """A sketch of another histogram given as (representative value, count) pairs and its
-        extremes: how stored rollups become sketches. Its accuracy is that histogram's."""
+        """A sketch of another histogram: (bucket index of its bins' representative values,
+        count) pairs and its extremes. How stored rollups become sketches; the accuracy is
+        that histogram's."""
         sketch = cls()
-        for value, count in bins:
-            sketch.add(value, count)
-        if low is not None:
-            sketch.low = low
-        if high is not None:
-            sketch.high = high
+        for index, count in buckets:
+            sketch.buckets[index] += count
+            sketch.count += count
+        sketch.low, sketch.high = low, high
         return sketch
 
 

@@ -97,7 +97,8 @@ class GeminiProvider(Provider):
         if target.config.api_key:
             headers["x-goog-api-key"] = target.config.api_key
         headers.update(target.config.headers)
-        model = quote(target.model, safe="/.-_")
+        # Gemini names models `models/NAME`; config may use either form.
+        model = quote(target.model.removeprefix("models/"), safe="/.-_")
         request = client.build_request(
             "POST",
             f"{target.config.base_url}/v1beta/models/{model}:streamGenerateContent",

@@ -163,6 +163,14 @@ async def test_the_answering_model_is_recorded(
     assert reply.system_fingerprint == ("fp_1" if kind == "openai" else None)
 
 
+async def test_a_gemini_model_may_be_named_with_its_models_prefix(
+    simulator_factory: Callable[..., SimulatorHandle], client: httpx.AsyncClient
+) -> None:
+    sim = simulator_factory({"models": {"gemini-2.5-flash": {}}})
+    reply = await ask(client, sim, "gemini", model="models/gemini-2.5-flash")
+    assert reply.outcome is Outcome.OK
+
+
 async def test_phases_follow_the_simulator_clock(
     simulator_factory: Callable[..., SimulatorHandle], client: httpx.AsyncClient
 ) -> None:

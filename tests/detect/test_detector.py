@@ -179,3 +179,18 @@ def test_one_round_of_canaries_failing_together_is_not_yet_an_outage() -> None:
     assert bad(detector.observe(round_of(WARM))) == []  # a blip: three canaries, one moment
     [outage] = bad(detector.observe(round_of(WARM + 1)))  # the next round fails too
     assert outage.new is Status.DOWN
+
+
+@pytest.mark.parametrize(
+    ("relearn_after", "settles"), [("1d", Status.DEGRADED), ("1h", Status.OPERATIONAL)]
+)
+def test_a_lasting_slowdown_is_not_learned_as_normal_until_relearn_after(
+    relearn_after: str, settles: Status
+) -> None:
+    config = DetectionConfig.model_validate(
+        {name: {"relearn_after": relearn_after} for name in ("latency", "ttft", "throughput")}
+    )
+    detector = Detector(config)
+    detector.observe(healthy_stream(0, WARM) + healthy_stream(WARM, 300, slow=3.0))
+    [status] = detector.statuses().values()
+    assert status.status is settles

@@ -35,6 +35,9 @@ def count(value: object) -> int | None:
     return int(value)
 
 
+_MISSHAPEN = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+"""What reading JSON of an unexpected shape raises (`"choices": "x"`, `"usage": 5`)."""
+
 _WIRE_FAILURES = (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError)
 """What the network, the provider or the deadline can raise. Anything else is brownout's own
 bug and propagates (monitor.probe records it, with its stack logged once)."""
@@ -160,7 +163,10 @@ async def _read_events(
             if not line:
                 event = None  # a blank line ends an SSE event
             elif line.startswith(b"data:"):
-                text = _feed(reading, event, line[5:].strip())
+                try:
+                    text = reading.on_data(event, line[5:].strip())
+                except _MISSHAPEN:
+                    text = reading.unparseable(line[5:].strip())
                 if text:
                     if state.first is None:
                         state.first = now
@@ -198,8 +204,7 @@ async def _read_events(
 def _feed(reading: Reading, event: bytes | None, data: bytes) -> str:
     try:
         return reading.on_data(event, data)
-    except (AttributeError, TypeError, KeyError, IndexError, ValueError):
-        # JSON of an unexpected shape (`"choices": "x"`, `"usage": 5`): not the protocol.
+    except _MISSHAPEN:
         return reading.unparseable(data)
 
 

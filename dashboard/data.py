@@ -303,27 +303,21 @@ def load_series(store: Store, since: datetime, until: datetime, names: Sequence[
 def load_incidents(store: Store, now: datetime, names: Sequence[str]) -> list[Incident] | None:
     """Incidents overlapping the last BAR_DAYS days, open ones first then newest first; None
     when detection has no incident store yet."""
-    from monitor.api.statuses import field_of, incidents_between
-
-    found = incidents_between(store, now - timedelta(days=BAR_DAYS), None, names)
-    if found is None:
+    detector = _optional("monitor.store.incidents")
+    read = getattr(detector, "incidents_between", None)
+    if not callable(read):
         return None
-    out = []
-    for item in found:
-        start = field_of(item, "start", "started", "started_at", "since")
-        if start is None:
-            continue
-        end = field_of(item, "end", "ended", "ended_at", "until", "resolved_at")
-        worst = field_of(item, "worst", "worst_status", "peak_status", "status") or "degraded"
-        out.append(
-            Incident(
-                target=str(field_of(item, "target")),
-                start=_utc(start),
-                end=_utc(end) if end is not None else None,
-                worst=Status(getattr(worst, "value", worst)),
-                reasons=[getattr(r, "value", str(r)) for r in field_of(item, "reasons") or []],
-            )
+    found = read(store, now - timedelta(days=BAR_DAYS), None, list(names))
+    out = [
+        Incident(
+            target=item.target,
+            start=_utc(item.start),
+            end=_utc(item.end) if item.end is not None else None,
+            worst=Status(item.worst),
+            reasons=[str(r) for r in item.reasons],
         )
+        for item in found
+    ]
     out.sort(key=lambda i: (not i.open, -i.start.timestamp()))
     return out
 

@@ -34,7 +34,8 @@ def _table(rows: list[dict[str, Any]], *, height: int | Literal["auto"] = "auto"
             return f"color: {COLOURS[Status(value)]}; font-weight: 600"
         return ""
 
-    st.dataframe(frame.style.map(colour), hide_index=True, width="stretch", height=height)
+    styled = frame.style.map(colour).format(precision=1, na_rep="–")
+    st.dataframe(styled, hide_index=True, width="stretch", height=height)
 
 
 def banner(page: Page) -> None:
@@ -76,7 +77,8 @@ def targets(page: Page) -> None:
         return
     _table(rows)
     st.markdown("**Last 90 days** (one bar a day; hover for the day's figures)")
-    st.plotly_chart(charts.status_bars(page.days, page.public), width="stretch")
+    bars = charts.status_bars(page.days, page.public)
+    st.plotly_chart(bars, width="stretch", config={"displayModeBar": False})
 
 
 def figures(page: Page) -> None:
@@ -153,7 +155,7 @@ def transfer_switch(page: Page) -> None:
                 "rank": str(entry.rank) if entry in answer.targets else "–",
                 "target": entry.candidate.target,
                 "status": _word(status),
-                "score": round(entry.score, 3),
+                "score": f"{entry.score:.3f}",
             }
             if not page.public:  # the figures behind a score include prices
                 row["why"] = "; ".join(entry.why)
@@ -174,14 +176,14 @@ def recent(page: Page) -> None:
             "target": r.target,
             "canary": r.canary,
             "outcome": r.outcome.value,
-            "http": r.http_status,
+            "http": "–" if r.http_status is None else str(r.http_status),
             "ttft ms": r.ttft_ms,
             "latency ms": r.latency_ms,
             "tok/s": r.tokens_per_s,
-            "canary ok": r.quality_ok,
+            "canary ok": {True: "yes", False: "no", None: "–"}[r.quality_ok],
             "answer": r.answer,
             "error": r.error,
-            "cost $": r.cost_usd,
+            "cost $": None if r.cost_usd is None else f"{r.cost_usd:.7f}",
         }
         for r in page.recent
     ]

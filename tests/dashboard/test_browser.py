@@ -1,0 +1,147 @@
+"""The status page in a real headless browser: Streamlit serves the app on a loopback port
+against the seeded database; Debian's chromium, driven by Playwright, opens it as a person would.
+
+Needs `/usr/bin/chromium` (`apt-get install -y chromium`); skipped with that reason otherwise.
+The screenshot lands in the test's tmp folder, and in docs/screenshot.png (the README's) when
+`BROWNOUT_UPDATE_SCREENSHOT=1`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.dashboard.conftest import KEY, Seeded
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHARTS = 7  # the 90-day bars and six performance charts
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The page served by `streamlit run dashboard/app.py` on a free loopback port."""
+    tmp_path = tmp_path_factory.mktemp("served")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)"
+        )
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    port = free_port()
+    env = {**os.environ, "BROWNOUT_CONFIG": str(seeded.config_path)}
+    env.pop("BROWNOUT_DB", None)
+    log = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.headless", "true", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--client.toolbarMode", "viewer"],
+        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while process.poll() is None:  # pytest-timeout bounds the wait
+            try:
+                if httpx.get(f"{url}/_stcore/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert process.poll() is None, (tmp_path / "streamlit.log").read_text()
+        yield url
+    finally:
+        process.terminate()
+        process.wait()
+        log.close()
+
+
+def open_page(url: str, viewport_height: int = 2900) -> tuple[object, object]:
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": viewport_height})
+    page.set_default_timeout(0)  # pytest-timeout bounds every wait
+    page.goto(url)
+    page.wait_for_selector('[data-testid="brownout-banner"]')
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {CHARTS}"
+    )
+    return playwright, browser, page  # type: ignore[return-value]
+
+
+def test_a_person_sees_the_outage_the_history_and_the_charts(served: str, tmp_path: Path) -> None:
+    playwright, browser, page = open_page(served)  # type: ignore[misc]
+    try:
+        banner = page.locator('[data-testid="brownout-banner"]')
+        assert "OpenRouter down since" in banner.inner_text()
+        assert banner.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(220, 38, 38)"
+        for heading in ("Targets", "Performance", "Incidents", "Transfer switch", "Recent probes"):
+            assert page.get_by_role("heading", name=heading).is_visible()
+        assert page.locator(".js-plotly-plot").count() >= CHARTS
+        body = page.inner_text("body")
+        assert KEY not in body
+        assert "Last 90 days" in body and "Downloads" in body
+        page.wait_for_timeout(1000)  # let the charts finish their first draw for the picture
+        shot = tmp_path / "screenshot.png"
+        page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 50_000
+        if os.environ.get("BROWNOUT_UPDATE_SCREENSHOT") == "1":
+            shutil.copy(shot, ROOT / "docs" / "screenshot.png")
+    finally:
+        browser.close()
+        playwright.stop()
+
+
+def test_the_day_bars_show_the_days_figures_on_hover(served: str, seeded: Seeded) -> None:
+    playwright, browser, page = open_page(served)  # type: ignore[misc]
+    try:
+        bars = page.locator(".js-plotly-plot").first
+        box = bars.locator(".nsewdrag").first.bounding_box()
+        assert box is not None
+        # The newest day of the last target (OpenRouter, down now): the bottom right cell.
+        page.mouse.move(box["x"] + box["width"] - 4, box["y"] + box["height"] - 10, steps=4)
+        # Plotly throttles hover events: wait until the label has caught up with the pointer.
+        today = f"{seeded.now:%a %d %b %Y}"
+        page.wait_for_function(
+            "(document.querySelector('.hoverlayer .hovertext') || {}).textContent"
+            f"?.includes('{today}')"
+        )
+        text = page.locator(".hoverlayer .hovertext").first.text_content() or ""
+        assert "openrouter" in text and "down" in text and "probes" in text and "uptime" in text
+    finally:
+        browser.close()
+        playwright.stop()
+
+
+def test_the_public_view_hides_the_probes_table(served: str) -> None:
+    playwright, browser, page = open_page(served + "/?public=1")  # type: ignore[misc]
+    try:
+        assert (
+            "OpenRouter down since" in page.locator('[data-testid="brownout-banner"]').inner_text()
+        )
+        assert page.get_by_role("heading", name="Incidents").is_visible()
+        assert page.get_by_role("heading", name="Recent probes").count() == 0
+        assert "Downloads" not in page.inner_text("body")
+    finally:
+        browser.close()
+        playwright.stop()

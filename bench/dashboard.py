@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--seed-only", action="store_true")
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument(
+        "--skip-python-scan", action="store_true", help="skip the slow naive Python scan"
+    )
     args = parser.parse_args(argv)
     targets = fleet(args.targets)
     meta = Path(args.db + ".meta")

@@ -37,7 +37,7 @@ RANGES: dict[str, int] = {
 }
 UPTIME_WINDOWS = {"24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
 BAR_DAYS = 90
-ROW_BUDGET = 40_000  # rollup rows one chart query may read
+ROW_BUDGET = 12_000  # rollup rows one chart query may read (summing 110 columns each)
 MAX_POINTS = 180  # points per series on a chart
 MAX_LINES = 10  # more targets than this are drawn one line per provider
 _STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800]

@@ -174,3 +174,14 @@ class AnthropicWire(Wire):
                 "output_tokens": call.output_tokens,
             },
         }
+
+    def model_list(self, names: list[str]) -> dict[str, Any]:
+        return {
+            "data": [
+                {"type": "model", "id": n, "display_name": n, "created_at": "2025-01-01T00:00:00Z"}
+                for n in names
+            ],
+            "has_more": False,
+            "first_id": names[0] if names else None,
+            "last_id": names[-1] if names else None,
+        }

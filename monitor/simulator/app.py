@@ -71,6 +71,8 @@ class Simulator:
                 Route("/v1/chat/completions", self._openai_route, methods=["POST"]),
                 Route("/v1/messages", self._anthropic_route, methods=["POST"]),
                 Route("/v1beta/models/{rest:path}", self._gemini_route, methods=["POST"]),
+                Route("/v1/models", self._list_models, methods=["GET"]),
+                Route("/v1beta/models", self._list_models, methods=["GET"]),
                 Route("/healthz", self._healthz, methods=["GET"]),
             ]
         )
@@ -89,6 +91,21 @@ class Simulator:
         self.scenario = load_scenario(scenario)
         if self.scenario.seed is not None:
             self.rng = random.Random(self.scenario.seed)
+
+    async def _list_models(self, request: Request) -> Response:
+        """The models the scenario names (patterns are not listed), as each protocol lists them;
+        `GET /v1/models` is Anthropic's when the request speaks Anthropic, else OpenAI's."""
+        if request.url.path.startswith("/v1beta"):
+            wire: Wire = self._gemini
+        elif "anthropic-version" in request.headers or "x-api-key" in request.headers:
+            wire = self._anthropic
+        else:
+            wire = self._openai
+        call = Call("", "", None, "", False, key=wire.key(request))
+        if not self.scenario.key_ok(call.key):
+            return wire.error("auth", call)
+        names = [m for m in self.scenario.models if not any(c in m for c in "*?[")]
+        return json_response(200, wire.model_list(names), wire.headers(call))
 
     async def _healthz(self, request: Request) -> Response:
         return PlainTextResponse("ok")

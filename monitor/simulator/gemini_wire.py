@@ -135,3 +135,18 @@ class GeminiWire(Wire):
 
     def complete(self, call: Call, text: str) -> dict[str, Any]:
         return self._chunk(call, text, True)
+
+    def model_list(self, names: list[str]) -> dict[str, Any]:
+        return {
+            "models": [
+                {
+                    "name": f"models/{n}",
+                    "version": "001",
+                    "displayName": n,
+                    "inputTokenLimit": 1048576,
+                    "outputTokenLimit": 65536,
+                    "supportedGenerationMethods": ["generateContent", "streamGenerateContent"],
+                }
+                for n in names
+            ]
+        }

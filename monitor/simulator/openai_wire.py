@@ -194,3 +194,12 @@ class OpenaiWire(Wire):
             "service_tier": "default",
             "system_fingerprint": call.fingerprint,
         }
+
+    def model_list(self, names: list[str]) -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [
+                {"id": n, "object": "model", "created": 1700000000, "owned_by": "system"}
+                for n in names
+            ],
+        }

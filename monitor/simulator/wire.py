@@ -129,5 +129,9 @@ class Wire(ABC):
     def complete(self, call: Call, text: str) -> dict[str, Any]:
         """The non-streaming success body."""
 
+    @abstractmethod
+    def model_list(self, names: list[str]) -> dict[str, Any]:
+        """The body of this protocol's list-models reply."""
+
     def headers(self, call: Call) -> dict[str, str]:
         return {self.request_id_header: call.request_id} if self.request_id_header else {}

@@ -222,3 +222,12 @@ def test_anthropic_sdk_sees_an_unknown_model(
         client.messages.create(
             model="claude-9", max_tokens=16, messages=[{"role": "user", "content": "hi"}]
         )
+
+
+def test_both_sdks_list_the_scenario_models(
+    simulator_factory: Callable[..., SimulatorHandle],
+) -> None:
+    sim = simulator_factory({"models": {"gpt-4o-mini": {}, "claude-haiku-4-5": {}, "x-*": {}}})
+    with _openai(sim) as oai, _anthropic(sim) as ant:
+        assert [m.id for m in oai.models.list()] == ["gpt-4o-mini", "claude-haiku-4-5"]
+        assert [m.id for m in ant.models.list()] == ["gpt-4o-mini", "claude-haiku-4-5"]

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -99,6 +99,17 @@ async def test_gemini_without_alt_sse_answers_one_json_array(simulator: Simulato
     chunks = response.json()
     assert isinstance(chunks, list) and chunks[0]["candidates"][0]["finishReason"] == "STOP"
     assert whole.json()["candidates"][0]["content"]["parts"][0]["text"] == "OK"
+
+
+async def test_gemini_lists_the_scenario_models(
+    simulator_factory: Callable[..., SimulatorHandle],
+) -> None:
+    sim = simulator_factory({"keys": [KEY], "models": {"gemini-2.5-flash": {}, "x-*": {}}})
+    async with httpx.AsyncClient() as client:
+        listed = await client.get(f"{sim.url}/v1beta/models", headers={"x-goog-api-key": KEY})
+        refused = await client.get(f"{sim.url}/v1beta/models", params={"key": "wrong-key-123"})
+    assert [m["name"] for m in listed.json()["models"]] == ["models/gemini-2.5-flash"]
+    assert (refused.status_code, refused.json()["error"]["status"]) == (400, "INVALID_ARGUMENT")
 
 
 @pytest.mark.parametrize(

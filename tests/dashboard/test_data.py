@@ -1,0 +1,90 @@
+"""The page's data: what it reads for each range, how days are coloured, what filters keep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dashboard import data
+from monitor.detect.types import Status
+from monitor.store import rollups
+from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
+from tests.dashboard.conftest import DOWN, Seeded
+
+
+@pytest.mark.parametrize(
+    "span,lines,grain,step",
+    [
+        (HOUR, 4, MINUTE, MINUTE),
+        (6 * HOUR, 4, MINUTE, 2 * MINUTE),
+        (DAY, 4, MINUTE, 10 * MINUTE),
+        (DAY, 200, HOUR, HOUR),  # 288,000 minute rows would be too many to sum
+        (7 * DAY, 4, HOUR, HOUR),
+        (30 * DAY, 4, HOUR, 6 * HOUR),
+        (90 * DAY, 4, HOUR, 12 * HOUR),
+        (90 * DAY, 200, DAY, DAY),
+    ],
+)
+def test_charts_read_the_finest_rollups_that_stay_within_budget(
+    span: int, lines: int, grain: int, step: int
+) -> None:
+    assert data.choose_grain(span, lines) == (grain, step)
+
+
+def counts(n: int, failed: int = 0, checked: int = 0, passed: int = 0) -> Agg:
+    return Agg(
+        values={"n": n, "n_ok": n - failed, "n_server_error": failed, "n_quality": checked,
+                "n_quality_ok": passed}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "agg,status",
+    [
+        (None, Status.UNKNOWN),
+        (counts(1440), Status.OPERATIONAL),
+        (counts(1440, failed=5), Status.OPERATIONAL),
+        (counts(1440, failed=30), Status.DEGRADED),
+        (counts(1440, failed=200), Status.DOWN),
+        (counts(1440, checked=1440, passed=1300), Status.DEGRADED),
+    ],
+)
+def test_a_day_without_incident_records_is_coloured_by_its_figures(
+    agg: Agg | None, status: Status
+) -> None:
+    assert data.day_status(agg) is status
+
+
+def test_filters_keep_the_targets_of_the_chosen_providers_and_models() -> None:
+    names = ["openai/a", "openai/b", "anthropic/a", "openrouter/x/a"]
+    assert data.select(names, ["openai"], None) == ["openai/a", "openai/b"]
+    assert data.select(names, None, ["a"]) == ["openai/a", "anthropic/a"]
+    assert data.select(names, [], []) == names
+
+
+def test_many_targets_are_charted_one_line_per_provider(seeded: Seeded) -> None:
+    names = [f"p{i % 3}/m{i}" for i in range(data.MAX_LINES + 1)]
+    series = data.load_series(seeded.store, seeded.now - timedelta(hours=1), seeded.now, names)
+    assert series.by == "provider"
+    few = data.load_series(
+        seeded.store, seeded.now - timedelta(hours=1), seeded.now, [DOWN, "openai/gpt-4o-mini"]
+    )
+    assert few.by == "target" and set(few.lines) == {DOWN, "openai/gpt-4o-mini"}
+
+
+def test_the_page_agrees_with_the_rollups_and_the_detector(seeded: Seeded) -> None:
+    page = data.load(seeded.store, seeded.config, seeded.now, range_key="7d")
+    exact = rollups.summary(seeded.store, seeded.now - timedelta(days=7), seeded.now)
+    for row in page.targets:
+        assert row.uptime["7d"] == pytest.approx(exact[row.target].uptime)
+    assert page.incidents is not None and page.incidents[0].open
+    today = datetime.now(UTC).date()
+    cell = next(c for c in page.days if c.target == DOWN and c.day == today)
+    assert cell.status is Status.DOWN and cell.agg is not None and cell.agg.n > 0
+    assert page.recent is not None and page.recent[0].ts >= page.recent[-1].ts
+
+
+def test_public_mode_never_reads_the_probes(seeded: Seeded) -> None:
+    page = data.load(seeded.store, seeded.config, seeded.now, public=True)
+    assert page.recent is None and "recent" not in page.timings

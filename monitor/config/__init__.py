@@ -21,7 +21,7 @@ from monitor.config.alerts import AlertChannel, MaintenanceWindow
 from monitor.config.dashboard import DashboardConfig
 from monitor.config.detection import DetectionConfig
 from monitor.config.reports import ReportsConfig
-from monitor.config.routing import Families
+from monitor.config.routing import Families, family_problems
 from monitor.config.schema import (
     CanaryConfig,
     Expect,
@@ -162,13 +162,18 @@ def _validate(text: str, name: str, env: Mapping[str, str]) -> Config:
         raise ConfigError(
             [f"{name}:1: the config must be a mapping of sections (storage, providers, …)"]
         )
-    warnings, problems = _drop_unset(doc, name)
+    warnings, problems, skipped = _drop_unset(doc, name)
     config: Config | None = None
     try:
         config = Config.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend(_describe(exc, doc, name))
     problems.extend(_cross_checks(doc, name))
+    if config is not None:
+        targets = [t.name for t in config.targets()]
+        for problem in family_problems(config.families, targets, skipped):
+            family = problem.split(":", 1)[0].removeprefix("families.")
+            problems.append(f"{name}:{doc.line_of(('families', family))}: {problem}")
     if problems:
         raise ConfigError(sorted(set(problems), key=_line_key))
     assert config is not None
@@ -177,7 +182,7 @@ def _validate(text: str, name: str, env: Mapping[str, str]) -> Config:
     return config
 
 
-def _drop_unset(doc: Document, name: str) -> tuple[list[str], list[str]]:
+def _drop_unset(doc: Document, name: str) -> tuple[list[str], list[str], set[str]]:
     """Skip providers and alert channels that name unset variables; other unset ones are problems."""
     warnings: list[str] = []
     problems: list[str] = []
@@ -204,7 +209,7 @@ def _drop_unset(doc: Document, name: str) -> tuple[list[str], list[str]]:
         data["providers"].pop(provider, None)
     if skipped_channels and isinstance(data.get("alerts"), list):
         data["alerts"] = [c for i, c in enumerate(data["alerts"]) if i not in skipped_channels]
-    return warnings, problems
+    return warnings, problems, skipped_providers
 
 
 def _describe(exc: ValidationError, doc: Document, name: str) -> list[str]:

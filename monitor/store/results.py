@@ -121,6 +121,7 @@ def count(store: Store, target: str | None = None) -> int:
 
 
 def known_targets(store: Store) -> list[str]:
-    """Every target that has at least one stored result."""
-    with store.session() as session:
-        return sorted(session.exec(select(ProbeRow.target).distinct()))
+    """Every target that has at least one stored result, sorted (a loose index scan)."""
+    from monitor.store.probe_stats import targets_seen
+
+    return targets_seen(store)

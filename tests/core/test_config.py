@@ -157,3 +157,15 @@ def test_the_shipped_config_is_valid() -> None:
     )
     assert [t.name for t in config.targets()] == ["openai/gpt-4o-mini"]
     assert len(config.warnings) == 4
+
+
+def test_a_family_member_that_is_not_a_target_is_a_problem_unless_its_provider_was_skipped(
+    tmp_path: Path,
+) -> None:
+    text = GOOD + "families:\n  fast: [openai/gpt-4o-mini, local/llama3.2, local/nope]\n"
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert caught.value.problems == [
+        f"{path}:24: families.fast: 'local/nope' is not a configured target"
+    ]

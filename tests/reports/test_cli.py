@@ -41,6 +41,8 @@ def env(store: Store, sqlite_url: str, tmp_path: Path, monkeypatch: pytest.Monke
         (["report", "--format", "pdf"], "invalid choice: 'pdf'"),
         (["export", "--table", "people"], "invalid choice: 'people'"),
         (["report", "--target", "nobody/*"], "no target matches nobody/*"),
+        (["report", "-o", "/nonexistent/dir/r.md"], "cannot write /nonexistent/dir/r.md"),
+        (["export", "-o", "/nonexistent/dir/r.jsonl"], "cannot write /nonexistent/dir/r.jsonl"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_sentence(

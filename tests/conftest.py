@@ -17,7 +17,9 @@ from sqlalchemy import create_engine, text
 from monitor.simulator import SimulatorHandle, run_in_thread
 from monitor.store import Store, open_store
 
-PG_ADMIN_URL = os.environ.get("BROWNOUT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "BROWNOUT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from monitor.dashboard_process import start_dashboard
 from tests.dashboard.conftest import KEY, Seeded
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -29,46 +25,22 @@ CHROMIUM = "/usr/bin/chromium"
 CHARTS = 7  # the 90-day bars and six performance charts
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The page served by `streamlit run dashboard/app.py` on a free loopback port."""
-    tmp_path = tmp_path_factory.mktemp("served")
+    """The page served as `brownout demo` serves it (`streamlit run dashboard/app.py`, headless,
+    on a free loopback port)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(
             f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)"
         )
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    port = free_port()
-    env = {**os.environ, "BROWNOUT_CONFIG": str(seeded.config_path)}
-    env.pop("BROWNOUT_DB", None)
-    log = (tmp_path / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-         "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--client.toolbarMode", "viewer"],
-        env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("served") / "streamlit.log"
+    page = start_dashboard(str(seeded.config_path), seeded.config.storage.url, log=log)
+    assert page is not None, "dashboard/app.py is missing"
     try:
-        while process.poll() is None:  # pytest-timeout bounds the wait
-            try:
-                if httpx.get(f"{url}/_stcore/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert process.poll() is None, (tmp_path / "streamlit.log").read_text()
-        yield url
+        yield page.url
     finally:
-        process.terminate()
-        process.wait()
-        log.close()
+        page.stop()
 
 
 def open_page(url: str, viewport_height: int = 2900) -> tuple[object, object]:

@@ -8,7 +8,7 @@ import pytest
 
 from dashboard import data
 from monitor.detect.types import Status
-from monitor.store import rollups
+from monitor.store import Store, results, rollups
 from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
 from tests.dashboard.conftest import DOWN, Seeded
 
@@ -88,3 +88,18 @@ def test_the_page_agrees_with_the_rollups_and_the_detector(seeded: Seeded) -> No
 def test_public_mode_never_reads_the_probes(seeded: Seeded) -> None:
     page = data.load(seeded.store, seeded.config, seeded.now, public=True)
     assert page.recent is None and "recent" not in page.timings
+
+
+def test_the_page_reads_postgresql_as_it_reads_sqlite(any_store: Store) -> None:
+    from monitor.config import Config
+    from monitor.simulator.history import generate
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    names = ["openai/gpt-4o-mini", "anthropic/claude-haiku-4-5"]
+    results.record(any_store, list(generate(names, now - timedelta(hours=3), now)))
+    for key in data.RANGES:
+        page = data.load(any_store, Config(), now, range_key=key)
+        assert [r.target for r in page.targets] == sorted(names)
+        assert all(r.uptime["24h"] is not None for r in page.targets)
+        assert set(page.series.lines) == set(names)
+    assert page.recent is not None and len(page.recent) == 100

@@ -102,6 +102,8 @@ class TargetDetector:
             self._held_reasons = sorted(set(self._held_reasons) | set(reasons))
             if self._held_until is not None:
                 self._held_until = ts + timedelta(seconds=self.cfg.flap.hold)
+        if status in BAD and status.severity > self.status.status.severity:
+            self._note_entry(ts)  # every worsening counts towards the flap guard
         held = self._held_until is not None and ts < self._held_until
         if not held:
             self._held_until = None
@@ -112,8 +114,6 @@ class TargetDetector:
                 status = Status.DEGRADED
             assert self._held_until is not None
             details["flapping"] = {"held_until": format_ts(self._held_until)}
-        if status in BAD and status.severity > self.status.status.severity:
-            self._note_entry(ts)  # every worsening counts towards the flap guard
         if not active and not held:
             self._held_reasons = []
         if status is self.status.status:

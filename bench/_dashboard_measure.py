@@ -160,6 +160,8 @@ def measure(
             f"{py30 / r30:,.0f}× the rollups"
         )
     store.close()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines.append(f"load average while measuring (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
     text = "\n".join(lines)
     print(text)
     if args.write_docs:

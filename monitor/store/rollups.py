@@ -244,7 +244,8 @@ def aggregate(results: Iterable[ProbeResult], grains: Sequence[int] = GRAINS) ->
     `results` add up to."""
     rows: dict[tuple[int, int, str, str], list[Any]] = {}
     for r in results:
-        epoch = int(r.ts.timestamp())
+        ts = r.ts if r.ts.tzinfo is not None else r.ts.replace(tzinfo=UTC)  # naive means UTC
+        epoch = int(ts.timestamp())
         # Timings of failed probes would only measure the failure; -1 marks "none".
         answered = r.outcome.answered
         timings = [
@@ -426,7 +427,10 @@ def summary(
     columns: Sequence[str] | None = None,
 ) -> dict[str, Agg]:
     """Totals per target over `[since, until)` (to the minute), from the fewest rollup rows.
-    `columns` limits the figures read, as in `fetch`."""
+    `columns` limits the figures read, as in `fetch`.
+
+    Exact while minute rows exist (two days, see `retention`); further back, the minutes before
+    the range's first whole hour are no longer kept, so a range starting then counts from it."""
     out: dict[str, Agg] = {}
     t = rollups.c
     with store.session() as session:

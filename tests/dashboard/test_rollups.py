@@ -172,3 +172,9 @@ def test_known_targets_come_from_day_rows(store: Store) -> None:
     results.record(store, [probe(T0, "a/x"), probe(T0 - timedelta(days=10), "b/y")])
     assert rollups.known_targets(store, T0 - timedelta(days=1)) == ["a/x"]
     assert rollups.known_targets(store, T0 - timedelta(days=30)) == ["a/x", "b/y"]
+
+
+def test_a_naive_timestamp_is_rolled_up_as_utc(store: Store) -> None:
+    results.record(store, [probe(T0.replace(tzinfo=None) + timedelta(minutes=5))])
+    (agg,) = rollups.fetch(store, HOUR, T0, T0 + timedelta(hours=1))
+    assert agg.start == T0 and agg.n == 1

@@ -18,11 +18,15 @@ from dashboard.data import Page
 from monitor.config import Config
 from monitor.detect.types import Status
 from monitor.durations import format_duration
-from monitor.store import Store
+from monitor.secrets import Scrubber
+from monitor.store import Store, rollups
 
 
 def _word(status: Status) -> str:
     return status.value
+
+
+EXPORT_MAX = 500_000  # raw results a download from the page may hold (it is built in memory)
 
 
 def _table(rows: list[dict[str, Any]], *, height: int | Literal["auto"] = "auto") -> None:
@@ -210,10 +214,18 @@ def downloads(
     def export(fmt: str) -> Callable[[], bytes]:
         def make() -> bytes:
             out = io.BytesIO()
-            export_rows(store, "results", since, until, fmt, out, targets=shown or None)
+            scrubber = Scrubber(config.secrets())
+            export_rows(
+                store, "results", since, until, fmt, out, targets=shown or None, scrubber=scrubber
+            )
             return out.getvalue()
 
         return make
+
+    # A download is built in memory: past EXPORT_MAX rows, the CLI streams it to a file instead.
+    counted = rollups.summary(store, since, until, targets=shown or None, columns=["n"])
+    rows = sum(agg.n for agg in counted.values())
+    too_many = rows > EXPORT_MAX
 
     cols = st.columns(6)
     for col, (label, fmt, mime) in zip(
@@ -228,14 +240,25 @@ def downloads(
     ):
         col.download_button(label, report(fmt), f"brownout-report-{stamp}.{fmt}", mime)
     cols[4].download_button(
-        "Raw results (CSV)", export("csv"), f"brownout-results-{stamp}.csv", "text/csv"
+        "Raw results (CSV)",
+        export("csv"),
+        f"brownout-results-{stamp}.csv",
+        "text/csv",
+        disabled=too_many,
     )
     cols[5].download_button(
         "Raw results (JSONL)",
         export("jsonl"),
         f"brownout-results-{stamp}.jsonl",
         "application/x-ndjson",
+        disabled=too_many,
     )
+    if too_many:
+        st.caption(
+            f"{rows:,} raw results in this range: too many for a download from the page; "
+            f"`brownout export --since {since:%Y-%m-%dT%H:%M}Z --format csv -o results.csv` "
+            "streams them to a file."
+        )
 
 
 def _pct(value: float | None) -> str:

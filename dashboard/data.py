@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from dashboard.banner import Banner, banner
 from monitor.config import Config
 from monitor.detect.types import Reason, Status, TargetStatus
+from monitor.errors import BrownoutError
 from monitor.result import ProbeResult
 from monitor.secrets import Scrubber
 from monitor.store import Store, dashboard_queries, rollups
@@ -330,7 +331,13 @@ def ranking(store: Store, config: Config, now: datetime) -> list[tuple[str | Non
     if not callable(route):
         return None
     families: list[str | None] = list(config.families) or [None]
-    return [(family, route(store, config, family=family, now=now)) for family in families]
+    answers = []
+    for family in families:
+        try:
+            answers.append((family, route(store, config, family=family, now=now)))
+        except BrownoutError:  # a family naming no known target: leave it out, show the rest
+            continue
+    return answers
 
 
 def recent_probes(

@@ -83,11 +83,15 @@ async def bare_path(client: httpx.AsyncClient, target: Target) -> tuple[float, f
     request.extensions["trace"] = trace
     response = await client.send(request, stream=True)
     first = None
+    text = []
     try:
+        # Every chunk is parsed, as any client that wants the answer must (not just the first).
         async for line in response.aiter_lines():
-            is_data = first is None and line.startswith("data:")
-            if is_data and chunk_text(target.config.kind, line[5:].strip()):
-                first = time.perf_counter()
+            if line.startswith("data:"):
+                piece = chunk_text(target.config.kind, line[5:].strip())
+                if piece:
+                    first = first or time.perf_counter()
+                    text.append(piece)
     finally:
         await response.aclose()
     if first is None or not sent:

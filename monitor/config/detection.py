@@ -12,7 +12,7 @@ behind each one. Per-target overrides take the same sections, only the keys they
       model_change: {adopt_after: 2h}
       flap: {window: 1h, count: 3, hold: 30m}
       overrides:
-        "ollama/*": {latency: {ratio: 3.0}}   # globs on PROVIDER/MODEL, applied in order
+        ollama: {latency: {ratio: 3.0}}       # globs on PROVIDER/MODEL or provider names, in order
 """
 
 from __future__ import annotations
@@ -165,8 +165,14 @@ class DetectionConfig(Strict):
     overrides: dict[str, DetectionOverride] = Field(default_factory=dict)
 
     def for_target(self, target: str) -> DetectionConfig:
-        """The settings for `target`: the defaults with every matching override merged, in order."""
-        matching = [o for pattern, o in self.overrides.items() if fnmatchcase(target, pattern)]
+        """The settings for `target`: the defaults with every matching override merged, in order.
+        A pattern is a glob on `PROVIDER/MODEL` or on the provider's name."""
+        provider = target.partition("/")[0]
+        matching = [
+            o
+            for pattern, o in self.overrides.items()
+            if fnmatchcase(target, pattern) or fnmatchcase(provider, pattern)
+        ]
         if not matching:
             return self
         data: dict[str, Any] = self.model_dump(exclude={"overrides"})

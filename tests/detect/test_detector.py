@@ -167,6 +167,9 @@ def test_an_override_applies_only_to_the_targets_it_names() -> None:
     assert config.for_target("ollama/llama3.2").latency.max_ms == 900
     assert config.for_target("ollama/llama3.2").latency.ratio == 2.0
     assert config.for_target("openai/gpt-4o-mini").latency.max_ms is None
+    by_provider = DetectionConfig.model_validate({"overrides": {"ollama": {"stale_after": 10}}})
+    assert by_provider.for_target("ollama/llama3.2").stale_after == 10
+    assert by_provider.for_target("openai/gpt-4o-mini").stale_after == 3
 
 
 def test_one_round_of_canaries_failing_together_is_not_yet_an_outage() -> None:

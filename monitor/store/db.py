@@ -101,7 +101,9 @@ def open_store(url: str, *, readonly: bool = False, create: bool = True) -> Stor
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as exc:
-        raise StorageError(f"cannot use database {parsed.render_as_string()}: {_short(exc)}") from exc
+        raise StorageError(
+            f"cannot use database {parsed.render_as_string()}: {_short(exc)}"
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(readonly))
     store = Store(engine, readonly=readonly)
@@ -113,7 +115,9 @@ def open_store(url: str, *, readonly: bool = False, create: bool = True) -> Stor
                 conn.execute(text("SELECT 1"))
     except OperationalError as exc:
         engine.dispose()
-        raise StorageError(f"cannot open database {parsed.render_as_string()}: {_short(exc)}") from exc
+        raise StorageError(
+            f"cannot open database {parsed.render_as_string()}: {_short(exc)}"
+        ) from exc
     return store
 
 

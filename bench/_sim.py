@@ -7,6 +7,7 @@ benchmark's own process would add its work to every figure).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -176,3 +177,36 @@ def chunk_text(kind: str, data: str) -> str:
         return str((chunk.get("delta") or {}).get("text") or "")
     parts = ((chunk.get("candidates") or [{}])[0].get("content") or {}).get("parts") or []
     return "".join(str(p.get("text") or "") for p in parts)
+
+
+class GcPauses:
+    """Records how long each full (generation 2) garbage collection stalls this process: a
+    stall delays every first token that arrives during it, so it shows in TTFT error."""
+
+    def __init__(self) -> None:
+        self.pauses_ms: list[float] = []
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif info.get("generation") == 2:
+            self.pauses_ms.append((time.perf_counter() - self._started) * 1000)
+
+    def take(self) -> str:
+        """The pauses since the last call, described; then forgets them."""
+        pauses, self.pauses_ms = self.pauses_ms, []
+        if not pauses:
+            return "no full garbage collection"
+        return f"{len(pauses)} full garbage collection(s), longest {max(pauses):.0f} ms"
+
+
+def set_gc(mode: str) -> None:
+    """`on` (Python's default), `freeze` (collect, then exempt everything alive now, as a
+    long-running process can do after start-up) or `off`."""
+    if mode == "freeze":
+        gc.collect()
+        gc.freeze()
+    elif mode == "off":
+        gc.disable()

@@ -4,10 +4,13 @@ rate; how far is the TTFT `run_probe` measures from the injected one? Goal: ≤ 
 spreads them); also shown when all 200 start at the same instant.
 
     .venv/bin/python -m bench.ttft_accuracy [--targets 200] [--spread 10] [--kinds openai,anthropic,gemini]
+                                             [--gc on|freeze|off]
 
 Baseline in the same run: a bare httpx client (no brownout code) timing from the moment its
-request was written (httpx's trace), and the same client timing from before it called
-`client.stream` (what a naive monitor does: its own queueing then counts against the provider).
+request was written, by httpcore's trace: from `send_request_body.started` (as brownout does;
+the body goes to the socket right after) and from `.complete` (which comes one event-loop turn
+later); and from before it called `client.send` (what a naive monitor does: its own queueing
+then counts against the provider).
 The simulator runs in its own process (see bench/_sim.py).
 """
 
@@ -24,12 +27,14 @@ from typing import Any
 import httpx
 
 from bench._sim import (
+    GcPauses,
     bare_request,
     by_model,
     chunk_text,
     config_for,
     machine,
     percentile,
+    set_gc,
     simulator,
     summary,
 )
@@ -69,14 +74,16 @@ async def probe_path(
     return result.ttft_ms, result.tokens_per_s
 
 
-async def bare_path(client: httpx.AsyncClient, target: Target) -> tuple[float, float]:
-    """(ttft from the request written, ttft from the call) of a bare httpx streaming client."""
+async def bare_path(client: httpx.AsyncClient, target: Target) -> dict[str, float]:
+    """TTFT (ms) of a bare httpx streaming client, timed three ways: from httpcore's
+    `send_request_body.started` (as brownout times it: the body is written right after) and
+    `.complete` trace events, and from the call."""
     url, headers, body = bare_request(target, PROMPT, CANARY.max_tokens)
-    sent: list[float] = []
+    moments: dict[str, float] = {}
 
     async def trace(name: str, info: dict[str, Any]) -> None:
-        if name.endswith(".send_request_body.complete"):
-            sent.append(time.perf_counter())
+        if ".send_request_body." in name:
+            moments[name.rpartition(".")[2]] = time.perf_counter()
 
     called = time.perf_counter()
     request = client.build_request("POST", url, content=body, headers=headers)
@@ -94,9 +101,10 @@ async def bare_path(client: httpx.AsyncClient, target: Target) -> tuple[float, f
                     text.append(piece)
     finally:
         await response.aclose()
-    if first is None or not sent:
+    if first is None or len(moments) < 2:
         raise RuntimeError(f"{target.name}: no answer (HTTP {response.status_code})")
-    return (first - sent[0]) * 1000, (first - called) * 1000
+    moments["call"] = called
+    return {f"from {event}": (first - at) * 1000 for event, at in moments.items()}
 
 
 Errors = dict[str, list[float]]
@@ -139,10 +147,9 @@ async def run_mode(config: Config, spread: float, seed: int) -> tuple[Errors, li
 
         async def one_bare(target: Target, offset: float) -> None:
             await asyncio.sleep(offset)
-            from_sent, from_call = await bare_path(client, target)
             injected = injected_ttft_ms(int(target.model[1:]))
-            errors["bare httpx (from sent)"].append(from_sent - injected)
-            errors["bare httpx (from call)"].append(from_call - injected)
+            for timed, ttft in (await bare_path(client, target)).items():
+                errors[f"bare httpx ({timed})"].append(ttft - injected)
 
         await asyncio.gather(*(one_bare(t, o) for t, o in zip(targets, offsets, strict=True)))
     return errors, [text for _, text in sorted(worst, reverse=True)[:3]]
@@ -172,7 +179,15 @@ def main(argv: list[str] | None = None) -> int:
         "--kinds", type=lambda s: s.split(","), default=["openai", "anthropic", "gemini"]
     )
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument(
+        "--gc",
+        choices=["on", "freeze", "off"],
+        default="on",
+        help="the measuring process's garbage collector (default on, as Python runs)",
+    )
     args = parser.parse_args(argv)
+    set_gc(args.gc)
+    pauses = GcPauses()
     models = [f"t{i:03d}" for i in range(args.targets)]
     with simulator(scenario(args.targets)) as url:
         config = config_for(url, models, args.kinds, timeout="30s")
@@ -181,11 +196,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.targets} targets ({', '.join(args.kinds)}), injected TTFT 50–249 ms, "
             f"30 tokens at {TOKENS_PER_S:g}/s, simulator at {url}"
         )
-        print(machine())
+        print(f"{machine()}; garbage collector {args.gc}")
         spread, worst = asyncio.run(run_mode(config, args.spread, args.seed))
         report(f"starts spread over {args.spread:g} s:", spread, worst)
+        print(f"  in this process: {pauses.take()}")
         burst, worst = asyncio.run(run_mode(config, 0.0, args.seed))
         report("all starting at the same instant:", burst, worst)
+        print(f"  in this process: {pauses.take()}")
         print(machine())
     absolute = [abs(e) for e in spread["brownout"]]
     met = statistics.median(absolute) <= 3.0 and percentile(absolute, 99) <= 10.0

@@ -98,7 +98,9 @@ class ModelChangeConfig(Strict):
     """The answering model (`response_model`, and `system_fingerprint` when `fingerprint`)."""
 
     enabled: bool = True
-    fingerprint: bool = True
+    # Off by default: OpenAI rotates `system_fingerprint` across its serving fleet, so a new one
+    # is routine; a changed `response_model` is the signal that matters. Opt in per target.
+    fingerprint: bool = False
     adopt_after: Duration = 7200.0  # a new model seen this long becomes the baseline
     forget_after: Duration = 7 * 86400.0  # an established value not seen this long is dropped
     revert_after: int = Field(10, ge=1)  # this many established answers in a row end it

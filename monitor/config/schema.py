@@ -86,6 +86,18 @@ class ProviderConfig(Strict):
             raise ValueError(f"unknown kind {value!r}; use one of {', '.join(sorted(KINDS))}")
         return value
 
+    @model_validator(mode="after")
+    def _key_when_needed(self) -> ProviderConfig:
+        from monitor.providers import KINDS
+
+        provider = KINDS.get(self.kind)
+        if provider is not None and provider.needs_key and not self.api_key:
+            hint = provider.key_env_var or "YOUR_KEY_VARIABLE"
+            raise ValueError(
+                f"a {self.kind} provider needs api_key; add `api_key: ${{{hint}}}` and set {hint}"
+            )
+        return self
+
     @field_validator("price")
     @classmethod
     def _prices_name_models(cls, value: dict[str, Price], info: ValidationInfo) -> dict[str, Price]:

@@ -100,6 +100,12 @@ def test_brownout_db_overrides_the_storage_url(tmp_path: Path) -> None:
             "needs prompt and expect, or a generator",
         ),
         ("storage:\n", "storage:\n  bogus: [\n", 4, "not valid YAML"),
+        (
+            "  local:\n    kind: openai\n",
+            "  claude:\n    kind: anthropic\n    base_url: https://a.example\n    models: [c]\n  local:\n    kind: openai\n",
+            13,
+            "needs api_key; add `api_key: ${ANTHROPIC_API_KEY}`",
+        ),
         ("url: sqlite:///x.db", "url: ${NO_SUCH_DB_URL}", 2, "NO_SUCH_DB_URL is not set"),
     ],
 )

@@ -66,6 +66,9 @@ class ProviderConfig(Strict):
     models: list[str] = Field(min_length=1)
     price: dict[str, Price] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
+    # Merged into every request body (nested mappings merge): Gemini's thinkingConfig, OpenAI's
+    # reasoning_effort, a vLLM sampling option …
+    body: dict[str, Any] = Field(default_factory=dict)
     interval: Duration | None = None
     timeout: Duration | None = None
     enabled: bool = True

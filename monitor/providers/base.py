@@ -8,6 +8,7 @@ names it. Checking the answer, pricing and scrubbing happen after, in `monitor.p
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -80,3 +81,14 @@ class Provider(ABC):
         `timeout` (seconds) bounds the whole call, headers to last byte. Never raises for
         network or provider failures: they come back as a Reply with the matching outcome.
         """
+
+
+def merge_body(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` merged in: nested mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = merge_body(out[key], value)
+        else:
+            out[key] = value
+    return out

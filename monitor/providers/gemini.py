@@ -18,7 +18,7 @@ import httpx
 
 from monitor.config import Target
 from monitor.providers import register
-from monitor.providers.base import Prompt, Provider, Reply
+from monitor.providers.base import Prompt, Provider, Reply, merge_body
 from monitor.providers.status import classify_error_object
 from monitor.providers.stream import Reading, count, stream_call
 
@@ -103,7 +103,7 @@ class GeminiProvider(Provider):
             "POST",
             f"{target.config.base_url}/v1beta/models/{model}:streamGenerateContent",
             params={"alt": "sse"},
-            content=json.dumps(_body(prompt)).encode(),
+            content=json.dumps(merge_body(_body(prompt), target.config.body)).encode(),
             headers=headers,
         )
         chars = len(prompt.text) + len(prompt.system or "")

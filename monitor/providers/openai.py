@@ -17,7 +17,7 @@ import httpx
 
 from monitor.config import Target
 from monitor.providers import register
-from monitor.providers.base import Prompt, Provider, Reply
+from monitor.providers.base import Prompt, Provider, Reply, merge_body
 from monitor.providers.status import classify_error_object
 from monitor.providers.stream import Reading, count, stream_call
 
@@ -107,7 +107,7 @@ class OpenaiProvider(Provider):
         request = client.build_request(
             "POST",
             f"{target.config.base_url}/chat/completions",
-            content=json.dumps(_body(target, prompt)).encode(),
+            content=json.dumps(merge_body(_body(target, prompt), target.config.body)).encode(),
             headers=headers,
         )
         return await stream_call(

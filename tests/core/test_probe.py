@@ -251,6 +251,7 @@ async def test_a_cancelled_probe_propagates_the_cancellation(
 
 class _Broken(Provider):
     kind = "broken"
+    needs_key = False
 
     async def complete(
         self,
@@ -265,6 +266,7 @@ class _Broken(Provider):
 
 class _Stuck(Provider):
     kind = "stuck"
+    needs_key = False
 
     async def complete(
         self,

@@ -23,9 +23,10 @@ from dashboard.banner import Banner, banner
 from monitor.config import Config
 from monitor.detect.types import Reason, Status, TargetStatus
 from monitor.errors import BrownoutError
-from monitor.result import ProbeResult
+from monitor.result import Outcome, ProbeResult
 from monitor.secrets import Scrubber
 from monitor.store import Store, dashboard_queries, rollups
+from monitor.store.probe_stats import Figures
 from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
 
 RANGES: dict[str, int] = {
@@ -41,6 +42,10 @@ BAR_DAYS = 90
 ROW_BUDGET = 12_000  # rollup rows one chart query may read (summing 110 columns each)
 MAX_POINTS = 180  # points per series on a chart
 MAX_LINES = 10  # more targets than this are drawn one line per provider
+ROUTE_TTL = 30.0  # seconds a transfer switch answer is reused
+_route_cache: dict[
+    tuple[str, tuple[str | None, ...]], tuple[datetime, list[tuple[str | None, Any]]]
+] = {}
 _STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800]
 _T = TypeVar("_T")
 
@@ -202,24 +207,46 @@ def current_statuses(
     missing = [n for n in names if n not in out]
     if missing:  # targets detection has not seen (or no detection yet): the plain rule
         from monitor.api.statuses import fresh_window, status_from_figures
-        from monitor.store.probe_stats import figures
 
-        recent = figures(store, now - fresh_window(config), now, targets=missing)
+        recent = recent_figures(store, now - fresh_window(config), now, missing)
         out |= {n: status_from_figures(n, recent.get(n), now) for n in missing}
     for name in names:
         out.setdefault(name, TargetStatus(name, Status.UNKNOWN, now, [Reason.STALE.value]))
     return out
 
 
+def recent_figures(
+    store: Store, since: datetime, until: datetime, names: Sequence[str]
+) -> dict[str, Figures]:
+    """The API's `Figures` of the last minutes, from minute rollups rather than raw rows (the
+    plain rule needs counts, and the outcome of the last probe: the last minute's worst)."""
+    out: dict[str, Figures] = {}
+    wanted = ["n", rollups.FAILED, "n_rate_limited", "n_cancelled", "n_quality", "n_quality_ok"]
+    # The rule reads failures as a whole, so they stand under one failing outcome here.
+    failing = Outcome.SERVER_ERROR.value
+    for agg in rollups.fetch(store, MINUTE, since, until, targets=names, columns=wanted):
+        f = out.setdefault(agg.target, Figures())
+        for outcome, count in ((failing, agg.failures), ("rate_limited", agg.count("rate_limited")),
+                               ("cancelled", agg.count("cancelled"))):  # fmt: skip
+            if count:
+                f.outcomes[outcome] = f.outcomes.get(outcome, 0) + count
+        f.probes += agg.n
+        f.checked += int(agg["n_quality"])
+        f.passed += int(agg["n_quality_ok"])
+        f.last_ts = agg.start  # fetch returns oldest first
+        f.last_outcome = failing if agg.failures else "ok"
+    return out
+
+
 def uptimes(
     store: Store, now: datetime, names: Sequence[str]
 ) -> dict[str, dict[str, float | None]]:
-    """window -> target -> uptime, from rollups (exact to the minute)."""
+    """window -> target -> uptime, from hour and day rollups (windows widened to whole hours:
+    a 90-day figure does not need minutes, and no minute rows are read)."""
     out: dict[str, dict[str, float | None]] = {}
     for window, seconds in UPTIME_WINDOWS.items():
-        got = rollups.summary(
-            store, now - timedelta(seconds=seconds), now, targets=names, columns=rollups.COUNTS
-        )
+        since = now - timedelta(seconds=seconds)
+        got = rollups.summary(store, since, now, targets=names, columns=rollups.UPTIME, finest=HOUR)
         out[window] = {n: agg.uptime for n, agg in got.items()}
     return out
 
@@ -246,7 +273,7 @@ def daily(
     today = datetime(now.year, now.month, now.day, tzinfo=UTC)
     first = today - timedelta(days=BAR_DAYS - 1)
     found = rollups.fetch(
-        store, DAY, first, today + timedelta(days=1), targets=names, columns=rollups.COUNTS
+        store, DAY, first, today + timedelta(days=1), targets=names, columns=rollups.UPTIME
     )
     by_key = {(a.target, a.start.date()): a for a in found}
     worst: dict[tuple[str, date], Status] = {}
@@ -331,12 +358,19 @@ def ranking(store: Store, config: Config, now: datetime) -> list[tuple[str | Non
     if not callable(route):
         return None
     families: list[str | None] = list(config.families) or [None]
+    # The switch reads the last 15 minutes of raw results; its answer is kept ROUTE_TTL seconds
+    # (a page refresh), so every viewer's refresh does not read them again.
+    key = (store.engine.url.render_as_string(), tuple(families))
+    kept = _route_cache.get(key)
+    if kept is not None and 0 <= (now - kept[0]).total_seconds() < ROUTE_TTL:
+        return kept[1]
     answers = []
     for family in families:
         try:
             answers.append((family, route(store, config, family=family, now=now)))
         except BrownoutError:  # a family naming no known target: leave it out, show the rest
             continue
+    _route_cache[key] = (now, answers)
     return answers
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -65,6 +65,10 @@ _SUMS = (
     + [f"ttft_h{i:02d}" for i in range(NBINS)]
     + [f"lat_h{i:02d}" for i in range(NBINS)]
 )
+# `failed` is not a stored column: it is the sum of the failure outcomes, added up in SQL.
+FAILED = "failed"
+# The figures uptime and a status bar need: counts, quality, mean latency, cost; no histograms.
+UPTIME = ["n", FAILED, "n_cancelled", "n_quality", "n_quality_ok", "lat_n", "lat_sum", "cost_sum"]
 # The figures a status bar needs: counts, quality and mean latency, no histograms.
 COUNTS = [
     "n",
@@ -78,6 +82,7 @@ COUNTS = [
 ] + [f"n_{o}" for o in OUTCOMES]
 _MINS = ("ttft_min", "lat_min")
 _MAXS = ("ttft_max", "lat_max")
+_EXTREMES: dict[str, Any] = {name: min for name in _MINS} | {name: max for name in _MAXS}
 _FLOATS = {"ttft_sum", "lat_sum", "tps_sum", "cost_sum", *_MINS, *_MAXS}
 
 
@@ -140,12 +145,14 @@ class Agg:
     @property
     def failures(self) -> int:
         """Probes that count against the provider (see `Outcome.provider_failure`)."""
+        if FAILED in self.values:  # summed in SQL (see UPTIME)
+            return int(self.values[FAILED])
         return sum(self.count(o.value) for o in Outcome if o.provider_failure)
 
     @property
     def uptime(self) -> float | None:
         """Share of probes the provider did not fail (cancelled ones excluded); None without data."""
-        counted = self.n - self.count("cancelled")
+        counted = self.values.get("n", 0) - self.values.get("n_cancelled", 0)
         return None if counted <= 0 else 1.0 - self.failures / counted
 
     @property
@@ -187,15 +194,15 @@ class Agg:
 
     def merge(self, other: Agg) -> Agg:
         """Add `other` into this aggregate (in place) and return it."""
-        for name in _SUMS:
-            if name in other.values:
-                self.values[name] = self.values.get(name, 0.0) + other.values[name]
-        for names, pick in ((_MINS, min), (_MAXS, max)):
-            for name in names:
-                theirs = other.values.get(name)
-                if theirs is not None:
-                    mine = self.values.get(name)
-                    self.values[name] = theirs if mine is None else pick(mine, theirs)
+        mine = self.values
+        for name, theirs in other.values.items():
+            if theirs is None:
+                continue
+            if name in _EXTREMES:
+                ours = mine.get(name)
+                mine[name] = theirs if ours is None else _EXTREMES[name](ours, theirs)
+            else:  # every other figure is a count or a sum
+                mine[name] = mine.get(name, 0.0) + theirs
         return self
 
 
@@ -329,13 +336,18 @@ def _epoch(ts: datetime) -> int:
 
 
 def _aggregate_columns(
-    step: int, names: Sequence[str] | None = None, groups: Mapping[str, Sequence[str]] | None = None
+    step: int,
+    names: Sequence[str] | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    grain: int | None = None,
 ) -> list[Any]:
     t = rollups.c
     # The step is rendered as a literal: PostgreSQL only matches the GROUP BY expression to the
     # selected one when they carry no separate bound parameters (GROUP BY names the labels).
     size: ColumnElement[int] = literal_column(str(int(step)))
     start = (t.bucket - t.bucket % size if step else func.min(t.bucket)).label("start")
+    if step == grain:  # no re-bucketing: group by the key's own column, in the key's order
+        start = t.bucket.label("start")
     # Labelled "series", not "target": PostgreSQL resolves a GROUP BY name to an input column first.
     label: Any = t.target.label("series")
     if groups:
@@ -345,6 +357,9 @@ def _aggregate_columns(
         ).label("series")
     cols: list[Any] = [label, start]
     wanted = set(names) if names is not None else None
+    if wanted is not None and FAILED in wanted:
+        failed = sum((t[f"n_{o.value}"] for o in Outcome if o.provider_failure), literal(0))
+        cols.append(func.sum(failed).label(FAILED))
     cols += [func.sum(t[n]).label(n) for n in _SUMS if wanted is None or n in wanted]
     cols += [func.min(t[n]).label(n) for n in _MINS if wanted is None or n in wanted]
     cols += [func.max(t[n]).label(n) for n in _MAXS if wanted is None or n in wanted]
@@ -370,11 +385,11 @@ def fetch(
     """
     step = step or grain
     t = rollups.c
-    cols = _aggregate_columns(step, columns, groups)
+    cols = _aggregate_columns(step, columns, groups, grain)
     query = (
         select(*cols)
         .where(t.grain == grain, t.bucket >= _epoch(since), t.bucket < _epoch(until))
-        .group_by(literal_column("series"), literal_column("start"))
+        .group_by(literal_column("start"), literal_column("series"))
         .order_by(literal_column("start"), literal_column("series"))
     )
     if groups:
@@ -382,21 +397,25 @@ def fetch(
     if targets is not None:
         query = query.where(t.target.in_(list(targets)))
     with store.session() as session:
-        return [_agg(row) for row in session.execute(query)]
+        return list(_aggs(session.execute(query)))
 
 
-def _agg(row: Any) -> Agg:
-    mapping = row._mapping
-    values = {k: v for k, v in mapping.items() if k not in ("series", "start") and v is not None}
-    return Agg(target=mapping["series"], bucket=int(mapping["start"]), values=values)
+def _aggs(result: Any) -> Iterator[Agg]:
+    """Aggs from rows of `_aggregate_columns` (series, start, figures…); plain tuples, as
+    SQLAlchemy's row mappings cost more than the query at tens of thousands of rows."""
+    names = list(result.keys())[2:]
+    for row in result:
+        values = {k: v for k, v in zip(names, row[2:], strict=True) if v is not None}
+        yield Agg(target=row[0], bucket=int(row[1]), values=values)
 
 
-def plan(since: datetime, until: datetime) -> list[tuple[int, int, int]]:
-    """Cover `[since, until)`, widened to whole minutes, with (grain, start, end) pieces: whole days
-    from day rows, whole hours from hour rows, the rest from minute rows (exact while they exist)."""
+def plan(since: datetime, until: datetime, finest: int = MINUTE) -> list[tuple[int, int, int]]:
+    """Cover `[since, until)`, widened to whole `finest` buckets, with (grain, start, end) pieces:
+    whole days from day rows, whole hours from hour rows, the rest from minute rows (exact while
+    they exist). With `finest=HOUR`, no minute rows are read: the range is widened to hours."""
     lo, hi = _epoch(since), _epoch(until)
-    lo -= lo % MINUTE
-    hi = -(-hi // MINUTE) * MINUTE  # the current minute counts, though it has not ended
+    lo -= lo % finest
+    hi = -(-hi // finest) * finest  # the current bucket counts, though it has not ended
     pieces: list[tuple[int, int, int]] = []
 
     def cover(a: int, b: int, grains: tuple[int, ...]) -> None:
@@ -414,7 +433,7 @@ def plan(since: datetime, until: datetime) -> list[tuple[int, int, int]]:
         else:
             cover(a, b, finer)
 
-    cover(lo, hi, (DAY, HOUR, MINUTE))
+    cover(lo, hi, tuple(g for g in (DAY, HOUR, MINUTE) if g >= finest))
     return sorted(pieces, key=lambda p: p[1])
 
 
@@ -425,16 +444,17 @@ def summary(
     *,
     targets: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
+    finest: int = MINUTE,
 ) -> dict[str, Agg]:
-    """Totals per target over `[since, until)` (to the minute), from the fewest rollup rows.
-    `columns` limits the figures read, as in `fetch`.
+    """Totals per target over `[since, until)` (to the minute, or to `finest`), from the fewest
+    rollup rows. `columns` limits the figures read, as in `fetch`.
 
     Exact while minute rows exist (two days, see `retention`); further back, the minutes before
     the range's first whole hour are no longer kept, so a range starting then counts from it."""
     out: dict[str, Agg] = {}
     t = rollups.c
     with store.session() as session:
-        for grain, start, end in plan(since, until):
+        for grain, start, end in plan(since, until, finest):
             cols = _aggregate_columns(0, columns)
             query = (
                 select(*cols)
@@ -443,8 +463,7 @@ def summary(
             )
             if targets is not None:
                 query = query.where(t.target.in_(list(targets)))
-            for row in session.execute(query):
-                agg = _agg(row)
+            for agg in _aggs(session.execute(query)):
                 if agg.target in out:
                     out[agg.target].merge(agg)
                 else:

@@ -75,7 +75,7 @@ def test_many_targets_are_charted_one_line_per_provider(seeded: Seeded) -> None:
 
 def test_the_page_agrees_with_the_rollups_and_the_detector(seeded: Seeded) -> None:
     page = data.load(seeded.store, seeded.config, seeded.now, range_key="7d")
-    exact = rollups.summary(seeded.store, seeded.now - timedelta(days=7), seeded.now)
+    exact = rollups.summary(seeded.store, seeded.now - timedelta(days=7), seeded.now, finest=HOUR)
     for row in page.targets:
         assert row.uptime["7d"] == pytest.approx(exact[row.target].uptime)
     assert page.incidents is not None and page.incidents[0].open
@@ -103,3 +103,23 @@ def test_the_page_reads_postgresql_as_it_reads_sqlite(any_store: Store) -> None:
         assert all(r.uptime["24h"] is not None for r in page.targets)
         assert set(page.series.lines) == set(names)
     assert page.recent is not None and len(page.recent) == 100
+
+
+@pytest.mark.parametrize(
+    "kind,status,reasons",
+    [(None, Status.OPERATIONAL, []), ("outage", Status.DOWN, ["errors"]),
+     ("quality", Status.DEGRADED, ["quality"])],
+)  # fmt: skip
+def test_before_detection_sees_a_target_the_plain_rule_reads_the_minute_rollups(
+    store: Store, kind: str | None, status: Status, reasons: list[str]
+) -> None:
+    from monitor.config import Config
+    from monitor.simulator.history import Episode, generate
+
+    now = datetime.now(UTC)
+    since = now - timedelta(minutes=8)
+    trouble = [Episode("a/x", since, now, kind)] if kind else []  # type: ignore[arg-type]
+    results.record(store, list(generate(["a/x"], since, now, episodes=trouble, seed=3)))
+    got = data.current_statuses(store, Config(), ["a/x", "b/never-probed"], now)
+    assert (got["a/x"].status, got["a/x"].reasons) == (status, reasons)
+    assert got["b/never-probed"].status is Status.UNKNOWN

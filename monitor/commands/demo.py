@@ -58,12 +58,16 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(str(config_file), env={})
         console.print(f"[bold]brownout demo[/]: simulator at {sim_url}; data in {workdir}")
         console.print(f"  config: {config_file}   (BROWNOUT_CONFIG={config_file})")
-        console.print("  Ctrl-C to stop.\n")
         store = open_store(config.storage.url)
+        _backfill(store, config, console)
+        page = _status_page(config_file, config, workdir, console)
+        console.print("  Ctrl-C to stop.\n")
         feed = LiveFeed()
         try:
             asyncio.run(_run(config, store, feed, console, duration))
         finally:
+            if page is not None:
+                page.stop()
             store.close()
     console.print(f"\n{feed.count} probe(s) stored in {config.storage.url}")
     return 0
@@ -148,3 +152,35 @@ async def _run(
     else:
         feed.printer = console
         await serve_monitor(config, store, duration=duration, services=services)
+
+
+def _backfill(store: Store, config: Config, console: Console, days: float = 3.0) -> None:
+    """A few days of simulated history (a quality brownout, a latency brownout, an outage that
+    recovers; detection run over it) so the status page has charts and incidents at once.
+    Skipped when the database already holds results (a reused `--dir`)."""
+    from monitor.result import utcnow
+    from monitor.simulator.history import backfill
+    from monitor.store import results
+
+    if results.count(store):
+        return
+    console.print(f"  backfilling {days:g} days of simulated history…")
+    stored, _ = backfill(store, config, utcnow(), days=days)
+    console.print(f"  {stored:,} simulated results stored")
+
+
+def _status_page(config_file: Path, config: Config, workdir: Path, console: Console) -> Any:
+    """The status page (`streamlit run dashboard/app.py`) on a free loopback port, or None."""
+    from monitor.dashboard_process import start_dashboard
+
+    log = workdir / "dashboard.log"
+    try:
+        page = start_dashboard(str(config_file), config.storage.url, log=log)
+    except RuntimeError as exc:
+        console.print(f"  [yellow]status page not started: {exc} (see {log})[/]")
+        return None
+    if page is None:
+        console.print("  status page: dashboard/app.py is not part of this installation")
+        return None
+    console.print(f"  [bold]status page: {page.url}[/]")
+    return page

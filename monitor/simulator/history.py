@@ -167,7 +167,7 @@ def _probe(
         tokens_per_s=round(tps, 1),
         quality_ok=not wrong,
         answer="381" if wrong else "391",
-        response_model=f"{model}-2025",
+        response_model=None,  # unknown: the live monitor establishes what answers
         cost_usd=cost,
         **common,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -31,7 +32,14 @@ EXPORT_MAX = 500_000  # raw results a download from the page may hold (it is bui
 
 def _table(rows: list[dict[str, Any]], *, height: int | Literal["auto"] = "auto") -> None:
     """A table with its status words in their colours."""
-    frame = pd.DataFrame(rows)
+    numeric = {k for row in rows for k, v in row.items() if isinstance(v, int | float)}
+    # Nothing shows as a dash: in text columns directly, in numeric ones through the formatter.
+    frame = pd.DataFrame(
+        [
+            {k: v if v is not None else math.nan if k in numeric else "–" for k, v in row.items()}
+            for row in rows
+        ]
+    )
 
     def colour(value: Any) -> str:
         if isinstance(value, str) and value in Status._value2member_map_:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from monitor.result import Outcome, ProbeResult
 from monitor.store import open_store, results
-from tests.dashboard.conftest import DOWN, KEY, Seeded
+from tests.dashboard.conftest import DOWN, KEY, Seeded, write_config
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
@@ -96,8 +97,17 @@ def test_public_mode_hides_answers_errors_costs_and_downloads(
         assert not {"answer", "error", "why", "cost $"} & set(frame.value.columns)
 
 
-def test_no_key_is_ever_shown_even_one_a_provider_echoed(page: Any, seeded: Seeded) -> None:
-    writer = open_store(seeded.config.storage.url)
+def test_no_key_is_ever_shown_even_one_a_provider_echoed(
+    page: Any, seeded: Seeded, tmp_path: Path
+) -> None:
+    copy = tmp_path / "brownout.db"  # a copy: the seeded database is shared, read-only
+    source = sqlite3.connect(seeded.config.storage.url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    target.close()
+    config = write_config(tmp_path, copy)
+    writer = open_store(f"sqlite:///{copy}")
     echoed = ProbeResult(
         ts=seeded.now,
         target="openai/gpt-4o-mini",
@@ -110,7 +120,7 @@ def test_no_key_is_ever_shown_even_one_a_provider_echoed(page: Any, seeded: Seed
     )
     results.record(writer, [echoed])
     writer.close()
-    at = page()
+    at = page(config)
     shown = everything(at)
     assert "Incorrect API key provided" in shown
     assert KEY not in shown and KEY[:12] not in shown

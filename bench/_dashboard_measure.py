@@ -175,7 +175,7 @@ def measure(
         )
     except ImportError:
         pass
-    if not args.skip_python_scan:
+    if args.python_scan:
         py30, _ = _time(lambda: raw_python_scan(url, since30, now))
         lines.append(
             f"naive Python report streaming the raw results (30 days): {py30:,.1f} s → "
@@ -196,7 +196,7 @@ def write_docs(text: str, args: argparse.Namespace) -> None:
 
     section = (
         f"{BEGIN}\n## Status page on a long history (`bench/dashboard.py`)\n\n"
-        f"`.venv/bin/python -m bench.dashboard --write-docs` on {platform.machine()}, "
+        f"`.venv/bin/python -m bench.dashboard --python-scan --write-docs` on {platform.machine()}, "
         f"{os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}, "
         f"{datetime.now().strftime('%Y-%m-%d')}. Seeded through the production write path "
         "(see the module docstring: the last 30 days through `results.record`, older days "

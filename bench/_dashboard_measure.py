@@ -27,7 +27,9 @@ NOTES = """\
   windows, the 90-day bars (18,000 cells), the chart series, incidents, the transfer switch and
   the newest probes; rendering is the browser's. The seeded history has no detection run over it,
   so statuses come from the plain rule over the last minutes' rollups (with detection they are
-  read from its table, which is cheaper still).
+  read from its table, which is cheaper still). Two answers are kept between refreshes, as on
+  the page: the day rows before yesterday (they no longer change; the first call in a fresh
+  process reads them) and the transfer switch's answer for 30 s (its cost is the line after).
 - Bytes per result: the database file over every result the 90 days produced. Raw results and
   their two indexes are ~90 % of it; rollups ~10 %.
 - The raw scans can only cover the 30 days retention keeps; over 90 days they would take about

@@ -42,6 +42,7 @@ BAR_DAYS = 90
 ROW_BUDGET = 12_000  # rollup rows one chart query may read (summing 110 columns each)
 MAX_POINTS = 180  # points per series on a chart
 MAX_LINES = 10  # more targets than this are drawn one line per provider
+_past_days_cache: dict[tuple[str, tuple[str, ...], datetime], list[Agg]] = {}
 ROUTE_TTL = 30.0  # seconds a transfer switch answer is reused
 _route_cache: dict[
     tuple[str, tuple[str | None, ...]], tuple[datetime, list[tuple[str | None, Any]]]
@@ -272,8 +273,10 @@ def daily(
     stores incidents, else `day_status` of the day's figures."""
     today = datetime(now.year, now.month, now.day, tzinfo=UTC)
     first = today - timedelta(days=BAR_DAYS - 1)
-    found = rollups.fetch(
-        store, DAY, first, today + timedelta(days=1), targets=names, columns=rollups.UPTIME
+    # Yesterday is read afresh too: a probe begun before midnight may be stored after it.
+    settled = today - timedelta(days=1)
+    found = _past_days(store, first, settled, names) + rollups.fetch(
+        store, DAY, settled, today + timedelta(days=1), targets=names, columns=rollups.UPTIME
     )
     by_key = {(a.target, a.start.date()): a for a in found}
     worst: dict[tuple[str, date], Status] = {}
@@ -295,6 +298,19 @@ def daily(
                 status = worst.get((name, when), Status.OPERATIONAL)
             cells.append(DayCell(name, when, status, agg))
     return cells
+
+
+def _past_days(store: Store, first: datetime, until: datetime, names: Sequence[str]) -> list[Agg]:
+    """Day rows from `first` to `until` (before yesterday): they no longer change, so they are
+    read once a day and kept (per database and set of targets); a refresh reads the rest."""
+    key = (store.engine.url.render_as_string(), tuple(names), first)
+    kept = _past_days_cache.get(key)
+    if kept is None:
+        kept = rollups.fetch(store, DAY, first, until, targets=names, columns=rollups.UPTIME)
+        if len(_past_days_cache) >= 16:  # a few filter choices per page; never unbounded
+            _past_days_cache.clear()
+        _past_days_cache[key] = kept
+    return kept
 
 
 def choose_grain(span: float, lines: int) -> tuple[int, int]:

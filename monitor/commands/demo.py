@@ -114,7 +114,7 @@ class LiveFeed:
                 self.latest[result.target] = result
                 self.count += 1
                 if self.printer is not None:
-                    self.printer.print("  ".join(cells(result)), highlight=False)
+                    self.printer.print("  ".join(cells(result)), highlight=False, soft_wrap=True)
 
     def render(self) -> Group:
         with self._lock:

@@ -91,13 +91,23 @@ def test_the_day_bars_show_the_days_figures_on_hover(served: str, seeded: Seeded
         box = bars.locator(".nsewdrag").first.bounding_box()
         assert box is not None
         # The newest day of the last target (OpenRouter, down now): the bottom right cell.
-        page.mouse.move(box["x"] + box["width"] - 4, box["y"] + box["height"] - 10, steps=4)
-        # Plotly throttles hover events: wait until the label has caught up with the pointer.
+        # Plotly throttles hover events and may drop one under load: move again until the label
+        # has caught up with the pointer (a bounded number of tries, each with its own wait).
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         today = f"{seeded.now:%a %d %b %Y}"
-        page.wait_for_function(
+        caught_up = (
             "(document.querySelector('.hoverlayer .hovertext') || {}).textContent"
             f"?.includes('{today}')"
         )
+        for attempt in range(10):
+            x = box["x"] + box["width"] - 4 - (attempt % 2)
+            page.mouse.move(x, box["y"] + box["height"] - 10, steps=4)
+            try:
+                page.wait_for_function(caught_up, timeout=3000)
+                break
+            except PlaywrightTimeout:
+                continue
         text = page.locator(".hoverlayer .hovertext").first.text_content() or ""
         assert "openrouter" in text and "down" in text and "probes" in text and "uptime" in text
     finally:

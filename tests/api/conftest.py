@@ -18,7 +18,7 @@ from monitor.result import Outcome, ProbeResult, utcnow
 from monitor.store import Store
 from monitor.store import results as stored
 
-SECRET = "sk-test-Zq8v1LmN4pR7sT0uW3xY6aB9cD2eF5gH"
+SECRET = "sk-test-Zq8v1LmN4pR7sT0uW3xY6aB9cD2eF5gH"  # a fake key
 TARGETS = [
     "openai/gpt-4o-mini",
     "anthropic/claude-haiku-4-5",

@@ -46,7 +46,7 @@ def config_for(sim: SimulatorHandle, url: str) -> Config:
             "openai": {
                 "kind": "openai",
                 "base_url": sim.openai_url,
-                "api_key": "sk-sim-key-0123456789abcdef",
+                "api_key": "sk-sim-key-0123456789abcdef",  # a fake key
                 "models": ["gpt-4o-mini"],
                 "price": {"gpt-4o-mini": {"input": 0.15, "output": 0.6}},
             },

@@ -107,7 +107,7 @@ def test_a_generator_gets_the_room_its_answer_needs() -> None:
 # --- Against the simulator on loopback -----------------------------------------------------------
 
 KINDS = ["openai", "anthropic", "gemini"]
-KEY = "sk-proj-brownoutTEST0123456789abcdefghij"
+KEY = "sk-proj-brownoutTEST0123456789abcdefghij"  # a fake key
 ARITHMETIC = CanaryConfig(
     name="arithmetic",
     prompt="What is 17 * 23? Reply with the number only.",
@@ -221,7 +221,7 @@ async def test_cost_comes_from_the_usage_the_provider_reported(
 async def test_a_key_echoed_by_a_401_is_scrubbed(
     simulator_factory: Callable[..., SimulatorHandle], client: httpx.AsyncClient
 ) -> None:
-    sim = simulator_factory({"keys": ["sk-the-only-key-the-simulator-takes"]})
+    sim = simulator_factory({"keys": ["sk-the-only-key-the-simulator-takes"]})  # a fake key
     result = await run_probe(
         client, _sim_target(sim, "openai"), ARITHMETIC, timeout=10, scrubber=Scrubber([KEY])
     )

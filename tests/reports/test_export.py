@@ -134,7 +134,7 @@ def test_an_export_honours_targets(seeded: Store) -> None:
 
 # --- secrets ---------------------------------------------------------------------------------
 
-KEY = "sk-Qx7vT2mLp9Rz4KwN8bYc1Hd6Jf3Gs5"  # random-looking: no word a report prints
+KEY = "sk-Qx7vT2mLp9Rz4KwN8bYc1Hd6Jf3Gs5"  # random-looking: no word a report prints (a fake key)
 
 
 def _fragments(secret: str) -> list[str]:

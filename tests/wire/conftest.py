@@ -12,7 +12,7 @@ from monitor.providers import Prompt, Reply, provider_for
 from monitor.simulator import SimulatorHandle
 
 KINDS = ["openai", "anthropic", "gemini"]
-KEY = "sk-test-abcdefghijklmnop0123456789"
+KEY = "sk-test-abcdefghijklmnop0123456789"  # a fake key
 
 
 def target_for(

@@ -11,7 +11,7 @@ import pytest
 
 from monitor.simulator import SimulatorHandle
 
-KEY = "sk-sdk-test-0123456789abcdefghij"
+KEY = "sk-sdk-test-0123456789abcdefghij"  # a fake key
 ANSWERING = {"answers": {"17 \\* 23": "The answer is 391."}, "defaults": {"ttft": "1ms"}}
 QUESTION = "What is 17 * 23?"
 
@@ -112,7 +112,7 @@ def test_openai_sdk_sees_an_unknown_model_and_a_partly_echoed_key(
     sim = simulator_factory({"keys": [KEY], "models": {"gpt-4o-mini": {}}})
     with _openai(sim) as client, pytest.raises(openai.NotFoundError, match="does not exist"):
         client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "x"}])
-    wrong = "sk-proj-wrongwrongwrongwrong1234"
+    wrong = "sk-proj-wrongwrongwrongwrong1234"  # a fake key
     with _openai(sim, wrong) as client, pytest.raises(openai.AuthenticationError) as raised:
         client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}]

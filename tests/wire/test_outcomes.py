@@ -133,10 +133,9 @@ async def test_an_unknown_model_is_a_client_error(
 async def test_a_wrong_key_is_an_auth_error(
     simulator_factory: Callable[..., SimulatorHandle], client: httpx.AsyncClient, kind: str
 ) -> None:
-    sim = simulator_factory({"keys": ["sk-the-right-key-0000000000"]})  # a fake key
-    assert (
-        await ask(client, sim, kind, key="sk-the-right-key-0000000000")
-    ).outcome is Outcome.OK  # a fake key
+    right = "sk-the-right-key-0000000000"  # a fake key
+    sim = simulator_factory({"keys": [right]})
+    assert (await ask(client, sim, kind, key=right)).outcome is Outcome.OK
     reply = await ask(client, sim, kind, key="sk-a-wrong-key-1111111111")
     assert reply.outcome is Outcome.AUTH_ERROR
 

@@ -112,10 +112,11 @@ class Monitor:
         return target.config.timeout or self.config.schedule.timeout
 
     async def probe(self, target: Target, canary: CanaryConfig) -> ProbeResult:
-        """One probe. Never raises except for cancellation of the whole monitor."""
-        async with self._limit:
-            started = self.clock()
-            try:
+        """One probe. Never raises: a probe cancelled because the monitor is stopping (in flight
+        or still queued for a slot) comes back as a `cancelled` result."""
+        started = self.clock()
+        try:
+            async with self._limit:
                 return await run_probe(
                     self.client,
                     target,
@@ -126,10 +127,9 @@ class Monitor:
                     rng=self.rng,
                     now=self.clock,
                 )
-            except asyncio.CancelledError:
-                # The monitor is stopping: keep the fact that this probe never finished.
-                log.info("probe %s/%s cancelled at shutdown", target.name, canary.name)
-                return cancelled_result(target, canary, started, self.config.region)
+        except asyncio.CancelledError:
+            log.info("probe %s/%s cancelled at shutdown", target.name, canary.name)
+            return cancelled_result(target, canary, started, self.config.region)
 
     async def probe_target(
         self, target: Target, canaries: Sequence[CanaryConfig] | None = None
@@ -161,12 +161,23 @@ class Monitor:
         return [r for batch in batches for r in batch]
 
     async def store_batch(self, batch: Sequence[ProbeResult]) -> None:
-        """Store, then feed the sinks, in a worker thread; one batch at a time (single writer)."""
+        """Store, then feed the sinks, in a worker thread; one batch at a time (single writer).
+
+        The write is its own task: a caller cancelled at shutdown still waits for it, so a batch
+        is never lost or half-written while it queues for the writer or is being written.
+        """
         if not batch:
             return
+        write = asyncio.ensure_future(self._write(list(batch)))
+        try:
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            await write
+            raise
+
+    async def _write(self, batch: list[ProbeResult]) -> None:
         async with self._write_lock:
-            # Shielded: once a batch is being written, shutdown waits for it (nothing half-written).
-            await asyncio.shield(asyncio.to_thread(self._store_and_feed, list(batch)))
+            await asyncio.to_thread(self._store_and_feed, batch)
 
     def _store_and_feed(self, batch: list[ProbeResult]) -> None:
         try:

@@ -259,3 +259,41 @@ def test_serving_the_api_beyond_loopback_without_a_token_is_refused(
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2
     assert "needs a token" in err and "Traceback" not in err
+
+
+async def test_probes_still_queued_for_a_slot_at_shutdown_are_stored_as_cancelled(
+    tmp_path: Path, simulator_factory: Callable[..., SimulatorHandle]
+) -> None:
+    import asyncio
+
+    from monitor.config import load_config
+    from monitor.runner import Monitor, make_client
+
+    sim = simulator_factory(SCENARIO)
+    path = _config(tmp_path, sim, hung=True)
+    path.write_text(
+        path.read_text().replace("  jitter: 0.2\n", "  jitter: 0.2\n  max_concurrency: 1\n")
+    )
+    config = load_config(str(path))
+    store = open_store(config.storage.url)
+    targets = {t.name: t for t in config.targets()}
+    try:
+        async with make_client(config) as client:
+            monitor = Monitor(config, store, client)
+            hung = asyncio.create_task(monitor.probe_target(targets["openai/hung-model"]))
+            for _ in range(1000):  # until the hung probe holds the only slot (bounded)
+                if sim.in_flight:
+                    break
+                await asyncio.sleep(0.01)
+            queued = asyncio.create_task(monitor.probe_target(targets["gemini/gemini-2.5-flash"]))
+            await asyncio.sleep(0.1)
+            for task in (hung, queued):
+                task.cancel()
+            await asyncio.gather(hung, queued, return_exceptions=True)
+        stored = {r.target: r.outcome for r in results.between(store)}
+    finally:
+        store.close()
+    assert stored == {
+        "openai/hung-model": Outcome.CANCELLED,
+        "gemini/gemini-2.5-flash": Outcome.CANCELLED,
+    }

@@ -45,7 +45,7 @@ class RawResults:
         self, since: datetime, until: datetime, targets: Sequence[str] | None
     ) -> dict[DayKey, ProbeAggregate]:
         out: dict[DayKey, ProbeAggregate] = {}
-        for result in results.stream(self.store, since, until, targets=targets):
+        for result in results.between(self.store, since, until, targets=targets):
             key = (result.target, result.ts.astimezone(UTC).date())
             agg = out.get(key)
             if agg is None:

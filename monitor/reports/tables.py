@@ -63,7 +63,7 @@ def _result_rows(
     scrubber: Scrubber,
 ) -> Iterator[dict[str, Any]]:
     scrub = scrubber.scrub
-    for result in results.stream(store, since, until, targets=targets):
+    for result in results.between(store, since, until, targets=targets):
         # `ProbeResult.to_dict` with the timestamp kept native, field by field: this loop runs
         # once per exported row, and dataclasses.fields() per row would double its cost.
         row = {name: getattr(result, name) for name in RESULT_FIELDS}

@@ -7,7 +7,7 @@ The seeded database is kept (default $TMPDIR/brownout-bench.db, ~2.6 GB) and reu
 runs of the same size: seeding takes ~50 min on 2 CPUs, measuring a few minutes.
 
 Seeding (skipped when `--db` already holds a seed of the same size; `--reseed` forces it): the
-simulated history of `monitor.simulator.history` (daily rhythm, ordinary failures, a few dozen
+simulated history of `monitor.demo.backfill` (daily rhythm, ordinary failures, a few dozen
 brownouts and outages) goes through the production write path, oldest first, with retention
 run every simulated day as `brownout run` would:
 - the last `raw_retention` days (30 by default) through `results.record`: raw rows + minute,
@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.simulator.history import Episode, batched, generate
+from monitor.demo.backfill import Episode, batched, generate
 from monitor.store import Store, open_store, results, retention, rollups
 
 RAW_DAYS = 30

@@ -198,7 +198,7 @@ def current_statuses(
 ) -> dict[str, TargetStatus]:
     """Each target's status: the detector's where it has stored one, else the API's plain rule
     over the fresh window's probes (`unknown` without any)."""
-    detector = _optional("monitor.store.incidents")
+    detector = _optional("monitor.store.detection")
     read = getattr(detector, "current_statuses", None)
     out: dict[str, TargetStatus] = {}
     if callable(read):
@@ -347,7 +347,7 @@ def load_series(store: Store, since: datetime, until: datetime, names: Sequence[
 def load_incidents(store: Store, now: datetime, names: Sequence[str]) -> list[Incident] | None:
     """Incidents overlapping the last BAR_DAYS days, open ones first then newest first; None
     when detection has no incident store yet."""
-    detector = _optional("monitor.store.incidents")
+    detector = _optional("monitor.store.detection")
     read = getattr(detector, "incidents_between", None)
     if not callable(read):
         return None

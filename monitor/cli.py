@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from monitor.errors import BrownoutError, ConfigError, UsageError
 
-# name -> one-line help; the module is monitor.commands.<name with - as _>.
+# name -> one-line help; the module is monitor.commands.<name with - as _>, or as in _MODULES.
 COMMANDS: dict[str, str] = {
     "run": "the long-running monitor: scheduler, storage, detection, alerts, HTTP API",
     "once": "every selected probe once, now; stores the results",
@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "local provider simulator (OpenAI, Anthropic and Gemini wire protocols)",
     "demo": "simulator + monitor + dashboard together, no API keys needed",
 }
+_MODULES = {"notify-test": "notify"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,10 +46,14 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
             "--config", metavar="F", help="config file (default ./probes.yaml or $BROWNOUT_CONFIG)"
         )
         if name == chosen:
-            module = importlib.import_module(f"monitor.commands.{name.replace('-', '_')}")
+            module = importlib.import_module(f"monitor.commands.{_module(name)}")
             module.add_arguments(command)
             command.set_defaults(handler=module.run)
     return parser
+
+
+def _module(command: str) -> str:
+    return _MODULES.get(command, command.replace("-", "_"))
 
 
 def _chosen(argv: Sequence[str]) -> str | None:

@@ -22,8 +22,7 @@ from monitor.api.statuses import current_statuses, fleet, fresh_window
 from monitor.config import Config
 from monitor.detect.types import Status
 from monitor.result import utcnow
-from monitor.store import Store
-from monitor.store import incidents as detected
+from monitor.store import Store, detection
 from monitor.store import statuspages as official
 from monitor.store.probe_stats import Totals, figures, totals
 
@@ -192,7 +191,7 @@ class StoreCollector(Collector):
             whole.add_metric([word], float(worst == word))
         # The detector's open incidents, plus targets it has no status for that are in trouble
         # by the plain rule: either way a stretch of degraded or down that has not ended.
-        opened = detected.open_incidents(self.store)
+        opened = detection.open_incidents(self.store)
         count = len(opened) + sum(
             ts.status in (Status.DEGRADED, Status.DOWN)
             for name, ts in view.statuses.items()

@@ -1,5 +1,5 @@
 """Where the API, badges and the transfer switch get statuses: the detector's stored ones
-(`monitor.store.incidents`), and for a target the detector has no status for yet (results stored
+(`monitor.store.detection`), and for a target the detector has no status for yet (results stored
 by `brownout once`, or before detection first ran) a plain rule over its recent probes. The
 answer says which, per target (`source`: `detector` or `probes`).
 """
@@ -17,8 +17,7 @@ from monitor.config import Config
 from monitor.detect.fleet import fleet_status
 from monitor.detect.types import Reason, Status, TargetStatus
 from monitor.result import format_ts
-from monitor.store import Store
-from monitor.store import incidents as detected
+from monitor.store import Store, detection
 from monitor.store.probe_stats import Figures, figures, targets_seen
 
 
@@ -45,7 +44,7 @@ def current_statuses(store: Store, config: Config, now: datetime) -> StatusView:
     """Every target's status now: the detector's where it has one, else `status_from_figures`
     over recent probes; `source` says which (`mixed` for some of each)."""
     names = target_names(store, config)
-    statuses = detected.current_statuses(store)
+    statuses = detection.current_statuses(store)
     missing = [n for n in names if n not in statuses]
     from_detector = frozenset(statuses)
     if missing:

@@ -13,8 +13,7 @@ from monitor.durations import format_duration
 from monitor.result import Outcome, format_ts
 from monitor.statuspages.leadtime import match
 from monitor.statuspages.model import OfficialIncident
-from monitor.store import Store, rollups
-from monitor.store import incidents as detected
+from monitor.store import Store, detection, rollups
 from monitor.store import statuspages as official
 from monitor.store.probe_stats import Figures, figures, history, percentile
 
@@ -100,7 +99,7 @@ def status_view(store: Store, config: Config, now: datetime) -> dict[str, Any]:
                 "baseline": base[name],
             }
         )
-    opened = detected.open_incidents(store)
+    opened = detection.open_incidents(store)
     whole = fleet(view.statuses)
     return {
         "generated_at": format_ts(now),
@@ -124,7 +123,7 @@ def incidents_view(
 ) -> dict[str, Any]:
     """`GET /api/incidents`: ours, each beside the provider's post if any (lead time), and the
     provider's posts in the window."""
-    ours = detected.incidents_between(
+    ours = detection.incidents_between(
         store, since, until, targets=list(targets) if targets else None
     )
     widen = timedelta(seconds=config.statuspages.match_window)

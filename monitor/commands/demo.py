@@ -158,8 +158,8 @@ def _backfill(store: Store, config: Config, console: Console, days: float = 3.0)
     """A few days of simulated history (a quality brownout, a latency brownout, an outage that
     recovers; detection run over it) so the status page has charts and incidents at once.
     Skipped when the database already holds results (a reused `--dir`)."""
+    from monitor.demo.backfill import backfill
     from monitor.result import utcnow
-    from monitor.simulator.history import backfill
     from monitor.store import results
 
     if results.count(store):

@@ -1,6 +1,6 @@
 """`brownout status [--json]`: every target's status, reasons and since; open incidents.
 
-Read from the database through `monitor.store.incidents` (what `brownout run` last decided). A
+Read from the database through `monitor.store.detection` (what `brownout run` last decided). A
 target whose newest result is older than `stale_after` intervals shows `unknown` (the monitor
 may not be running). Works with only `BROWNOUT_DB` set and no config file.
 
@@ -24,8 +24,7 @@ from monitor.detect.engine import intervals_of
 from monitor.detect.fleet import fleet_status
 from monitor.detect.types import IncidentRecord, Reason, Status, TargetStatus
 from monitor.result import format_ts, utcnow
-from monitor.store import Store, open_store
-from monitor.store import incidents as stored
+from monitor.store import Store, detection, open_store
 from monitor.store import results as stored_results
 
 
@@ -51,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def gather(store: Store, config: Config, now: datetime) -> dict[str, TargetStatus]:
     """Stored statuses, with configured targets that have none and stale ones as `unknown`."""
-    statuses = stored.current_statuses(store)
+    statuses = detection.current_statuses(store)
     intervals = intervals_of(config)
     names = [t.name for t in config.targets()]
     names += [n for n in sorted(statuses) if n not in names]
@@ -86,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         now = utcnow()
         statuses = gather(store, config, now)
-        incidents = stored.open_incidents(store)
+        incidents = detection.open_incidents(store)
         extra = {s.name: (s, s.build(store, config)) for s in EXTRA_SECTIONS}
     finally:
         store.close()

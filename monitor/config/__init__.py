@@ -20,8 +20,8 @@ from pydantic import Field, PrivateAttr, ValidationError
 from monitor.config.alerts import AlertChannel, MaintenanceWindow
 from monitor.config.dashboard import DashboardConfig
 from monitor.config.detection import DetectionConfig
+from monitor.config.families import Families, family_problems
 from monitor.config.reports import ReportsConfig
-from monitor.config.routing import Families, family_problems
 from monitor.config.schema import (
     CanaryConfig,
     Expect,

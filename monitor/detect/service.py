@@ -6,7 +6,7 @@
     transitions += service.tick()            # every few seconds: staleness
 
 Every transition, incident change and current status is written in one transaction through
-`monitor.store.incidents`; the transitions are returned for alerts.
+`monitor.store.detection`; the transitions are returned for alerts.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from monitor.detect.fleet import fleet_status
 from monitor.detect.incidents import IncidentTracker
 from monitor.detect.types import FleetStatus, TargetStatus, Transition
 from monitor.result import ProbeResult, utcnow
-from monitor.store import Store
-from monitor.store import incidents as stored
+from monitor.store import Store, detection
 from monitor.store import results as stored_results
 
 log = logging.getLogger(__name__)
@@ -48,9 +47,9 @@ class DetectionService:
         now = self.clock()
         self.detector = Detector(self.config)
         self.detector.observe(stored_results.between(self.store, now - window, now))
-        for status in stored.current_statuses(self.store).values():
+        for status in detection.current_statuses(self.store).values():
             self.detector.target(status.target, status.since).force(status)
-        self.tracker = IncidentTracker(stored.open_incidents(self.store))
+        self.tracker = IncidentTracker(detection.open_incidents(self.store))
         log.info(
             "detection restored: %d targets, %d open incidents",
             len(self.detector.targets),
@@ -82,7 +81,7 @@ class DetectionService:
     def _save(self, transitions: list[Transition], touched: Iterable[str]) -> None:
         statuses = self.detector.statuses()
         changed = self.tracker.apply(transitions, statuses)
-        stored.save_detection(
+        detection.save_detection(
             self.store,
             transitions=transitions,
             incidents=changed,

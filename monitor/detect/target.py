@@ -18,7 +18,7 @@ from typing import Any
 
 from monitor.config.detection import DetectionConfig
 from monitor.detect.metrics import metric_signals
-from monitor.detect.model import ModelSignal
+from monitor.detect.model_change import ModelSignal
 from monitor.detect.rates import ErrorsSignal, QualitySignal, RateLimitSignal
 from monitor.detect.signal import Signal
 from monitor.detect.types import Reason, Status, TargetStatus, Transition

@@ -18,7 +18,7 @@ import httpx
 from monitor.config import Target
 from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply, merge_body
-from monitor.providers.status import classify_error_object
+from monitor.providers.classify import classify_error_object
 from monitor.providers.stream import Reading, count, stream_call
 
 

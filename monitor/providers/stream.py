@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from monitor.providers.base import Reply
-from monitor.providers.status import Failure, classify_exception, classify_status
+from monitor.providers.classify import Failure, classify_exception, classify_status
 from monitor.providers.timing import Timing
 from monitor.result import Outcome
 

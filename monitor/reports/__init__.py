@@ -20,19 +20,19 @@ from typing import TYPE_CHECKING, Any
 from monitor.reports.formats import EXPORT_FORMATS, MEDIA_TYPES, REPORT_FORMATS, TABLE_NAMES
 
 if TYPE_CHECKING:
-    from monitor.reports.build import build_report, select_targets
+    from monitor.reports.build import build_report, matching_names
     from monitor.reports.export import export_bytes, export_rows
-    from monitor.reports.model import Figures, IncidentRow, Report
+    from monitor.reports.model import Report, ReportIncident, ReportRow
     from monitor.reports.render import render
     from monitor.reports.timerange import parse_range
 
 _LAZY = {
     "build_report": "monitor.reports.build",
-    "select_targets": "monitor.reports.build",
+    "matching_names": "monitor.reports.build",
     "export_bytes": "monitor.reports.export",
     "export_rows": "monitor.reports.export",
-    "Figures": "monitor.reports.model",
-    "IncidentRow": "monitor.reports.model",
+    "ReportRow": "monitor.reports.model",
+    "ReportIncident": "monitor.reports.model",
     "Report": "monitor.reports.model",
     "render": "monitor.reports.render",
     "parse_range": "monitor.reports.timerange",
@@ -43,15 +43,15 @@ __all__ = [
     "MEDIA_TYPES",
     "REPORT_FORMATS",
     "TABLE_NAMES",
-    "Figures",
-    "IncidentRow",
     "Report",
+    "ReportIncident",
+    "ReportRow",
     "build_report",
     "export_bytes",
     "export_rows",
+    "matching_names",
     "parse_range",
     "render",
-    "select_targets",
 ]
 
 

@@ -16,7 +16,7 @@ from monitor.detect.types import IncidentRecord
 from monitor.errors import UsageError
 from monitor.reports import maintenance
 from monitor.reports.aggregate import ProbeAggregate
-from monitor.reports.model import DEFINITIONS, DayRow, Figures, IncidentRow, Report, Scope
+from monitor.reports.model import DEFINITIONS, DayRow, Report, ReportIncident, ReportRow, Scope
 from monitor.reports.source import ProbeSource, probe_source
 from monitor.reports.stats import wilson
 from monitor.reports.statuses import (
@@ -30,7 +30,7 @@ from monitor.result import utcnow
 from monitor.store import Store, results
 
 
-def select_targets(candidates: Iterable[str], patterns: Sequence[str] | None) -> list[str]:
+def matching_names(candidates: Iterable[str], patterns: Sequence[str] | None) -> list[str]:
     """The `candidates` that match `patterns` (a name, a provider, or a shell pattern such as
     `openai/*`); all of them without patterns.
 
@@ -60,7 +60,7 @@ def build_report(
     statuses: StatusSource | None = None,
     now: datetime | None = None,
 ) -> Report:
-    """The report over `[since, until)` for `targets` (patterns, see `select_targets`).
+    """The report over `[since, until)` for `targets` (patterns, see `matching_names`).
 
     `source` and `statuses` default to the store's (rollups or raw results; the detection store).
     """
@@ -69,7 +69,7 @@ def build_report(
     # Every target's aggregates, then the selection: rollups outlive raw results, so a target
     # gone from the config and from the raw table is still found here.
     daily = source.daily(since, until, None)
-    names = select_targets(
+    names = matching_names(
         {t.name for t in config.targets()}
         | set(results.known_targets(store))
         | {t for t, _ in daily},
@@ -142,7 +142,7 @@ def _figures(
     times: dict[str, StatusTime],
     incidents: Sequence[IncidentRecord],
     until: datetime,
-) -> Figures:
+) -> ReportRow:
     agg, time = ProbeAggregate(), StatusTime()
     for t in members:
         agg.merge(per_target[t])
@@ -150,7 +150,7 @@ def _figures(
     mine = [i for i in incidents if i.target in members]
     closed = [incident_seconds(i, until) for i in mine if i.end is not None and i.end <= until]
     ci = wilson(agg.quality_passed, agg.quality_checked)
-    return Figures(
+    return ReportRow(
         scope=scope,
         name=name,
         targets=len(members),
@@ -197,8 +197,8 @@ def _derived_incidents(history: dict[str, list[Segment]], until: datetime) -> li
     return sorted(out, key=lambda i: (i.start, i.target))
 
 
-def _incident_row(incident: IncidentRecord, until: datetime) -> IncidentRow:
-    return IncidentRow(
+def _incident_row(incident: IncidentRecord, until: datetime) -> ReportIncident:
+    return ReportIncident(
         target=incident.target,
         start=incident.start,
         end=incident.end,

@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 
 from monitor.durations import format_duration
-from monitor.reports.model import Figures
+from monitor.reports.model import ReportRow
 
 DASH = "–"
 
@@ -45,20 +45,20 @@ def when(ts: datetime | None) -> str:
     return "ongoing" if ts is None else f"{ts:%Y-%m-%d %H:%M} UTC"
 
 
-def tokens_per_s(f: Figures) -> str:
+def tokens_per_s(f: ReportRow) -> str:
     """The median when known; else the mean, marked as such (rollups keep only the mean)."""
     if f.tokens_per_s_p50 is not None:
         return num(f.tokens_per_s_p50)
     return DASH if f.tokens_per_s_mean is None else f"{f.tokens_per_s_mean:.1f} (mean)"
 
 
-def canary(f: Figures) -> str:
+def canary(f: ReportRow) -> str:
     if f.canary_pass_rate is None:
         return DASH
     return f"{pct(f.canary_pass_rate, 1)} ({pct(f.canary_ci_low, 1)}–{pct(f.canary_ci_high, 1)})"
 
 
-def row(f: Figures) -> list[str]:
+def row(f: ReportRow) -> list[str]:
     """The figures of one row, in the order of `HEADERS`."""
     return [
         f.name,

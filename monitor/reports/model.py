@@ -38,7 +38,7 @@ DEFINITIONS: dict[str, str] = {
 
 
 @dataclass(slots=True)
-class Figures:
+class ReportRow:
     """One row of the report: a target, a provider, or the whole fleet."""
 
     scope: Scope
@@ -72,7 +72,7 @@ class Figures:
 
 
 @dataclass(frozen=True, slots=True)
-class IncidentRow:
+class ReportIncident:
     target: str
     start: datetime
     end: datetime | None  # None while still open at the end of the range
@@ -99,10 +99,10 @@ class Report:
     until: datetime
     generated_at: datetime
     source: str
-    fleet: Figures
-    providers: list[Figures] = field(default_factory=list)
-    targets: list[Figures] = field(default_factory=list)
-    incidents: list[IncidentRow] = field(default_factory=list)
+    fleet: ReportRow
+    providers: list[ReportRow] = field(default_factory=list)
+    targets: list[ReportRow] = field(default_factory=list)
+    incidents: list[ReportIncident] = field(default_factory=list)
     days: list[DayRow] = field(default_factory=list)
     maintenance: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -7,14 +7,14 @@ import dataclasses
 import io
 import json
 
-from monitor.reports.model import Figures, Report
+from monitor.reports.model import Report, ReportRow
 
 
 def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-FIGURE_COLUMNS = [f.name for f in dataclasses.fields(Figures)]
+FIGURE_COLUMNS = [f.name for f in dataclasses.fields(ReportRow)]
 
 
 def render_csv(report: Report) -> str:

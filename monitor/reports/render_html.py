@@ -9,7 +9,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from monitor.reports import fmt
-from monitor.reports.model import Figures, Report
+from monitor.reports.model import Report, ReportRow
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -44,7 +44,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _figures(title: str, rows: Sequence[Figures]) -> str:
+def _figures(title: str, rows: Sequence[ReportRow]) -> str:
     if not rows:
         return ""
     return f"<h2>{escape(title)}</h2>" + _table(fmt.HEADERS, [fmt.row(f) for f in rows])

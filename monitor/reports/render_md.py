@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from monitor.reports import fmt
-from monitor.reports.model import Figures, Report
+from monitor.reports.model import Report, ReportRow
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -15,7 +15,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return [line(headers), "|" + "|".join("---" for _ in headers) + "|", *(line(r) for r in rows)]
 
 
-def _figures(title: str, rows: Sequence[Figures]) -> list[str]:
+def _figures(title: str, rows: Sequence[ReportRow]) -> list[str]:
     if not rows:
         return []
     return [f"## {title}", "", *_table(fmt.HEADERS, [fmt.row(f) for f in rows]), ""]

@@ -1,7 +1,7 @@
 """Where the report's statuses and incidents come from.
 
 `StatusSource` is what the report needs; `DetectionStore(store)` reads the detection store
-(`monitor.store.incidents`), and `RecordedStatuses` serves given transitions (backtests, tests,
+(`monitor.store.detection`), and `RecordedStatuses` serves given transitions (backtests, tests,
 or a what-if report over a replay's output).
 """
 
@@ -13,8 +13,7 @@ from typing import Protocol
 
 from monitor.detect.types import IncidentRecord, Status, Transition
 from monitor.reports.timeline import Segment, segments
-from monitor.store import Store
-from monitor.store import incidents as detection_store
+from monitor.store import Store, detection
 
 
 def incident_seconds(incident: IncidentRecord, until: datetime) -> float:
@@ -39,7 +38,7 @@ class StatusSource(Protocol):
 
 
 class DetectionStore:
-    """The detection store (`monitor.store.incidents`), as the report reads it."""
+    """The detection store (`monitor.store.detection`), as the report reads it."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -47,15 +46,15 @@ class DetectionStore:
     def transitions(
         self, since: datetime, until: datetime | None, targets: Sequence[str] | None
     ) -> list[Transition] | None:
-        return detection_store.transitions_between(self.store, since, until, targets=targets)
+        return detection.transitions_between(self.store, since, until, targets=targets)
 
     def current(self) -> dict[str, Status]:
-        return {name: s.status for name, s in detection_store.current_statuses(self.store).items()}
+        return {name: s.status for name, s in detection.current_statuses(self.store).items()}
 
     def incidents(
         self, since: datetime, until: datetime, targets: Sequence[str] | None
     ) -> list[IncidentRecord] | None:
-        return detection_store.incidents_between(self.store, since, until, targets=targets)
+        return detection.incidents_between(self.store, since, until, targets=targets)
 
 
 class RecordedStatuses:

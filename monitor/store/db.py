@@ -23,7 +23,7 @@ from monitor.errors import StorageError
 # Modules that define tables; importing them registers their tables with SQLModel.metadata.
 _TABLE_MODULES = [
     "monitor.store.tables",
-    "monitor.store.incidents",
+    "monitor.store.detection",
     "monitor.store.outbox",
     "monitor.store.rollups",
     "monitor.store.statuspages",

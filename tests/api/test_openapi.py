@@ -21,7 +21,7 @@ from monitor.detect.types import IncidentRecord, Status, TargetStatus
 from monitor.result import utcnow
 from monitor.statuspages.model import OfficialComponent, OfficialIncident
 from monitor.store import Store
-from monitor.store.incidents import save_detection
+from monitor.store.detection import save_detection
 from monitor.store.statuspages import save_poll
 from tests.api.conftest import TARGETS, Seed
 

@@ -97,7 +97,7 @@ def test_the_api_is_read_only(api: str) -> None:
 
 
 def test_incidents_lists_those_overlapping_the_window(api: str, store: Store) -> None:
-    from monitor.store.incidents import save_detection
+    from monitor.store.detection import save_detection
 
     t = parse_ts("2026-11-20T12:00:00Z")
     save_detection(
@@ -149,7 +149,7 @@ def test_no_response_holds_a_secret(api: str, seed: Seed) -> None:
 
 
 def test_the_detectors_status_wins_over_the_plain_rule(api: str, store: Store, seed: Seed) -> None:
-    from monitor.store.incidents import save_detection
+    from monitor.store.detection import save_detection
 
     seed("openai/gpt-4o-mini", ["ok"] * 4)
     seed("anthropic/claude-haiku-4-5", ["ok"] * 4)

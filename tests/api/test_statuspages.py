@@ -284,7 +284,7 @@ def test_lead_time_pairs_our_incident_with_the_first_matching_post(
 async def test_incidents_show_the_lead_time_over_http(
     statuspage: StatusPageServer, store: Store, serve_app: Callable[[Starlette], str]
 ) -> None:
-    from monitor.store.incidents import save_detection
+    from monitor.store.detection import save_detection
 
     seen = utcnow() - timedelta(minutes=40)
     statuspage.incidents = [

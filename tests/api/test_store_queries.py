@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.config.routing import family_problems
+from monitor.config.families import family_problems
 from monitor.result import parse_ts
 from monitor.statuspages.model import OfficialComponent, OfficialIncident
 from monitor.store import Store

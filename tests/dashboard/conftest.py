@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from monitor.config import Config, load_config
+from monitor.demo.backfill import Episode, backfill, batched, generate
 from monitor.result import utcnow
-from monitor.simulator.history import Episode, backfill, batched, generate
 from monitor.store import Store, open_store, results
 
 KEY = "sk-test-dashboard-0123456789abcdef"  # a fake key, to prove the page never shows one

@@ -92,7 +92,7 @@ def test_public_mode_never_reads_the_probes(seeded: Seeded) -> None:
 
 def test_the_page_reads_postgresql_as_it_reads_sqlite(any_store: Store) -> None:
     from monitor.config import Config
-    from monitor.simulator.history import generate
+    from monitor.demo.backfill import generate
 
     now = datetime.now(UTC).replace(microsecond=0)
     names = ["openai/gpt-4o-mini", "anthropic/claude-haiku-4-5"]
@@ -114,7 +114,7 @@ def test_before_detection_sees_a_target_the_plain_rule_reads_the_minute_rollups(
     store: Store, kind: str | None, status: Status, reasons: list[str]
 ) -> None:
     from monitor.config import Config
-    from monitor.simulator.history import Episode, generate
+    from monitor.demo.backfill import Episode, generate
 
     now = datetime.now(UTC)
     since = now - timedelta(minutes=8)

@@ -12,8 +12,7 @@ import pytest
 
 from monitor.config import load_config
 from monitor.result import utcnow
-from monitor.store import incidents as stored
-from monitor.store import open_store, results, rollups
+from monitor.store import detection, open_store, results, rollups
 
 pytestmark = pytest.mark.slow
 
@@ -36,7 +35,7 @@ def test_the_demo_prints_the_page_url_and_leaves_a_history_with_its_three_incide
         assert results.count(store) > 4 * 3 * 1440  # three days of four targets, then live ones
         assert len(rollups.known_targets(store, utcnow() - timedelta(days=4))) == 4
         kinds = {
-            (i.target.partition("/")[0], i.worst.value) for i in stored.incidents_between(store)
+            (i.target.partition("/")[0], i.worst.value) for i in detection.incidents_between(store)
         }
         assert {("anthropic", "degraded"), ("gemini", "degraded"), ("openrouter", "down")} <= kinds
     finally:

@@ -12,8 +12,7 @@ from monitor.detect.types import Status
 from monitor.result import ProbeResult
 from monitor.runner import Monitor, make_client
 from monitor.simulator.thread import SimulatorHandle
-from monitor.store import Store
-from monitor.store import incidents as stored
+from monitor.store import Store, detection
 from tests.detect.conftest import T0
 
 HEALTHY = {"name": "healthy", "defaults": {"ttft": "5ms", "tokens_per_s": 2000}}
@@ -75,5 +74,5 @@ async def test_a_simulated_outage_is_detected_from_real_probes(
 
     status = service.statuses()["sim/gpt-4o-mini"]
     assert (status.status, status.reasons) == (Status.DOWN, ["errors"])
-    [incident] = stored.open_incidents(store)
+    [incident] = detection.open_incidents(store)
     assert incident.worst is Status.DOWN

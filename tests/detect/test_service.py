@@ -8,8 +8,7 @@ from monitor.config import Config
 from monitor.detect.service import DetectionService
 from monitor.detect.types import Status, TargetStatus
 from monitor.result import Outcome, ProbeResult
-from monitor.store import Store, results
-from monitor.store import incidents as stored
+from monitor.store import Store, detection, results
 from tests.detect.conftest import MINUTE, T0, healthy_stream, probe
 
 A = "openai/gpt-4o-mini"
@@ -37,15 +36,15 @@ def test_an_outage_is_stored_as_transitions_an_incident_and_a_status(store: Stor
     feed(service, store, healthy_stream(0, 300), clock)
     feed(service, store, [probe(300 + k, outcome=Outcome.SERVER_ERROR) for k in range(5)], clock)
 
-    assert [(t.old, t.new) for t in stored.transitions_between(store, T0, None)] == [
+    assert [(t.old, t.new) for t in detection.transitions_between(store, T0, None)] == [
         (Status.UNKNOWN, Status.OPERATIONAL),
         (Status.OPERATIONAL, Status.DOWN),
     ]
-    [incident] = stored.open_incidents(store)
+    [incident] = detection.open_incidents(store)
     assert (incident.target, incident.worst, incident.reasons) == (A, Status.DOWN, ["errors"])
     assert incident.start == T0 + 302 * MINUTE
     assert incident.peak["errors"]["rate"] > 0
-    assert stored.current_statuses(store)[A].status is Status.DOWN
+    assert detection.current_statuses(store)[A].status is Status.DOWN
     assert service.fleet().status is Status.DOWN
 
 
@@ -62,10 +61,10 @@ def test_after_a_restart_the_open_incident_is_continued_and_closed(store: Store)
     feed(after, store, healthy_stream(305, 20), clock)
 
     assert after.statuses()[A].status is Status.OPERATIONAL
-    assert stored.open_incidents(store) == []
-    [incident] = stored.incidents_between(store, T0, None)
+    assert detection.open_incidents(store) == []
+    [incident] = detection.incidents_between(store, T0, None)
     assert incident.end is not None and incident.end > incident.start
-    assert [t.new for t in stored.transitions_between(store, T0, None)][-1] is Status.OPERATIONAL
+    assert [t.new for t in detection.transitions_between(store, T0, None)][-1] is Status.OPERATIONAL
 
 
 def test_a_silent_target_becomes_unknown_on_the_tick(store: Store) -> None:
@@ -77,7 +76,7 @@ def test_a_silent_target_becomes_unknown_on_the_tick(store: Store) -> None:
     clock.now = T0 + 20 * MINUTE
     [stale] = service.tick()
     assert stale.new is Status.UNKNOWN
-    assert stored.current_statuses(store)[A].status is Status.UNKNOWN
+    assert detection.current_statuses(store)[A].status is Status.UNKNOWN
 
 
 def test_several_providers_in_trouble_at_once_are_an_intelligence_brownout(store: Store) -> None:

@@ -15,8 +15,7 @@ from monitor.detect.types import IncidentRecord, Status, TargetStatus
 from monitor.reports.build import build_report
 from monitor.reports.export import export_rows
 from monitor.result import format_ts
-from monitor.store import Store
-from monitor.store import incidents as detection_store
+from monitor.store import Store, detection
 from tests.reports.conftest import DAY, T0, flip, probe, seed
 
 MINUTE = timedelta(minutes=1)
@@ -64,7 +63,7 @@ def detected(any_store: Store) -> Store:
         TargetStatus(OPENAI, Status.OPERATIONAL, DOWN + 43 * MINUTE),
         TargetStatus(GEMINI, Status.DOWN, UNTIL - 120 * MINUTE, ["errors"]),
     ]
-    detection_store.save_detection(any_store, transitions, incidents, statuses, now=UNTIL)
+    detection.save_detection(any_store, transitions, incidents, statuses, now=UNTIL)
     return any_store
 
 
@@ -100,7 +99,7 @@ def _export(store: Store, table: str, fmt: str) -> bytes:
 
 
 def test_incidents_export_round_trips(detected: Store) -> None:
-    stored = detection_store.incidents_between(detected, SINCE, UNTIL)
+    stored = detection.incidents_between(detected, SINCE, UNTIL)
     lines = _export(detected, "incidents", "jsonl").decode().splitlines()
     assert [json.loads(line) for line in lines] == [
         i.to_dict() | {"duration_s": (i.end - i.start).total_seconds() if i.end else None}
@@ -124,7 +123,7 @@ def test_incidents_export_round_trips(detected: Store) -> None:
 
 
 def test_transitions_export_round_trips(detected: Store) -> None:
-    stored = detection_store.transitions_between(detected, SINCE, UNTIL)
+    stored = detection.transitions_between(detected, SINCE, UNTIL)
     lines = _export(detected, "transitions", "jsonl").decode().splitlines()
     assert [json.loads(line) for line in lines] == [
         t.to_dict() | {"details": t.details} for t in stored

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from monitor.providers.status import (
+from monitor.providers.classify import (
     classify_error_object,
     classify_exception,
     classify_status,

@@ -1,4 +1,4 @@
-"""The result of one probe: the record DESIGN.md pins, stored, exported and printed by `once --json`.
+"""The result of one probe: the record docs/contract.md pins, stored, exported and printed by `once --json`.
 
 A failed probe is data, not an exception: every probe yields exactly one `ProbeResult`, and its
 `outcome` says how it went.
@@ -18,7 +18,7 @@ ERROR_MAX_CHARS = 500
 
 
 class Outcome(StrEnum):
-    """How a probe ended. The words are pinned by DESIGN.md."""
+    """How a probe ended. The words are pinned by docs/contract.md."""
 
     OK = "ok"
     WRONG_ANSWER = "wrong_answer"
@@ -55,7 +55,7 @@ def utcnow() -> datetime:
 
 
 def format_ts(ts: datetime) -> str:
-    """`2026-11-28T10:00:00.123Z`: UTC, milliseconds, as DESIGN.md writes timestamps."""
+    """`2026-11-28T10:00:00.123Z`: UTC, milliseconds, as docs/contract.md writes timestamps."""
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
@@ -73,7 +73,7 @@ def _cut(text: str | None, limit: int) -> str | None:
 
 @dataclass(slots=True)
 class ProbeResult:
-    """One probe of one target with one canary. Field names and meanings are DESIGN.md's.
+    """One probe of one target with one canary. Field names and meanings are those of docs/contract.md.
 
     Times are milliseconds on a monotonic clock: `ttft_ms` and `latency_ms` run from the moment
     the request was written to the connection; `connect_ms` is connection setup when this probe
@@ -114,7 +114,7 @@ class ProbeResult:
         return self.outcome is Outcome.OK
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready record, DESIGN.md's fields first, in its order."""
+        """The JSON-ready record, the contract's fields first, in its order (docs/contract.md)."""
         out: dict[str, Any] = {"ts": format_ts(self.ts)}
         for f in dataclasses.fields(self):
             if f.name in ("ts", "extra"):

@@ -84,7 +84,7 @@ def fleet(statuses: Mapping[str, TargetStatus]) -> dict[str, Any]:
 
 
 def plain(value: Any) -> Any:
-    """A JSON-ready copy: datetimes as DESIGN.md timestamps, enums as their words."""
+    """A JSON-ready copy: datetimes as docs/contract.md writes timestamps, enums as their words."""
     if isinstance(value, datetime):
         return format_ts(value)
     if isinstance(value, Enum):

@@ -1,6 +1,6 @@
 """`brownout once`: every selected probe once, now; stores the results.
 
-With `--json`, one result object per line on stdout (DESIGN.md's record); otherwise a table.
+With `--json`, one result object per line on stdout (the result record of docs/contract.md); otherwise a table.
 Exit 0 when every probe ran and was stored, whatever the providers answered: a failed probe is
 data. Use `--strict` to exit 1 when any probe was not `ok`.
 """

@@ -9,7 +9,7 @@ from typing import Any
 
 
 class Status(StrEnum):
-    """A target's (or the fleet's) status. The words are pinned by DESIGN.md."""
+    """A target's (or the fleet's) status. The words are pinned by docs/contract.md."""
 
     OPERATIONAL = "operational"
     DEGRADED = "degraded"
@@ -23,7 +23,7 @@ class Status(StrEnum):
 
 
 class Reason(StrEnum):
-    """Why a status is not operational. The words are pinned by DESIGN.md."""
+    """Why a status is not operational. The words are pinned by docs/contract.md."""
 
     ERRORS = "errors"
     LATENCY = "latency"

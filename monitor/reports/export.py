@@ -2,7 +2,7 @@
 
 Rows are read in batches and written as they come (Parquet in row groups of `ROW_GROUP` rows), so
 memory stays flat however many rows there are. JSON Lines rows of `results` are exactly the
-result record of DESIGN.md (`ProbeResult.to_dict`), which `brownout replay` reads back.
+result record of docs/contract.md (`ProbeResult.to_dict`), which `brownout replay` reads back.
 Free text (answers, errors) passes through the config's `Scrubber` once more on the way out, so
 a key that slipped into the store never leaves it.
 """

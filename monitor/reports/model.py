@@ -110,7 +110,7 @@ class Report:
     definitions: dict[str, str] = field(default_factory=lambda: dict(DEFINITIONS))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: timestamps as DESIGN.md writes them, days as ISO dates."""
+        """JSON-ready: timestamps as docs/contract.md writes them, days as ISO dates."""
         out: dict[str, Any] = _plain(dataclasses.asdict(self))
         return out
 

@@ -50,7 +50,7 @@ _PA_TYPES: dict[str, pa.DataType] = {
     "cost_usd": pa.float64(),
     "tokens_estimated": pa.bool_(),
 }
-# The record's fields in `to_dict` order (DESIGN.md's first).
+# The record's fields in `to_dict` order (the contract's first).
 RESULT_FIELDS = [f.name for f in dataclasses.fields(ProbeResult) if f.name != "extra"]
 RESULT_SCHEMA = pa.schema([(name, _PA_TYPES.get(name, pa.string())) for name in RESULT_FIELDS])
 

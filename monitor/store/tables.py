@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 
 class ProbeRow(SQLModel, table=True):
-    """One stored probe: every field of DESIGN.md's result record."""
+    """One stored probe: every field of the result record (docs/contract.md)."""
 
     __tablename__ = "probe_results"
     __table_args__ = (

@@ -21,12 +21,12 @@ from typing import Any, TypeVar
 
 from dashboard.banner import Banner, banner
 from monitor.config import Config
-from monitor.detect.types import Reason, Status, TargetStatus
+from monitor.detect.types import Status, TargetStatus
 from monitor.errors import BrownoutError
-from monitor.result import Outcome, ProbeResult
+from monitor.read.now import StatusNow, status_now
+from monitor.result import ProbeResult
 from monitor.secrets import Scrubber
 from monitor.store import Store, dashboard_queries, rollups
-from monitor.store.probe_stats import Figures
 from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
 
 RANGES: dict[str, int] = {
@@ -98,6 +98,7 @@ class Page:
     since: datetime
     public: bool
     banner: Banner
+    current: StatusNow  # the status now of every target (not only those shown)
     targets: list[TargetRow]
     days: list[DayCell]
     series: Series
@@ -164,7 +165,8 @@ def load(
     names = timed("targets", lambda: target_names(store, config, now))
     shown = select(names, providers, models)
     since = now - timedelta(seconds=RANGES[range_key])
-    statuses = timed("statuses", lambda: current_statuses(store, config, names, now))
+    current = timed("statuses", lambda: current_statuses(store, config, names, now))
+    statuses = current.statuses()
     notes: list[str] = []
     incidents = timed("incidents", lambda: load_incidents(store, now, shown))
     uptime = timed("uptime", lambda: uptimes(store, now, shown))
@@ -181,7 +183,8 @@ def load(
         now=now,
         since=since,
         public=public,
-        banner=banner({n: statuses[n] for n in names}, now),
+        banner=banner(statuses, now, current.monitor, config.detection.fleet.providers),
+        current=current,
         targets=rows,
         days=days,
         series=series,
@@ -195,48 +198,9 @@ def load(
 
 def current_statuses(
     store: Store, config: Config, names: Sequence[str], now: datetime
-) -> dict[str, TargetStatus]:
-    """Each target's status: the detector's where it has stored one, else the API's plain rule
-    over the fresh window's probes (`unknown` without any)."""
-    detector = _optional("monitor.store.detection")
-    read = getattr(detector, "current_statuses", None)
-    out: dict[str, TargetStatus] = {}
-    if callable(read):
-        for name, status in dict(read(store)).items():
-            status.status = Status(status.status)
-            out[name] = status
-    missing = [n for n in names if n not in out]
-    if missing:  # targets detection has not seen (or no detection yet): the plain rule
-        from monitor.api.statuses import fresh_window, status_from_figures
-
-        recent = recent_figures(store, now - fresh_window(config), now, missing)
-        out |= {n: status_from_figures(n, recent.get(n), now) for n in missing}
-    for name in names:
-        out.setdefault(name, TargetStatus(name, Status.UNKNOWN, now, [Reason.STALE.value]))
-    return out
-
-
-def recent_figures(
-    store: Store, since: datetime, until: datetime, names: Sequence[str]
-) -> dict[str, Figures]:
-    """The API's `Figures` of the last minutes, from minute rollups rather than raw rows (the
-    plain rule needs counts, and the outcome of the last probe: the last minute's worst)."""
-    out: dict[str, Figures] = {}
-    wanted = ["n", rollups.FAILED, "n_rate_limited", "n_cancelled", "n_quality", "n_quality_ok"]
-    # The rule reads failures as a whole, so they stand under one failing outcome here.
-    failing = Outcome.SERVER_ERROR.value
-    for agg in rollups.fetch(store, MINUTE, since, until, targets=names, columns=wanted):
-        f = out.setdefault(agg.target, Figures())
-        for outcome, count in ((failing, agg.failures), ("rate_limited", agg.count("rate_limited")),
-                               ("cancelled", agg.count("cancelled"))):  # fmt: skip
-            if count:
-                f.outcomes[outcome] = f.outcomes.get(outcome, 0) + count
-        f.probes += agg.n
-        f.checked += int(agg["n_quality"])
-        f.passed += int(agg["n_quality_ok"])
-        f.last_ts = agg.start  # fetch returns oldest first
-        f.last_outcome = failing if agg.failures else "ok"
-    return out
+) -> StatusNow:
+    """The status now of `names`, as every surface reads it (`monitor.read.now.status_now`)."""
+    return status_now(store, config, now, names)
 
 
 def uptimes(

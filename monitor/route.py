@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.api.statuses import current_statuses, target_names
 from monitor.config import Config, Price
 from monitor.detect.types import Status
 from monitor.durations import format_duration
 from monitor.errors import UsageError
+from monitor.read.now import status_now, target_names
 from monitor.result import format_ts, utcnow
 from monitor.store import Store
 from monitor.store.probe_stats import Figures, figures, percentile
@@ -259,12 +259,12 @@ def route(
     members = family_members(config, family, target_names(store, config))
     if need not in NEEDS:
         raise UsageError(f"unknown need {need!r}; use one of {', '.join(NEEDS)}")
-    view = current_statuses(store, config, now)
+    view = status_now(store, config, now, members)
     recent = figures(store, now - window, now, targets=members)
     configured = {t.name: t for t in config.targets()}
     candidates = []
     for name in members:
-        status = view.statuses.get(name)
+        status = view.targets.get(name)
         target = configured.get(name)
         candidates.append(
             Candidate(

@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from monitor.api import badges, views
-from monitor.api.statuses import current_statuses, target_names
 from monitor.config import Config
 from monitor.detect.types import Status
 from monitor.durations import format_duration, parse_duration
 from monitor.errors import BrownoutError, UsageError
+from monitor.read.now import status_now, target_names
 from monitor.result import parse_ts, utcnow
 from monitor.route import route as rank_route
 from monitor.store import Store
@@ -181,8 +181,8 @@ def route(request: Request) -> Response:
 
 def status_badge(request: Request) -> Response:
     target = _target(request)
-    view = current_statuses(_store(request), _config(request), utcnow())
-    word = view.statuses[target].status.value if target in view.statuses else Status.UNKNOWN.value
+    view = status_now(_store(request), _config(request), utcnow(), [target])
+    word = view.targets[target].status.value if target in view.targets else Status.UNKNOWN.value
     return Response(badges.status_badge(target, word), media_type=SVG, headers=_no_cache())
 
 

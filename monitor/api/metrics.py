@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from monitor.api.statuses import current_statuses, fleet, fresh_window
 from monitor.config import Config
 from monitor.detect.types import Status
+from monitor.read.now import plain_rule_window, status_now
 from monitor.result import utcnow
 from monitor.store import Store, detection
 from monitor.store import statuspages as official
@@ -136,7 +136,7 @@ class StoreCollector(Collector):
         yield from (probes, cost, tokens, ttft, latency)
 
     def _gauges(self, now: datetime) -> Iterator[GaugeMetricFamily]:
-        window = fresh_window(self.config)
+        window = plain_rule_window(self.config)
         recent = figures(self.store, now - window, now)
         pair = ["provider", "model"]
         success = GaugeMetricFamily(
@@ -171,13 +171,13 @@ class StoreCollector(Collector):
                     family.add_metric(labels, value)
         yield from (success, tps, passing, last)
 
-        view = current_statuses(self.store, self.config, now)
+        view = status_now(self.store, self.config, now)
         status = GaugeMetricFamily(
             "brownout_target_status",
             "1 for the target's current status word, else 0.",
             labels=[*pair, "status"],
         )
-        for target, ts in sorted(view.statuses.items()):
+        for target, ts in sorted(view.targets.items()):
             provider, _, model = target.partition("/")
             for word in _STATUSES:
                 status.add_metric([provider, model, word], float(ts.status.value == word))
@@ -186,7 +186,7 @@ class StoreCollector(Collector):
             "1 for the fleet's current status word, else 0.",
             labels=["status"],
         )
-        worst = fleet(view.statuses)["status"]
+        worst = view.fleet.status.value
         for word in _STATUSES:
             whole.add_metric([word], float(worst == word))
         # The detector's open incidents, plus targets it has no status for that are in trouble
@@ -194,8 +194,8 @@ class StoreCollector(Collector):
         opened = detection.open_incidents(self.store)
         count = len(opened) + sum(
             ts.status in (Status.DEGRADED, Status.DOWN)
-            for name, ts in view.statuses.items()
-            if name not in view.detected
+            for ts in view.targets.values()
+            if ts.source != "detector"
         )
         incidents = GaugeMetricFamily(
             "brownout_open_incidents", "Incidents not yet over.", value=count

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor.api.statuses import current_statuses, fleet, fresh_window, plain
 from monitor.config import Config
 from monitor.detect.types import IncidentRecord
 from monitor.durations import format_duration
+from monitor.read.now import plain_rule_window, status_now
 from monitor.result import Outcome, format_ts
 from monitor.statuspages.leadtime import match
 from monitor.statuspages.model import OfficialIncident
@@ -76,36 +76,27 @@ def baseline(
 
 
 def status_view(store: Store, config: Config, now: datetime) -> dict[str, Any]:
-    """`GET /api/status`."""
-    view = current_statuses(store, config, now)
-    window = fresh_window(config)
-    names = list(view.statuses)
+    """`GET /api/status`: the read model's status now (`monitor.read.now`), with each target's
+    figures over the recent window and the day before it."""
+    current = status_now(store, config, now)
+    window = plain_rule_window(config)
+    names = list(current.targets)
     recent = figures(store, now - window, now)
     base = baseline(store, now - window - BASELINE, now - window, names)
     targets = []
-    for name, ts in view.statuses.items():
-        provider, _, model = name.partition("/")
-        targets.append(
-            {
-                "target": name,
-                "provider": provider,
-                "model": model,
-                "status": ts.status.value,
-                "source": "detector" if name in view.detected else "probes",
-                "since": format_ts(ts.since),
-                "reasons": list(ts.reasons),
-                "details": plain(ts.details),
-                "figures": figures_dict(recent.get(name)),
-                "baseline": base[name],
-            }
-        )
+    for name, item in current.targets.items():
+        entry = item.to_dict()
+        entry["figures"] = figures_dict(recent.get(name))
+        entry["baseline"] = base[name]
+        targets.append(entry)
     opened = detection.open_incidents(store)
-    whole = fleet(view.statuses)
     return {
         "generated_at": format_ts(now),
-        "source": view.source,
-        "status": whole["status"],
-        "fleet": whole,
+        "source": current.source,
+        "status": current.fleet.status.value,
+        "monitor": current.monitor.to_dict(),
+        "fleet": current.fleet.to_dict(),
+        "providers": [p.to_dict() for p in current.providers.values()],
         "window": format_duration(window.total_seconds()),
         "baseline_window": format_duration(BASELINE.total_seconds()),
         "targets": targets,

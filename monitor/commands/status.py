@@ -1,8 +1,8 @@
 """`brownout status [--json]`: every target's status, reasons and since; open incidents.
 
-Read from the database through `monitor.store.detection` (what `brownout run` last decided). A
-target whose newest result is older than `stale_after` intervals shows `unknown` (the monitor
-may not be running). Works with only `BROWNOUT_DB` set and no config file.
+The status now of `monitor.read.now` (what `brownout run` last decided, staleness by the
+detector's rule, and a word when the monitor itself is not reporting), as the API and the page
+give it. Works with only `BROWNOUT_DB` set and no config file.
 
 Other roles add sections to the output by appending to `EXTRA_SECTIONS` (below): each gives a
 JSON key, a builder over (store, config) and a renderer to text lines.
@@ -15,17 +15,15 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from monitor.alerts import history as alert_history
 from monitor.config import Config, load_config
-from monitor.detect.engine import intervals_of
-from monitor.detect.fleet import fleet_status
-from monitor.detect.types import IncidentRecord, Reason, Status, TargetStatus
+from monitor.detect.types import IncidentRecord, Status, TargetStatus
+from monitor.read.now import status_now
 from monitor.result import format_ts, utcnow
 from monitor.store import Store, detection, open_store
-from monitor.store import results as stored_results
 
 
 @dataclass(frozen=True)
@@ -49,34 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def gather(store: Store, config: Config, now: datetime) -> dict[str, TargetStatus]:
-    """Stored statuses, with configured targets that have none and stale ones as `unknown`."""
-    statuses = detection.current_statuses(store)
-    intervals = intervals_of(config)
-    names = [t.name for t in config.targets()]
-    names += [n for n in sorted(statuses) if n not in names]
-    out: dict[str, TargetStatus] = {}
-    for name in names:
-        status = statuses.get(name)
-        latest = stored_results.latest(store, name, limit=1)
-        stale = timedelta(
-            seconds=config.detection.for_target(name).stale_after
-            * intervals.get(name, config.schedule.interval)
-        )
-        if not latest:
-            out[name] = status or TargetStatus(name, Status.UNKNOWN, now, [Reason.STALE.value])
-            continue
-        last = latest[-1].ts
-        if now - last >= stale and (status is None or status.status is not Status.UNKNOWN):
-            out[name] = TargetStatus(
-                name,
-                Status.UNKNOWN,
-                last + stale,
-                [Reason.STALE.value],
-                {"stale": {"last_result": format_ts(last)}},
-            )
-        else:
-            out[name] = status or TargetStatus(name, Status.UNKNOWN, now, [Reason.STALE.value])
-    return out
+    """Every target's status now, as every surface reads it (`monitor.read.now`)."""
+    return status_now(store, config, now).statuses()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,18 +56,16 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(config.storage.url)
     try:
         now = utcnow()
-        statuses = gather(store, config, now)
+        current = status_now(store, config, now)
         incidents = detection.open_incidents(store)
         extra = {s.name: (s, s.build(store, config)) for s in EXTRA_SECTIONS}
     finally:
         store.close()
-    fleet = fleet_status(statuses, config.detection.fleet.providers)
+    statuses = current.statuses()
+    fleet = current.fleet
     if args.json:
-        out: dict[str, Any] = {
-            "fleet": fleet.to_dict(),
-            "targets": [s.to_dict() for s in statuses.values()],
-            "incidents": [i.to_dict() for i in incidents],
-        }
+        out: dict[str, Any] = current.to_dict()
+        out["incidents"] = [i.to_dict() for i in incidents]
         out.update({name: value for name, (_s, value) in extra.items() if value is not None})
         print(json.dumps(out, ensure_ascii=False))
         return 0
@@ -107,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
             else ""
         )
     ]
+    if not current.monitor.reporting:
+        last = current.monitor.last_result
+        lines.append(
+            "the monitor is not reporting"
+            + (f": no probe stored since {format_ts(last)} ({_ago(last, now)})" if last else "")
+            + "; statuses are the last known"
+        )
     lines += ["", *_targets_table(statuses, now), "", *_incidents_table(incidents, now)]
     for _name, (section, value) in extra.items():
         if value is not None:

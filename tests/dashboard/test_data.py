@@ -120,6 +120,6 @@ def test_before_detection_sees_a_target_the_plain_rule_reads_the_minute_rollups(
     since = now - timedelta(minutes=8)
     trouble = [Episode("a/x", since, now, kind)] if kind else []  # type: ignore[arg-type]
     results.record(store, list(generate(["a/x"], since, now, episodes=trouble, seed=3)))
-    got = data.current_statuses(store, Config(), ["a/x", "b/never-probed"], now)
+    got = data.current_statuses(store, Config(), ["a/x", "b/never-probed"], now).targets
     assert (got["a/x"].status, got["a/x"].reasons) == (status, reasons)
     assert got["b/never-probed"].status is Status.UNKNOWN

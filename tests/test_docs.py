@@ -142,7 +142,9 @@ def test_a_broken_relative_link_is_found(source: str, text: str, found: list[str
         ("docs/a.md", "https://github.com/org/repo/blob/main/NOTES.md", []),
     ],
 )
-def test_a_markdown_file_named_but_absent_is_found(source: str, text: str, found: list[str]) -> None:
+def test_a_markdown_file_named_but_absent_is_found(
+    source: str, text: str, found: list[str]
+) -> None:
     files = {"README.md", "docs/a.md", "docs/b.md"}
     problems = unknown_md_names(source, text, files)
     assert [p.split("'")[1] for p in problems] == found

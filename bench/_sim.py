@@ -23,7 +23,8 @@ from typing import Any
 
 import yaml
 
-from monitor.config import Config, Target
+from monitor.config import Config
+from monitor.target import Target
 
 KINDS = ("openai", "anthropic", "gemini")
 API_KEY = "bench-key-not-a-secret-0000"
@@ -138,7 +139,7 @@ def machine() -> str:
 
 def bare_request(target: Target, prompt: str, max_tokens: int) -> tuple[str, dict[str, str], bytes]:
     """(url, headers, body) of the streaming request a minimal client of `target`'s kind sends."""
-    kind, base, model = target.config.kind, target.config.base_url, target.model
+    kind, base, model = target.kind, target.base_url, target.model
     messages = [{"role": "user", "content": prompt}]
     if kind == "openai":
         url = f"{base}/chat/completions"

@@ -22,9 +22,11 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from bench._sim import bare_request, by_model, config_for, machine, simulator
-from monitor.config import CanaryConfig, Config, Expect, Target
+from monitor.canaries.expect import Expect
+from monitor.config import CanaryConfig, Config
 from monitor.probe import run_probe
 from monitor.runner import make_client
+from monitor.target import Target
 
 PROMPT = "What is 17 * 23? Reply with the number only."
 CANARY = CanaryConfig(name="arithmetic", prompt=PROMPT, expect=Expect(equals="391"))

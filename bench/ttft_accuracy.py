@@ -38,9 +38,11 @@ from bench._sim import (
     simulator,
     summary,
 )
-from monitor.config import CanaryConfig, Config, Expect, Target
+from monitor.canaries.expect import Expect
+from monitor.config import CanaryConfig, Config
 from monitor.probe import run_probe
 from monitor.runner import make_client
+from monitor.target import Target
 
 ANSWER = " ".join(str(i) for i in range(1, 31))  # 30 tokens as the simulator splits text
 PROMPT = "Count from 1 to 30, separated by spaces. Reply with the numbers only."
@@ -95,7 +97,7 @@ async def bare_path(client: httpx.AsyncClient, target: Target) -> dict[str, floa
         # Every chunk is parsed, as any client that wants the answer must (not just the first).
         async for line in response.aiter_lines():
             if line.startswith("data:"):
-                piece = chunk_text(target.config.kind, line[5:].strip())
+                piece = chunk_text(target.kind, line[5:].strip())
                 if piece:
                     first = first or time.perf_counter()
                     text.append(piece)
@@ -129,7 +131,7 @@ async def run_mode(config: Config, spread: float, seed: int) -> tuple[Errors, li
             assert ttft is not None
             injected = injected_ttft_ms(int(target.model[1:]))
             errors["brownout"].append(ttft - injected)
-            errors[f"brownout {target.config.kind}"].append(ttft - injected)
+            errors[f"brownout {target.kind}"].append(ttft - injected)
             worst.append(
                 (
                     abs(ttft - injected),

@@ -26,11 +26,13 @@ from datetime import datetime
 import httpx
 
 from monitor.canaries.checks import Verdict, check
+from monitor.canaries.expect import Expect
 from monitor.canaries.generators import GENERATORS
-from monitor.config import CanaryConfig, Expect, Target
+from monitor.config import CanaryConfig
 from monitor.providers import Prompt, Reply, provider_for
 from monitor.result import Outcome, ProbeResult, utcnow
 from monitor.secrets import Scrubber
+from monitor.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +164,7 @@ async def _call(
     deadline = asyncio.timeout(timeout + OVERRUN_GRACE_S)
     try:
         async with deadline:
-            return await provider_for(target.config.kind).complete(
-                client, target, prompt, timeout=timeout
-            )
+            return await provider_for(target.kind).complete(client, target, prompt, timeout=timeout)
     except TimeoutError as exc:
         if deadline.expired():
             return Reply(
@@ -179,10 +179,10 @@ async def _call(
     except Exception as exc:
         # A bug in brownout, not the provider's fault; still data, never a crash.
         description = scrubber.scrub(_describe(exc)) or type(exc).__name__
-        _log_once(f"the {target.config.kind} provider", exc, description, scrubber)
+        _log_once(f"the {target.kind} provider", exc, description, scrubber)
         return Reply(
             outcome=Outcome.BAD_RESPONSE,
-            error=f"brownout's {target.config.kind} provider failed: {description}",
+            error=f"brownout's {target.kind} provider failed: {description}",
         )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.config import Config, Price
+from monitor.config import Config
 from monitor.detect.types import Status
 from monitor.durations import format_duration
 from monitor.errors import UsageError
@@ -28,6 +28,7 @@ from monitor.read.now import status_now, target_names
 from monitor.result import format_ts, utcnow
 from monitor.store import Store
 from monitor.store.probe_stats import Figures, figures, percentile
+from monitor.target import Price
 
 NEUTRAL = 0.5
 TIERS = {Status.OPERATIONAL: 0, Status.DEGRADED: 1, Status.UNKNOWN: 2}
@@ -273,8 +274,8 @@ def route(
                 reasons=list(status.reasons) if status else ["stale"],
                 figures=recent.get(name),
                 price=target.price if target else None,
-                kind=target.config.kind if target else None,
-                base_url=target.config.base_url if target else None,
+                kind=target.kind if target else None,
+                base_url=target.base_url if target else None,
             )
         )
     usable, excluded = rank(candidates, need, window.total_seconds())

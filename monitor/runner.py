@@ -24,11 +24,12 @@ import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.config import CanaryConfig, Config, Target
+from monitor.config import CanaryConfig, Config
 from monitor.probe import run_probe
 from monitor.result import Outcome, ProbeResult, utcnow
 from monitor.secrets import Scrubber
 from monitor.store import Store, results
+from monitor.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class Monitor:
         self._write_lock = asyncio.Lock()
 
     def timeout_for(self, target: Target) -> float:
-        return target.config.timeout or self.config.schedule.timeout
+        return target.timeout
 
     async def probe(self, target: Target, canary: CanaryConfig) -> ProbeResult:
         """One probe. Never raises: a probe cancelled because the monitor is stopping (in flight
@@ -239,7 +240,7 @@ class Scheduler:
         now = datetime.now().astimezone()
         rng = self.monitor.rng
         for target in config.targets():
-            interval = target.config.interval or config.schedule.interval
+            interval = target.interval
             spread = interval * config.schedule.jitter
             self._scheduler.add_job(
                 self._spawn,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
-from monitor.config import Config, Target
+from monitor.config import Config
 from monitor.errors import UsageError
+from monitor.target import Target
 
 
 def select_targets(config: Config, patterns: Sequence[str] | None) -> list[Target]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from monitor.config.schema import Expect
+from monitor.canaries.expect import Expect
 
 _REASON_MAX = 200
 

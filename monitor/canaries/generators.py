@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from monitor.canaries import words
-from monitor.config.schema import Expect
+from monitor.canaries.expect import Expect
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,6 @@ from monitor.config.families import Families, family_problems
 from monitor.config.reports import ReportsConfig
 from monitor.config.schema import (
     CanaryConfig,
-    Expect,
-    Price,
     ProviderConfig,
     ScheduleConfig,
     StorageConfig,
@@ -34,33 +31,17 @@ from monitor.config.schema import (
 from monitor.config.statuspages import StatusPagesConfig
 from monitor.config.yamlsource import Document, YamlProblem, parse
 from monitor.errors import ConfigError
+from monitor.target import Target
 
 __all__ = [
     "CanaryConfig",
     "Config",
-    "Expect",
-    "Price",
     "ProviderConfig",
-    "Target",
     "config_path",
     "load_config",
 ]
 
 DEFAULT_PATH = "probes.yaml"
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """One provider and one model: the unit that is probed, measured and given a status."""
-
-    name: str  # PROVIDER/MODEL
-    provider: str
-    model: str
-    config: ProviderConfig
-
-    @property
-    def price(self) -> Price | None:
-        return self.config.price.get(self.model)
 
 
 class Config(Strict):
@@ -90,9 +71,22 @@ class Config(Strict):
         return self._path
 
     def targets(self) -> list[Target]:
-        """Every enabled provider × model, in config order."""
+        """Every enabled provider × model, in config order, each resolved into a `Target`: the
+        one place where a provider's interval and timeout fall back to the schedule's."""
         return [
-            Target(f"{name}/{model}", name, model, provider)
+            Target(
+                name=f"{name}/{model}",
+                provider=name,
+                model=model,
+                kind=provider.kind,
+                base_url=provider.base_url,
+                interval=provider.interval or self.schedule.interval,
+                timeout=provider.timeout or self.schedule.timeout,
+                api_key=provider.api_key,
+                headers=provider.headers,
+                body=provider.body,
+                price=provider.price.get(model),
+            )
             for name, provider in self.providers.items()
             if provider.enabled
             for model in provider.models

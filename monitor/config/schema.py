@@ -1,7 +1,9 @@
 """The config file's shape: strict pydantic models (`extra="forbid"`), validated once at the door.
 
-Sections owned by one role each live in their own module (`detection`, `alerts`, `routing`,
-`dashboard`, `reports`, `statuspages`); this module holds the core and the root.
+Sections with several models of their own have a module each (`detection`, `alerts`,
+`families`, `dashboard`, `reports`, `statuspages`); this module holds the core. Kinds and
+generators are checked against their registries (`monitor.providers.KINDS`,
+`monitor.canaries.generators.GENERATORS`), which never import the config.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.canaries.expect import Expect
+from monitor.canaries.generators import GENERATORS
 from monitor.durations import parse_duration
+from monitor.providers import KINDS
+from monitor.target import Price
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """A duration in seconds, written in config as `500ms`, `30s`, `5m`, `2h`, `30d` or a number."""
@@ -52,13 +58,6 @@ class ScheduleConfig(Strict):
         return value
 
 
-class Price(Strict):
-    """USD per million tokens."""
-
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-
-
 class ProviderConfig(Strict):
     kind: str
     base_url: str
@@ -83,16 +82,12 @@ class ProviderConfig(Strict):
     @field_validator("kind")
     @classmethod
     def _kind(cls, value: str) -> str:
-        from monitor.providers import KINDS
-
         if value not in KINDS:
             raise ValueError(f"unknown kind {value!r}; use one of {', '.join(sorted(KINDS))}")
         return value
 
     @model_validator(mode="after")
     def _key_when_needed(self) -> ProviderConfig:
-        from monitor.providers import KINDS
-
         provider = KINDS.get(self.kind)
         if provider is not None and provider.needs_key and not self.api_key:
             hint = provider.key_env_var or "YOUR_KEY_VARIABLE"
@@ -108,54 +103,6 @@ class ProviderConfig(Strict):
         if unknown:
             raise ValueError(f"price given for models not in models: {', '.join(unknown)}")
         return value
-
-
-class Expect(Strict):
-    """How a canary's answer is checked: exactly one of the checks, plus options."""
-
-    equals: str | int | float | None = None
-    contains: str | None = None
-    regex: str | None = None
-    number: float | None = None
-    one_of: list[str | int | float] | None = None
-    json_schema: dict[str, Any] | None = None
-    tolerance: float = Field(0.0, ge=0)
-    case_sensitive: bool = False
-
-    @field_validator("equals", "one_of", mode="before")
-    @classmethod
-    def _no_booleans(cls, value: Any) -> Any:
-        # YAML reads yes/no/true/false as booleans, which would quietly become 1 and 0 here.
-        values = value if isinstance(value, list) else [value]
-        if any(isinstance(v, bool) for v in values):
-            raise ValueError('yes, no, true and false are booleans in YAML; quote them: "yes"')
-        return value
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Expect:
-        given = [
-            k
-            for k in ("equals", "contains", "regex", "number", "one_of", "json_schema")
-            if getattr(self, k) is not None
-        ]
-        if len(given) != 1:
-            raise ValueError(
-                "expect needs exactly one of equals, contains, regex, number, one_of, json_schema"
-                + (f" (got {', '.join(given)})" if given else "")
-            )
-        if self.regex is not None:
-            try:
-                re.compile(self.regex)
-            except re.error as exc:
-                raise ValueError(f"regex does not compile: {exc}") from exc
-        if self.json_schema is not None:
-            import jsonschema
-
-            try:
-                jsonschema.validators.validator_for(self.json_schema).check_schema(self.json_schema)
-            except jsonschema.exceptions.SchemaError as exc:
-                raise ValueError(f"json_schema is not a valid JSON Schema: {exc.message}") from exc
-        return self
 
 
 class CanaryConfig(Strict):
@@ -174,8 +121,6 @@ class CanaryConfig(Strict):
     @model_validator(mode="after")
     def _prompt_or_generator(self) -> CanaryConfig:
         if self.generator is not None:
-            from monitor.canaries.generators import GENERATORS
-
             if self.generator not in GENERATORS:
                 raise ValueError(
                     f"unknown generator {self.generator!r}; use one of {', '.join(sorted(GENERATORS))}"

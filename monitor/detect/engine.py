@@ -23,7 +23,7 @@ from monitor.result import ProbeResult
 
 def intervals_of(config: Config) -> dict[str, float]:
     """Each configured target's probe interval in seconds (its provider's, or the schedule's)."""
-    return {t.name: t.config.interval or config.schedule.interval for t in config.targets()}
+    return {t.name: t.interval for t in config.targets()}
 
 
 def canaries_of(config: Config) -> dict[str, int]:

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from monitor.config import Target
 from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply, merge_body
 from monitor.providers.classify import classify_error_object
 from monitor.providers.stream import Reading, count, stream_call
+from monitor.target import Target
 
 API_VERSION = "2023-06-01"
 
@@ -97,13 +97,13 @@ class AnthropicProvider(Provider):
             "accept": "text/event-stream",
             "anthropic-version": API_VERSION,
         }
-        if target.config.api_key:
-            headers["x-api-key"] = target.config.api_key
-        headers.update(target.config.headers)
+        if target.api_key:
+            headers["x-api-key"] = target.api_key
+        headers.update(target.headers)
         request = client.build_request(
             "POST",
-            f"{target.config.base_url}/v1/messages",
-            content=json.dumps(merge_body(_body(target, prompt), target.config.body)).encode(),
+            f"{target.base_url}/v1/messages",
+            content=json.dumps(merge_body(_body(target, prompt), target.body)).encode(),
             headers=headers,
         )
         chars = len(prompt.text) + len(prompt.system or "")

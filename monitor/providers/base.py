@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 import httpx
 
-from monitor.config import Target
 from monitor.result import Outcome
+from monitor.target import Target
 
 
 @dataclass(frozen=True, slots=True)

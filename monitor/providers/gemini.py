@@ -16,11 +16,11 @@ from urllib.parse import quote
 
 import httpx
 
-from monitor.config import Target
 from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply, merge_body
 from monitor.providers.classify import classify_error_object
 from monitor.providers.stream import Reading, count, stream_call
+from monitor.target import Target
 
 
 class GeminiReading(Reading):
@@ -94,16 +94,16 @@ class GeminiProvider(Provider):
         timeout: float,  # noqa: ASYNC109
     ) -> Reply:
         headers = {"content-type": "application/json", "accept": "text/event-stream"}
-        if target.config.api_key:
-            headers["x-goog-api-key"] = target.config.api_key
-        headers.update(target.config.headers)
+        if target.api_key:
+            headers["x-goog-api-key"] = target.api_key
+        headers.update(target.headers)
         # Gemini names models `models/NAME`; config may use either form.
         model = quote(target.model.removeprefix("models/"), safe="/.-_")
         request = client.build_request(
             "POST",
-            f"{target.config.base_url}/v1beta/models/{model}:streamGenerateContent",
+            f"{target.base_url}/v1beta/models/{model}:streamGenerateContent",
             params={"alt": "sse"},
-            content=json.dumps(merge_body(_body(prompt), target.config.body)).encode(),
+            content=json.dumps(merge_body(_body(prompt), target.body)).encode(),
             headers=headers,
         )
         chars = len(prompt.text) + len(prompt.system or "")

@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 
-from monitor.config import Target
 from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply, merge_body
 from monitor.providers.classify import classify_error_object
 from monitor.providers.stream import Reading, count, stream_call
+from monitor.target import Target
 
 
 class OpenaiReading(Reading):
@@ -77,7 +77,7 @@ def _body(target: Target, prompt: Prompt) -> dict[str, Any]:
     }
     # OpenAI's own API has replaced max_tokens (its newer models refuse it); compatible servers
     # (vLLM, Ollama, Groq, OpenRouter) all read max_tokens.
-    if "api.openai.com" in target.config.base_url:
+    if "api.openai.com" in target.base_url:
         body["max_completion_tokens"] = prompt.max_tokens
     else:
         body["max_tokens"] = prompt.max_tokens
@@ -101,13 +101,13 @@ class OpenaiProvider(Provider):
         timeout: float,  # noqa: ASYNC109
     ) -> Reply:
         headers = {"content-type": "application/json", "accept": "text/event-stream"}
-        if target.config.api_key:
-            headers["authorization"] = f"Bearer {target.config.api_key}"
-        headers.update(target.config.headers)
+        if target.api_key:
+            headers["authorization"] = f"Bearer {target.api_key}"
+        headers.update(target.headers)
         request = client.build_request(
             "POST",
-            f"{target.config.base_url}/chat/completions",
-            content=json.dumps(merge_body(_body(target, prompt), target.config.body)).encode(),
+            f"{target.base_url}/chat/completions",
+            content=json.dumps(merge_body(_body(target, prompt), target.body)).encode(),
             headers=headers,
         )
         return await stream_call(

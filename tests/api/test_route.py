@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from monitor.cli import main
-from monitor.config import Price
 from monitor.detect.types import Status
 from monitor.route import Candidate, rank
 from monitor.store.probe_stats import Figures
+from monitor.target import Price
 from tests.api.conftest import SECRET, TARGETS, Seed
 
 

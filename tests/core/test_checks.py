@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from monitor.canaries.checks import check, clean, extract_json, extract_number, normalise
-from monitor.config.schema import Expect
+from monitor.canaries.expect import Expect
 
 
 @pytest.mark.parametrize(

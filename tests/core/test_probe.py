@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from monitor import probe
+from monitor.canaries.expect import Expect
 from monitor.canaries.generators import GENERATORS, Generated
-from monitor.config import CanaryConfig, Expect, Price, Target
+from monitor.config import CanaryConfig, Config
 from monitor.config.schema import ProviderConfig
 from monitor.probe import cost_usd, make_prompt, run_probe, tokens_per_s
 from monitor.providers import KINDS as KINDS_REGISTRY
@@ -21,13 +22,24 @@ from monitor.providers import Prompt, Provider, Reply
 from monitor.result import Outcome
 from monitor.secrets import Scrubber
 from monitor.simulator import SimulatorHandle
+from monitor.target import Price, Target
 
 
-def _target(price: dict[str, dict[str, float]] | None = None, kind: str = "openai") -> Target:
-    config = ProviderConfig.model_validate(
-        {"kind": kind, "base_url": "http://127.0.0.1:9", "models": ["m"], "price": price or {}}
+def _target(
+    price: dict[str, dict[str, float]] | None = None, kind: str = "openai", key: str | None = None
+) -> Target:
+    prices = {model: Price(**p) for model, p in (price or {}).items()}
+    return Target(
+        name="p/m",
+        provider="p",
+        model="m",
+        kind=kind,
+        base_url="http://127.0.0.1:9",
+        interval=60.0,
+        timeout=30.0,
+        api_key=key,
+        price=prices.get("m"),
     )
-    return Target("p/m", "p", "m", config)
 
 
 @pytest.mark.parametrize(
@@ -119,14 +131,18 @@ START = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
 def _sim_target(
     sim: SimulatorHandle, kind: str, *, price: dict[str, float] | None = None, key: str = KEY
 ) -> Target:
-    config = ProviderConfig(
-        kind=kind,
-        base_url=sim.base_url(kind),
-        api_key=key,
-        models=["sim-model"],
-        price={"sim-model": Price(**price)} if price else {},
+    config = Config(
+        providers={
+            kind: ProviderConfig(
+                kind=kind,
+                base_url=sim.base_url(kind),
+                api_key=key,
+                models=["sim-model"],
+                price={"sim-model": Price(**price)} if price else {},
+            )
+        }
     )
-    return Target(f"{kind}/sim-model", kind, "sim-model", config)
+    return config.targets()[0]
 
 
 @pytest.fixture
@@ -261,7 +277,7 @@ class _Broken(Provider):
         *,
         timeout: float,  # noqa: ASYNC109
     ) -> Reply:
-        raise KeyError(f"bug while holding {target.config.api_key}")
+        raise KeyError(f"bug while holding {target.api_key}")
 
 
 class _Stuck(Provider):
@@ -284,8 +300,7 @@ async def test_a_bug_in_a_provider_becomes_an_outcome_logged_once_without_the_ke
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, client: httpx.AsyncClient
 ) -> None:
     monkeypatch.setitem(KINDS_REGISTRY, "broken", _Broken)
-    target = _target(kind="broken")
-    target = Target("b/m", "b", "m", target.config.model_copy(update={"api_key": KEY}))
+    target = _target(kind="broken", key=KEY)
     with caplog.at_level(logging.ERROR, logger="monitor.probe"):
         first = await run_probe(client, target, ARITHMETIC, timeout=1, scrubber=Scrubber([KEY]))
         second = await run_probe(client, target, ARITHMETIC, timeout=1, scrubber=Scrubber([KEY]))

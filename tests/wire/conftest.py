@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from monitor.config import ProviderConfig, Target
+from monitor.config import Config, ProviderConfig
 from monitor.providers import Prompt, Reply, provider_for
 from monitor.simulator import SimulatorHandle
+from monitor.target import Target
 
 KINDS = ["openai", "anthropic", "gemini"]
 KEY = "sk-test-abcdefghijklmnop0123456789"  # a fake key
@@ -19,8 +20,8 @@ def target_for(
     sim: SimulatorHandle | str, kind: str, model: str = "sim-model", key: str | None = KEY
 ) -> Target:
     base = sim if isinstance(sim, str) else sim.base_url(kind)
-    config = ProviderConfig(kind=kind, base_url=base, api_key=key, models=[model])
-    return Target(f"{kind}/{model}", kind, model, config)
+    provider = ProviderConfig(kind=kind, base_url=base, api_key=key, models=[model])
+    return Config(providers={kind: provider}).targets()[0]
 
 
 async def ask(

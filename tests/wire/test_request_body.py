@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import httpx
 
-from monitor.config import ProviderConfig, Target
+from monitor.config import Config, ProviderConfig
 from monitor.providers import provider_for
 from monitor.providers.base import Prompt, merge_body
 from monitor.result import Outcome
 from monitor.simulator import SimulatorHandle
+from monitor.target import Target
 
 
 def test_nested_mappings_merge_and_other_values_replace() -> None:
@@ -33,7 +34,7 @@ def _target(sim: SimulatorHandle, kind: str, body: dict[str, object]) -> Target:
         models=["m"],
         body=body,
     )
-    return Target(f"{kind}/m", kind, "m", config)
+    return Config(providers={kind: config}).targets()[0]
 
 
 async def test_gemini_keeps_its_output_bound_when_body_adds_a_thinking_budget(

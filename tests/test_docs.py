@@ -3,11 +3,16 @@
 Walks every file git tracks (`.md`, `.py`, `.yaml`/`.yml`, `.toml`) and fails on
 - a reference to the folder of sources outside the repository that the project was built from;
 - a relative Markdown link or image (`[text](path)`) whose file is not in the repository;
-- a Markdown file named anywhere (`docs/detection.md`, `README.md`) that is not in the repository.
+- a Markdown file named anywhere (`docs/detection.md`, `README.md`) that is not in the repository;
+- in the documents (every `.md` but CHANGELOG.md, which records names as they were), a path of
+  the repository in backticks (`monitor/store/db.py`, `tests/alerts/`) that is not there, or a
+  module or name (`monitor.store.results.record`) that does not import: a module was moved and
+  the page that names it was not updated.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import shutil
 import subprocess
@@ -23,6 +28,10 @@ LINK = re.compile(r"!?\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 # A Markdown file named in text: `docs/x.md`, `../README.md`, `CHANGELOG.md`.
 MD_NAME = re.compile(r"(?<![\w./:-])((?:\.{1,2}/)*[\w-]+(?:/[\w.-]+)*\.md)\b")
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
+# Top folders of the repository whose paths documents name in backticks.
+FOLDERS = ("monitor", "tests", "bench", "dashboard", "docs", "scenarios", "tools")
+CODE_PATH = re.compile(r"`((?:" + "|".join(FOLDERS) + r")/[^`\s]*)`")
+DOTTED = re.compile(r"`((?:monitor|bench)(?:\.[A-Za-z_]\w*)+)")
 
 
 def tracked_files() -> list[str]:
@@ -80,6 +89,39 @@ def unknown_md_names(source: str, text: str, files: set[str]) -> list[str]:
     return problems
 
 
+def missing_paths(source: str, text: str, files: set[str], folders: set[str]) -> list[str]:
+    """Repository paths in backticks (`monitor/x.py`, `monitor/x.py:NAME`, `tests/a/`) that are
+    not there. Patterns and placeholders (`*`, `{model}`, `<name>`, `…`) are not paths."""
+    problems = []
+    paths = {token.split(":", 1)[0] for token in CODE_PATH.findall(text)}
+    for path in sorted(paths):
+        if any(c in path for c in "*{}<>…[]()"):
+            continue
+        if not exists(path.rstrip("/"), files, folders):
+            problems.append(f"{source}: names `{path}`, which is not in the repository")
+    return problems
+
+
+def missing_names(source: str, text: str) -> list[str]:
+    """Dotted names in backticks (`monitor.store.open_store`) whose module does not import or
+    that the module does not have."""
+    problems = []
+    for name in sorted(set(DOTTED.findall(text))):
+        parts = name.split(".")
+        found: object = None
+        cut = len(parts)
+        while cut and found is None:
+            try:
+                found = importlib.import_module(".".join(parts[:cut]))
+            except ModuleNotFoundError:
+                cut -= 1
+        for attribute in parts[cut:]:
+            found = getattr(found, attribute, None)
+        if found is None:
+            problems.append(f"{source}: names `{name}`, which does not import")
+    return problems
+
+
 def test_the_repository_refers_to_nothing_outside_itself() -> None:
     files = tracked_files()
     offenders = []
@@ -110,6 +152,48 @@ def test_every_markdown_file_named_in_the_repository_is_in_it() -> None:
         if name.endswith(SCANNED) and name != "tests/test_docs.py":
             problems += unknown_md_names(name, (ROOT / name).read_text("utf-8"), present)
     assert problems == []
+
+
+def test_every_path_and_module_a_document_names_is_in_the_repository() -> None:
+    files = tracked_files()
+    present = {f for f in files if (ROOT / f).exists()}
+    folders = {str(p) for f in present for p in PurePosixPath(f).parents}
+    problems = []
+    for name in sorted(present):
+        if name.endswith(".md") and name != "CHANGELOG.md":
+            text = (ROOT / name).read_text("utf-8")
+            problems += missing_paths(name, text, present, folders)
+            problems += missing_names(name, text)
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("`monitor/a.py` and `monitor/a.py:NAME` and `tests/b/` and `docs/`", []),
+        ("`monitor/gone.py` or `monitor/gone.py::f`", ["monitor/gone.py"]),
+        ("`tests/nothing/` and `monitor/*.py` and `monitor/{x}.py`", ["tests/nothing/"]),
+        ("`openai/openai-python/tests/x.py`, `monitorx/y.py`", []),
+    ],
+)
+def test_a_path_that_is_not_in_the_repository_is_found(text: str, found: list[str]) -> None:
+    files = {"monitor/a.py", "tests/b/test_c.py"}
+    folders = {"monitor", "tests", "tests/b", "docs"}
+    problems = missing_paths("docs/x.md", text, files, folders)
+    assert [p.split("`")[1] for p in problems] == found
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("`monitor.result.ProbeResult.to_dict`, `monitor.errors`", []),
+        ("`monitor.store.open_store(url)` and `monitor.result.Outcome.OK`", []),
+        ("`monitor.no_such_module.f`", ["monitor.no_such_module.f"]),
+        ("`monitor.result.NoSuchName`", ["monitor.result.NoSuchName"]),
+    ],
+)
+def test_a_name_that_does_not_import_is_found(text: str, found: list[str]) -> None:
+    assert [p.split("`")[1] for p in missing_names("docs/x.md", text)] == found
 
 
 @pytest.mark.parametrize(

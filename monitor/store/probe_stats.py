@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, text
+from sqlalchemy import case, func
 from sqlmodel import col, select
 
 from monitor.result import Outcome, ProbeResult
@@ -214,25 +214,3 @@ def totals(
                 )
             )
     return out
-
-
-# A loose index scan: one index probe per distinct target instead of reading every row, so the
-# cost is O(targets · log rows). `SELECT DISTINCT target` reads the whole index (100 ms at 432k
-# rows), which every API request would pay.
-_TARGETS_SEEN = text(
-    """
-    WITH RECURSIVE seen(target) AS (
-        SELECT MIN(target) FROM probe_results
-        UNION ALL
-        SELECT (SELECT MIN(target) FROM probe_results WHERE target > seen.target)
-        FROM seen WHERE seen.target IS NOT NULL
-    )
-    SELECT target FROM seen WHERE target IS NOT NULL
-    """
-)
-
-
-def targets_seen(store: Store) -> list[str]:
-    """Every target with at least one stored result, sorted (as `results.known_targets`)."""
-    with store.session() as session:
-        return [str(row[0]) for row in session.execute(_TARGETS_SEEN)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -101,8 +101,23 @@ def count(store: Store, target: str | None = None) -> int:
         return int(session.exec(query).one())
 
 
+# A loose index scan: one index probe per distinct target instead of reading every row, so the
+# cost is O(targets · log rows). `SELECT DISTINCT target` reads the whole index (100 ms at 432k
+# rows), which every API request would pay.
+_KNOWN_TARGETS = text(
+    """
+    WITH RECURSIVE seen(target) AS (
+        SELECT MIN(target) FROM probe_results
+        UNION ALL
+        SELECT (SELECT MIN(target) FROM probe_results WHERE target > seen.target)
+        FROM seen WHERE seen.target IS NOT NULL
+    )
+    SELECT target FROM seen WHERE target IS NOT NULL
+    """
+)
+
+
 def known_targets(store: Store) -> list[str]:
     """Every target that has at least one stored result, sorted (a loose index scan)."""
-    from monitor.store.probe_stats import targets_seen
-
-    return targets_seen(store)
+    with store.session() as session:
+        return [str(row[0]) for row in session.execute(_KNOWN_TARGETS)]

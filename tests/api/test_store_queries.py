@@ -12,7 +12,7 @@ from monitor.statuspages.model import OfficialComponent, OfficialIncident
 from monitor.store import Store
 from monitor.store import results as stored
 from monitor.store import statuspages as official
-from monitor.store.probe_stats import figures, history, percentile, targets_seen, totals
+from monitor.store.probe_stats import figures, history, percentile, totals
 from tests.api.conftest import probe
 
 T0 = parse_ts("2026-11-28T10:00:00Z")
@@ -116,12 +116,12 @@ def test_family_problems_name_members_that_are_not_targets() -> None:
     ]
 
 
-def test_targets_seen_is_empty_without_results(any_store: Store) -> None:
-    assert targets_seen(any_store) == []
+def test_known_targets_is_empty_without_results(any_store: Store) -> None:
+    assert stored.known_targets(any_store) == []
 
 
-def test_targets_seen_lists_each_target_once_in_order(any_store: Store) -> None:
+def test_known_targets_lists_each_target_once_in_order(any_store: Store) -> None:
     names = ["b/m", "a/m", "openrouter/meta-llama/llama-3.3-70b-instruct", "a/m", "b/m"]
     stored.record(any_store, [probe(n, T0 + timedelta(seconds=i)) for i, n in enumerate(names)])
 
-    assert targets_seen(any_store) == stored.known_targets(any_store) == sorted(set(names))
+    assert stored.known_targets(any_store) == sorted(set(names))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from fnmatch import fnmatchcase
 
 from monitor.config import Config
 from monitor.errors import UsageError
-from monitor.target import Target
+from monitor.target import Target, matches
 
 
 def select_targets(config: Config, patterns: Sequence[str] | None) -> list[Target]:
@@ -20,7 +19,7 @@ def select_targets(config: Config, patterns: Sequence[str] | None) -> list[Targe
         return targets
     chosen: list[Target] = []
     for pattern in patterns:
-        matched = [t for t in targets if fnmatchcase(t.name, pattern) or t.provider == pattern]
+        matched = [t for t in targets if matches(pattern, t.name)]
         if not matched:
             known = ", ".join(t.name for t in targets) or "none are configured"
             raise UsageError(f"no target matches {pattern!r} (targets: {known})")

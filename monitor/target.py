@@ -6,12 +6,17 @@
 A leaf of the import graph: providers, the probe and the scheduler take a `Target` and never
 read the config. `monitor.config.Config.targets()` builds every target, applying the schedule's
 defaults, so the effective interval and timeout are decided there and nowhere else.
+
+Target patterns, wherever the config or the command line takes them (`canaries[].targets`,
+`alerts[].targets`, maintenance windows, detection overrides, `--target`), follow one rule,
+`matches`: a shell-style pattern matched against the whole name or against the provider alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,3 +51,18 @@ class Target:
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     body: Mapping[str, Any] = field(default_factory=dict)
     price: Price | None = None
+
+
+def matches(pattern: str, name: str) -> bool:
+    """Whether `pattern` names the target `name` (PROVIDER/MODEL): a shell-style pattern that
+    matches the whole name (`openai/gpt-4o-mini`, `openai/*`, `*/gpt-4o*`) or the provider
+    alone (`openai`, `open*`)."""
+    provider = name.partition("/")[0]
+    return fnmatchcase(name, pattern) or fnmatchcase(provider, pattern)
+
+
+def selected(patterns: Iterable[str], name: str) -> bool:
+    """Whether a filter of target patterns lets `name` through; no patterns let every target
+    through."""
+    patterns = list(patterns)
+    return not patterns or any(matches(p, name) for p in patterns)

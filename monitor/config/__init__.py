@@ -31,7 +31,7 @@ from monitor.config.schema import (
 from monitor.config.statuspages import StatusPagesConfig
 from monitor.config.yamlsource import Document, YamlProblem, parse
 from monitor.errors import ConfigError
-from monitor.target import Target
+from monitor.target import Target, selected
 
 __all__ = [
     "CanaryConfig",
@@ -97,14 +97,8 @@ class Config(Strict):
         return [p.api_key for p in self.providers.values() if p.api_key]
 
     def canaries_for(self, target: Target) -> list[CanaryConfig]:
-        from fnmatch import fnmatchcase
-
-        return [
-            c
-            for c in self.canaries
-            if not c.targets
-            or any(fnmatchcase(target.name, p) or p == target.provider for p in c.targets)
-        ]
+        """The canaries whose `targets` patterns select `target` (`monitor.target.matches`)."""
+        return [c for c in self.canaries if selected(c.targets, target.name)]
 
 
 def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str:

@@ -30,18 +30,10 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from monitor.config.schema import Duration, Strict
+from monitor.target import selected
 
 Severity = Literal["degraded", "down", "recovered"]
 SEVERITIES: tuple[Severity, ...] = ("degraded", "down", "recovered")
-
-
-def matches(patterns: list[str], target: str) -> bool:
-    """`target` (PROVIDER/MODEL) matches one of `patterns`: a glob on the target, or a provider
-    name (a glob too). An empty list matches everything."""
-    if not patterns:
-        return True
-    provider = target.partition("/")[0]
-    return any(fnmatchcase(target, p) or fnmatchcase(provider, p) for p in patterns)
 
 
 class AlertChannel(Strict):
@@ -88,7 +80,7 @@ class AlertChannel(Strict):
         """This channel's target/provider filter lets `target` through."""
         provider = target.partition("/")[0]
         providers_ok = not self.providers or any(fnmatchcase(provider, p) for p in self.providers)
-        return providers_ok and matches(self.targets, target)
+        return providers_ok and selected(self.targets, target)
 
 
 class MaintenanceWindow(Strict):
@@ -160,7 +152,7 @@ class MaintenanceWindow(Strict):
         """`target` on `channel` is in this window at `at`."""
         if self.channels and channel not in self.channels:
             return False
-        if not matches(self.targets, target):
+        if not selected(self.targets, target):
             return False
         if self.cron is None:
             return (self.start is None or self.start <= at) and (self.end is None or at < self.end)

@@ -18,12 +18,12 @@ behind each one. Per-target overrides take the same sections, only the keys they
 from __future__ import annotations
 
 import math
-from fnmatch import fnmatchcase
 from typing import Any
 
 from pydantic import Field
 
 from monitor.config.schema import Duration, Strict
+from monitor.target import matches
 
 MONTH_S = 30 * 86400.0
 CUSUMS = 3  # the false-alarm allowance is split as if among this many CUSUMs
@@ -168,13 +168,8 @@ class DetectionConfig(Strict):
 
     def for_target(self, target: str) -> DetectionConfig:
         """The settings for `target`: the defaults with every matching override merged, in order.
-        A pattern is a glob on `PROVIDER/MODEL` or on the provider's name."""
-        provider = target.partition("/")[0]
-        matching = [
-            o
-            for pattern, o in self.overrides.items()
-            if fnmatchcase(target, pattern) or fnmatchcase(provider, pattern)
-        ]
+        A pattern is a glob on `PROVIDER/MODEL` or on the provider's name (`monitor.target.matches`)."""
+        matching = [o for pattern, o in self.overrides.items() if matches(pattern, target)]
         if not matching:
             return self
         data: dict[str, Any] = self.model_dump(exclude={"overrides"})

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from fnmatch import fnmatchcase
 
 from monitor.config import Config
 from monitor.detect.types import IncidentRecord
@@ -28,6 +27,7 @@ from monitor.reports.statuses import (
 from monitor.reports.timeline import Segment, StatusTime, status_time, stretches
 from monitor.result import utcnow
 from monitor.store import Store, results
+from monitor.target import matches
 
 
 def matching_names(candidates: Iterable[str], patterns: Sequence[str] | None) -> list[str]:
@@ -39,9 +39,7 @@ def matching_names(candidates: Iterable[str], patterns: Sequence[str] | None) ->
     known = sorted(set(candidates))
     if not patterns:
         return known
-    chosen = [
-        t for t in known if any(fnmatchcase(t, p) or t.partition("/")[0] == p for p in patterns)
-    ]
+    chosen = [t for t in known if any(matches(p, t) for p in patterns)]
     if not chosen:
         raise UsageError(
             f"no target matches {', '.join(patterns)}; known: {', '.join(known) or 'none'}"

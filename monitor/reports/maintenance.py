@@ -7,12 +7,12 @@ module is the one place the report reads it, so a change of its shape is a chang
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from fnmatch import fnmatchcase
 from typing import Any
 
 from monitor.config import Config
 from monitor.durations import format_duration
 from monitor.reports.timeline import Interval
+from monitor.target import selected
 
 
 def windows_for(config: Config, target: str, since: datetime, until: datetime) -> list[Interval]:
@@ -41,8 +41,7 @@ def _applies(window: Any, target: str) -> bool:
     if getattr(window, "channels", None):
         return False
     patterns = getattr(window, "targets", None) or []
-    provider = target.partition("/")[0]
-    return not patterns or any(fnmatchcase(target, p) or fnmatchcase(provider, p) for p in patterns)
+    return selected(patterns, target)
 
 
 def _occurrences(window: Any, since: datetime, until: datetime) -> list[Interval]:

@@ -60,16 +60,12 @@ class Rollups:
     an hour from raw results (exact to the range; minute rollups are kept only two days, raw
     results for `raw_retention`, so past that an edge of up to an hour has no data).
 
-    The rollups keep TTFT and latency histograms with bins a factor 1.25 apart, clamped to the
-    observed extremes; throughput is kept as a sum, so only its mean is known.
+    The rollups keep TTFT, latency and tokens/s sketches (`monitor.sketch`, 1 % relative
+    accuracy) and the observed extremes, so percentiles are as good as from raw results.
     """
 
     description = "rollups"
-    precision = (
-        "read from the rollups' histograms (bins a factor 1.25 apart, so within about 12 % of "
-        "the exact value, clamped to the observed extremes); tokens/s is a mean, as rollups keep "
-        "no throughput histogram"
-    )
+    precision = "read from the rollups' mergeable sketches accurate to 1 %"
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -101,12 +97,7 @@ class Rollups:
         )
 
         def sketch(metric: str) -> Sketch:
-            buckets = [
-                (index, int(n)) for column, index in _BINS[metric] if (n := values.get(column))
-            ]
-            return Sketch.from_buckets(
-                buckets, values.get(f"{metric}_min"), values.get(f"{metric}_max")
-            )
+            return agg.sketch(metric) or Sketch()
 
         return ProbeAggregate(
             probes=agg.n,
@@ -116,20 +107,14 @@ class Rollups:
             cost_usd=agg["cost_sum"],
             ttft_ms=sketch("ttft"),
             latency_ms=sketch("lat"),
+            tokens_per_s=sketch("tps"),
             tokens_per_s_sum=agg["tps_sum"],
             tokens_per_s_n=int(agg["tps_n"]),
         )
 
 
-# Rollup column names, and each histogram column with the sketch bucket of its bin's
-# representative value: computed once, as a 90-day report converts thousands of rows.
+# Rollup column names, computed once, as a 90-day report converts thousands of rows.
 _OUTCOMES = [(o.value, f"n_{o.value}") for o in Outcome]
-_BINS = {
-    metric: [
-        (f"{metric}_h{i:02d}", Sketch.index_of(rollups.bin_value(i))) for i in range(rollups.NBINS)
-    ]
-    for metric in ("ttft", "lat")
-}
 
 
 def probe_source(store: Store) -> ProbeSource:

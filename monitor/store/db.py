@@ -37,8 +37,18 @@ class SchemaVersion(SQLModel, table=True):
 
 
 Migration = Callable[[Connection], None]
+
+
 # Index i holds the migration from version i+1 to i+2; version 1 is the first create_all.
-MIGRATIONS: list[Migration] = []
+def _rollup_sketches(conn: Connection) -> None:
+    """2: the rollups' fixed histogram columns become mergeable sketches (TTFT, latency and
+    tokens/s; `monitor.store.rollups.migrate_to_sketches`)."""
+    from monitor.store.rollups import migrate_to_sketches
+
+    migrate_to_sketches(conn)
+
+
+MIGRATIONS: list[Migration] = [_rollup_sketches]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

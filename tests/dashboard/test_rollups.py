@@ -10,7 +10,7 @@ import pytest
 
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, results, rollups
-from monitor.store.rollups import DAY, HOUR, MINUTE, RATIO
+from monitor.store.rollups import DAY, HOUR, MINUTE
 
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 
@@ -55,13 +55,16 @@ def mixed_day(rng: random.Random, n: int = 1500) -> list[ProbeResult]:
             out.append(probe(ts, outcome=Outcome.RATE_LIMITED, ttft_ms=None, latency_ms=None))
         else:
             latency = ttft + rng.lognormvariate(math.log(300), 0.8)
-            out.append(probe(ts, ttft_ms=ttft, latency_ms=latency))
+            tps = rng.lognormvariate(math.log(60), 0.5)
+            out.append(probe(ts, ttft_ms=ttft, latency_ms=latency, tokens_per_s=tps))
     return out
 
 
 @pytest.mark.parametrize("q", [0.5, 0.95, 0.99])
-@pytest.mark.parametrize("metric,field", [("ttft", "ttft_ms"), ("lat", "latency_ms")])
-def test_percentiles_from_merged_rollups_are_within_one_bin_of_the_exact_ones(
+@pytest.mark.parametrize(
+    "metric,field", [("ttft", "ttft_ms"), ("lat", "latency_ms"), ("tps", "tokens_per_s")]
+)
+def test_percentiles_from_merged_rollups_are_within_2_percent_of_the_exact_ones(
     any_store: Store, q: float, metric: str, field: str
 ) -> None:
     batch = mixed_day(random.Random(5))
@@ -70,7 +73,7 @@ def test_percentiles_from_merged_rollups_are_within_one_bin_of_the_exact_ones(
     answered = [getattr(r, field) for r in batch if r.outcome.answered and getattr(r, field)]
     estimate = got.percentile(metric, q)
     assert estimate is not None
-    assert 1 / RATIO <= estimate / exact_percentile(answered, q) <= RATIO
+    assert abs(estimate / exact_percentile(answered, q) - 1) <= 0.02
 
 
 def test_counts_uptime_and_quality_add_up_to_the_raw_results(any_store: Store) -> None:
@@ -89,7 +92,8 @@ def test_counts_uptime_and_quality_add_up_to_the_raw_results(any_store: Store) -
     latencies = [r.latency_ms for r in batch if r.outcome.answered and r.latency_ms]
     assert got["lat_max"] == pytest.approx(max(latencies))
     assert got["lat_min"] == pytest.approx(min(latencies))
-    assert got.mean("tps") == pytest.approx(40.0)
+    speeds = [r.tokens_per_s for r in batch if r.outcome.answered and r.tokens_per_s]
+    assert got.mean("tps") == pytest.approx(sum(speeds) / len(speeds))
     assert got["cost_sum"] == pytest.approx(0.00001 * len(batch))
 
 

@@ -6,7 +6,9 @@
 scheduler on top: one job per target, interval with jitter, `max_instances=1`, coalescing, and a
 graceful stop that lets in-flight probes finish for a grace period and records the rest as
 `cancelled`. Each target's probes run in their own task, so a hung provider never delays another
-target; database work runs in a worker thread so it never blocks the event loop.
+target. Results go to the pipeline thread (`monitor.pipeline.ResultWriter`): a probe hands its
+batch over and never waits on the database, which may be slow, locked or away; the writer keeps
+what it cannot write yet (memory, then a spool file) and writes it, oldest first, when it can.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import CanaryConfig, Config
+from monitor.errors import StorageError
+from monitor.pipeline import ResultWriter, spool_path_for
 from monitor.probe import run_probe
 from monitor.result import Outcome, ProbeResult, utcnow
 from monitor.secrets import Scrubber
-from monitor.store import Store, results
+from monitor.store import Store
 from monitor.target import Target
 
 log = logging.getLogger(__name__)
@@ -53,12 +57,14 @@ class Health:
     started: float = field(default_factory=time.monotonic)
     last_result: float | None = None
     stored: int = 0
-    store_errors: int = 0
+    store_errors: int = 0  # failed write attempts (each is retried)
     scheduler_running: bool = False
+    backlog: Callable[[], dict[str, Any]] | None = None  # the writer's state
 
     def as_dict(self) -> dict[str, Any]:
         now = time.monotonic()
-        return {
+        writer = self.backlog() if self.backlog is not None else {}
+        return writer | {
             "scheduler_running": self.scheduler_running,
             "uptime_s": round(now - self.started, 3),
             "last_probe_age_s": None
@@ -107,7 +113,13 @@ class Monitor:
         self.health = Health()
         self.scrubber = Scrubber(config.secrets())
         self._limit = asyncio.Semaphore(config.schedule.max_concurrency)
-        self._write_lock = asyncio.Lock()
+        self.writer = ResultWriter(
+            store,
+            self.sinks,
+            health=self.health,
+            spool_path=spool_path_for(config.storage.url, config.region),
+        )
+        self.health.backlog = self.writer.state
 
     def timeout_for(self, target: Target) -> float:
         return target.timeout
@@ -135,20 +147,21 @@ class Monitor:
     async def probe_target(
         self, target: Target, canaries: Sequence[CanaryConfig] | None = None
     ) -> list[ProbeResult]:
-        """Every canary of `target`, one after the other, then store the batch."""
+        """Every canary of `target`, one after the other, then hand the batch to the writer."""
         batch = []
         for canary in canaries if canaries is not None else self.config.canaries_for(target):
             result = await self.probe(target, canary)
             batch.append(result)
             if result.outcome is Outcome.CANCELLED:
                 break  # stopping: the remaining canaries were never started
-        await self.store_batch(batch)
+        self.submit(batch)
         return batch
 
     async def run_once(
         self, targets: Sequence[Target], canary_names: Sequence[str] | None = None
     ) -> list[ProbeResult]:
-        """Every selected probe once, targets in parallel; results stored; returned in order."""
+        """Every selected probe once, targets in parallel; returned in order once written (or
+        kept in the backlog, when the database fails)."""
         jobs = []
         for target in targets:
             canaries = [
@@ -159,46 +172,26 @@ class Monitor:
             if canaries:
                 jobs.append(self.probe_target(target, canaries))
         batches = await asyncio.gather(*jobs)
+        await self.flush()
         return [r for batch in batches for r in batch]
 
-    async def store_batch(self, batch: Sequence[ProbeResult]) -> None:
-        """Store, then feed the sinks, in a worker thread; one batch at a time (single writer).
+    def submit(self, batch: Sequence[ProbeResult]) -> None:
+        """Hand `batch` to the pipeline thread: stored, then fed to the sinks; returns at once."""
+        self.writer.start()
+        self.writer.submit(batch)
 
-        The write is its own task: a caller cancelled at shutdown still waits for it, so a batch
-        is never lost or half-written while it queues for the writer or is being written.
-        """
-        if not batch:
-            return
-        write = asyncio.ensure_future(self._write(list(batch)))
-        try:
-            await asyncio.shield(write)
-        except asyncio.CancelledError:
-            await write
-            raise
+    async def flush(self, within: float = 60.0) -> bool:
+        """Wait until every handed-over result is written (True), or the database fails."""
+        return bool(await asyncio.to_thread(self.writer.flush, within))
 
-    async def _write(self, batch: list[ProbeResult]) -> None:
-        async with self._write_lock:
-            await asyncio.to_thread(self._store_and_feed, batch)
-
-    def _store_and_feed(self, batch: list[ProbeResult]) -> None:
-        try:
-            results.record(self.store, batch)
-        except Exception:
-            self.health.store_errors += 1
-            log.exception("could not store %d result(s)", len(batch))
-            return
-        self.health.stored += len(batch)
-        self.health.last_result = time.monotonic()
-        for sink in self.sinks:
-            try:
-                sink.on_results(batch)
-            except Exception:
-                log.exception("%s failed on a batch of results", type(sink).__name__)
+    async def close(self, within: float = 10.0) -> None:
+        """Write what can be written `within` seconds; spool the rest for the next start."""
+        await asyncio.to_thread(self.writer.close, within)
 
     async def in_pipeline(self, work: Callable[[], Any]) -> Any:
-        """Run `work` in the pipeline's worker thread, serialised with result batches."""
-        async with self._write_lock:
-            return await asyncio.to_thread(work)
+        """Run `work` in the pipeline's thread, serialised with result batches."""
+        self.writer.start()
+        return await asyncio.wrap_future(self.writer.call(work))
 
 
 def cancelled_result(
@@ -285,6 +278,10 @@ class Scheduler:
             return
         try:
             await work()
+        except StorageError as exc:
+            # The writer reports the database's state once; this only adds detail.
+            failing = self.monitor.writer.state()["database"] == "failing"
+            log.log(logging.DEBUG if failing else logging.WARNING, "periodic task: %s", exc)
         except Exception:
             log.exception("periodic task failed")
 

@@ -92,7 +92,8 @@ def _target(request: Request) -> str:
 def healthz(request: Request) -> Response:
     """200 when the database answers and the runner (if it reports) is healthy; else 503.
 
-    The runner's report is healthy unless it says `ok: false`, `scheduler_running: false`, or a
+    The runner's report is healthy unless it says `ok: false`, `scheduler_running: false`,
+    `database: failing` (writes fail or stall; `backlog` then counts the results waiting), or a
     `last_probe_age_s` older than three intervals plus a timeout (nothing is being stored).
     """
     body: dict[str, Any] = {"status": "ok"}
@@ -110,6 +111,13 @@ def healthz(request: Request) -> Response:
         schedule = _config(request).schedule
         stale_after = 3 * schedule.interval + schedule.timeout
         age = report.get("last_probe_age_s")
+        if report.get("database") == "failing":
+            backlog = report.get("backlog") or {}
+            body["database"] = "failing"
+            body["backlog"] = backlog
+            problems.append(
+                f"database writes are failing; {backlog.get('results', 0)} result(s) waiting"
+            )
         if report.get("ok") is False:
             problems.append("the runner reports a problem")
         if report.get("scheduler_running") is False:

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     store = open_store(config.storage.url)
     try:
-        batch = asyncio.run(_once(config, store, targets, canaries))
+        batch, waiting = asyncio.run(_once(config, store, targets, canaries))
     finally:
         store.close()
     if args.json:
@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
             print(result.to_json())
     else:
         Console().print(results_table(batch))
+    if waiting:
+        print(f"brownout: {waiting}", file=sys.stderr)
+        return 1
     if args.strict and any(r.outcome is not Outcome.OK for r in batch):
         return 1
     return 0
@@ -61,9 +64,22 @@ def run(args: argparse.Namespace) -> int:
 
 async def _once(
     config: Config, store: Store, targets: list[Target], canaries: list[str] | None
-) -> list[ProbeResult]:
+) -> tuple[list[ProbeResult], str | None]:
+    """The results, and a sentence when some could not be written (they wait in the spool)."""
     async with make_client(config) as client:
         # Detection runs so statuses reflect these results; alerts are left to `brownout run`.
         services = build_services(config, store, alerts=False)
         monitor = Monitor(config, store, client, sinks=services.sinks)
-        return await monitor.run_once(targets, canaries)
+        try:
+            batch = await monitor.run_once(targets, canaries)
+        finally:
+            await monitor.close()
+    state = monitor.writer.state()
+    waiting = state["backlog"]["results"]
+    if not waiting:
+        return batch, None
+    where = state["backlog"].get("spool", "nowhere")
+    return batch, (
+        f"the database did not take {waiting} result(s) ({state.get('database_error')}); "
+        f"they wait in {where} for the next run"
+    )

@@ -1,7 +1,8 @@
 """`brownout run`: the long-running monitor — scheduler, storage, detection, alerts, HTTP API.
 
 Stops gracefully on SIGINT or SIGTERM: no new probes start, in-flight probes get a grace period
-to finish, the rest are recorded as `cancelled`, and nothing is half-written.
+to finish, the rest are recorded as `cancelled`, and nothing is half-written; results the
+database has not taken by then wait in the spool for the next start.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ async def serve_monitor(
             await asyncio.wait_for(stop.wait(), timeout=duration)
         log.info("stopping")
         await scheduler.stop()
+        await monitor.close(within=grace)
         if server_task is not None:
             server_task.cancel()
             await asyncio.gather(server_task, return_exceptions=True)

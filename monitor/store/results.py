@@ -44,6 +44,22 @@ def record(store: Store, results: Iterable[ProbeResult]) -> int:
     return len(rows)
 
 
+def contains(store: Store, result: ProbeResult) -> bool:
+    """Whether `result` (same target, canary, region and timestamp) is already stored: how the
+    pipeline tells a batch whose commit went through from one that must be written again."""
+    table = ProbeRow.__table__  # type: ignore[attr-defined]
+    query = (
+        sa_select(table.c.id)
+        .where(table.c.target == result.target)
+        .where(table.c.ts == result.ts)
+        .where(table.c.canary == result.canary)
+        .where(table.c.region == result.region)
+        .limit(1)
+    )
+    with store.session() as session:
+        return session.execute(query).first() is not None
+
+
 def _values(result: ProbeResult) -> dict[str, object]:
     values = {name: getattr(result, name) for name in _FIELDS}
     values["outcome"] = result.outcome.value

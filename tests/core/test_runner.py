@@ -290,6 +290,7 @@ async def test_probes_still_queued_for_a_slot_at_shutdown_are_stored_as_cancelle
             for task in (hung, queued):
                 task.cancel()
             await asyncio.gather(hung, queued, return_exceptions=True)
+            await monitor.close()
         stored = {r.target: r.outcome for r in results.between(store)}
     finally:
         store.close()

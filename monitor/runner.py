@@ -276,14 +276,23 @@ class Scheduler:
     async def _spawn_work(self, work: Callable[[], Awaitable[object]]) -> None:
         if self._stopping:
             return
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)  # stop() waits for it as for a probe
         try:
             await work()
+        except asyncio.CancelledError:
+            # Cancelled at shutdown after the grace period: the work is periodic, nothing is lost.
+            log.debug("periodic task cancelled at shutdown")
         except StorageError as exc:
             # The writer reports the database's state once; this only adds detail.
             failing = self.monitor.writer.state()["database"] == "failing"
             log.log(logging.DEBUG if failing else logging.WARNING, "periodic task: %s", exc)
         except Exception:
             log.exception("periodic task failed")
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
 
     async def stop(self) -> None:
         """Stop starting probes; let in-flight ones finish for `grace` s; cancel (and record) the rest."""

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from monitor.result import Outcome, ProbeResult
@@ -214,3 +215,39 @@ def totals(
                 )
             )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class TokenMeans:
+    """Mean tokens and cost per probe of one (target, canary), over probes that reported tokens."""
+
+    probes: int
+    input_tokens: float
+    output_tokens: float
+    cost_usd: float | None
+
+
+def token_means(store: Store, since: datetime) -> dict[tuple[str, str], TokenMeans]:
+    """`{(target, canary): TokenMeans}` over results since `since` with token counts (SQL)."""
+    t = ProbeRow.__table__  # type: ignore[attr-defined]
+    query = (
+        sa_select(
+            t.c.target,
+            t.c.canary,
+            func.count(),
+            func.avg(func.coalesce(t.c.input_tokens, 0)),
+            func.avg(func.coalesce(t.c.output_tokens, 0)),
+            func.avg(t.c.cost_usd),
+        )
+        .where(t.c.ts >= since)
+        .where(t.c.output_tokens.is_not(None) | t.c.input_tokens.is_not(None))
+        .group_by(t.c.target, t.c.canary)
+    )
+    with store.session() as session:
+        rows = session.execute(query).all()
+    return {
+        (target, canary): TokenMeans(
+            int(n), float(i or 0), float(o or 0), None if c is None else float(c)
+        )
+        for target, canary, n, i, o, c in rows
+    }

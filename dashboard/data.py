@@ -10,13 +10,11 @@ Streamlit in it, so tests and the benchmark call it directly. Each part's time i
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from types import ModuleType
 from typing import Any, TypeVar
 
 from dashboard.banner import Banner, banner
@@ -25,8 +23,9 @@ from monitor.detect.types import Status, TargetStatus
 from monitor.errors import BrownoutError
 from monitor.read.now import StatusNow, status_now
 from monitor.result import ProbeResult
+from monitor.route import route
 from monitor.secrets import Scrubber
-from monitor.store import Store, dashboard_queries, rollups
+from monitor.store import Store, dashboard_queries, detection, rollups
 from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
 
 RANGES: dict[str, int] = {
@@ -102,21 +101,11 @@ class Page:
     targets: list[TargetRow]
     days: list[DayCell]
     series: Series
-    incidents: list[Incident] | None  # None: no detector store yet
-    route: list[tuple[str | None, Any]] | None  # (family, monitor.route.Answer); None: no switch
+    incidents: list[Incident]
+    route: list[tuple[str | None, Any]]  # (family, monitor.route.Answer)
     recent: list[ProbeResult] | None  # None in public mode
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _optional(module: str) -> ModuleType | None:
-    """A module another role builds; None until it exists."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
 
 
 def target_names(store: Store, config: Config, now: datetime) -> list[str]:
@@ -176,8 +165,6 @@ def load(
     recent = None
     if not public:
         recent = timed("recent", lambda: recent_probes(store, config, shown, recent_limit))
-    if incidents is None:
-        notes.append("Detection has stored no incidents yet; the daily bars use probe figures.")
     rows = [TargetRow(n, statuses[n], {w: uptime[w].get(n) for w in UPTIME_WINDOWS}) for n in shown]
     return Page(
         now=now,
@@ -231,10 +218,10 @@ def day_status(agg: Agg | None) -> Status:
 
 
 def daily(
-    store: Store, now: datetime, names: Sequence[str], incidents: Sequence[Incident] | None
+    store: Store, now: datetime, names: Sequence[str], incidents: Sequence[Incident]
 ) -> list[DayCell]:
-    """The last BAR_DAYS UTC days per target: the worst incident of the day when detection
-    stores incidents, else `day_status` of the day's figures."""
+    """The last BAR_DAYS UTC days per target: the worst incident of the day where the day has
+    figures, else `day_status` of no figures (no data)."""
     today = datetime(now.year, now.month, now.day, tzinfo=UTC)
     first = today - timedelta(days=BAR_DAYS - 1)
     # Yesterday is read afresh too: a probe begun before midnight may be stored after it.
@@ -244,7 +231,7 @@ def daily(
     )
     by_key = {(a.target, a.start.date()): a for a in found}
     worst: dict[tuple[str, date], Status] = {}
-    for incident in incidents or []:
+    for incident in incidents:
         day = max(incident.start, first)
         while day < (incident.end or now) and day <= now:
             key = (incident.target, day.date())
@@ -256,10 +243,9 @@ def daily(
         for offset in range(BAR_DAYS):
             when = (first + timedelta(days=offset)).date()
             agg = by_key.get((name, when))
-            if incidents is None or agg is None:
-                status = day_status(agg)
-            else:
-                status = worst.get((name, when), Status.OPERATIONAL)
+            status = (
+                day_status(None) if agg is None else worst.get((name, when), Status.OPERATIONAL)
+            )
             cells.append(DayCell(name, when, status, agg))
     return cells
 
@@ -308,14 +294,9 @@ def load_series(store: Store, since: datetime, until: datetime, names: Sequence[
     return Series(grain, step, "provider" if groups else "target", dict(lines))
 
 
-def load_incidents(store: Store, now: datetime, names: Sequence[str]) -> list[Incident] | None:
-    """Incidents overlapping the last BAR_DAYS days, open ones first then newest first; None
-    when detection has no incident store yet."""
-    detector = _optional("monitor.store.detection")
-    read = getattr(detector, "incidents_between", None)
-    if not callable(read):
-        return None
-    found = read(store, now - timedelta(days=BAR_DAYS), None, list(names))
+def load_incidents(store: Store, now: datetime, names: Sequence[str]) -> list[Incident]:
+    """Incidents overlapping the last BAR_DAYS days, open ones first then newest first."""
+    found = detection.incidents_between(store, now - timedelta(days=BAR_DAYS), None, list(names))
     out = [
         Incident(
             target=item.target,
@@ -330,13 +311,9 @@ def load_incidents(store: Store, now: datetime, names: Sequence[str]) -> list[In
     return out
 
 
-def ranking(store: Store, config: Config, now: datetime) -> list[tuple[str | None, Any]] | None:
+def ranking(store: Store, config: Config, now: datetime) -> list[tuple[str | None, Any]]:
     """The transfer switch (`monitor.route.route`, as `brownout route` gives it): one answer per
-    configured family, or one over every target; None when the switch is not there."""
-    route_module = _optional("monitor.route")
-    route = getattr(route_module, "route", None)
-    if not callable(route):
-        return None
+    configured family, or one over every target."""
     families: list[str | None] = list(config.families) or [None]
     # The switch reads the last 15 minutes of raw results; its answer is kept ROUTE_TTL seconds
     # (a page refresh), so every viewer's refresh does not read them again.

@@ -94,7 +94,7 @@ def targets(page: Page) -> None:
 
 
 def figures(page: Page) -> None:
-    series, shaded = page.series, page.incidents or []
+    series, shaded = page.series, page.incidents
     st.subheader("Performance")
     what = "one line per provider" if series.by == "provider" else "one line per target"
     st.caption(
@@ -130,9 +130,6 @@ def figures(page: Page) -> None:
 
 def incidents(page: Page) -> None:
     st.subheader("Incidents")
-    if page.incidents is None:
-        st.caption("Detection has not stored any incidents yet.")
-        return
     if not page.incidents:
         st.success("No incidents in the last 90 days.")
         return
@@ -155,9 +152,6 @@ def incidents(page: Page) -> None:
 
 def transfer_switch(page: Page) -> None:
     st.subheader("Transfer switch")
-    if page.route is None:
-        st.caption("The transfer switch (`monitor.route`) is not available.")
-        return
     st.caption("Which target to use right now, best first (as `brownout route` ranks them).")
     for family, answer in page.route:
         rows: list[dict[str, Any]] = []
@@ -208,13 +202,9 @@ def downloads(
     """The report and the raw export of the chosen range, made by the CLI's own code on click."""
     st.subheader("Downloads")
     stamp = f"{since:%Y%m%dT%H%M}-{until:%Y%m%dT%H%M}"
-    try:
-        from monitor.reports.build import build_report
-        from monitor.reports.export import export_rows
-        from monitor.reports.render import render
-    except ImportError:
-        st.caption("Reports are not available in this version.")
-        return
+    from monitor.reports.build import build_report
+    from monitor.reports.export import export_rows
+    from monitor.reports.render import render
 
     def report(fmt: str) -> Callable[[], str]:
         return lambda: render(build_report(store, config, since, until, shown or None), fmt)

@@ -4,8 +4,8 @@ The status now of `monitor.read.now` (what `brownout run` last decided, stalenes
 detector's rule, and a word when the monitor itself is not reporting), as the API and the page
 give it. Works with only `BROWNOUT_DB` set and no config file.
 
-Other roles add sections to the output by appending to `EXTRA_SECTIONS` (below): each gives a
-JSON key, a builder over (store, config) and a renderer to text lines.
+Sections after the incidents are listed in `EXTRA_SECTIONS` (below): each gives a JSON key, a
+builder over (store, config) and a renderer to text lines.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`alerts:` — notification channels (Apprise URLs) and `maintenance:` windows. Owned by monitor/alerts.
+"""`alerts:` — notification channels (Apprise URLs) and `maintenance:` windows (read by
+`monitor.alerts`).
 
 alerts:
   - name: oncall

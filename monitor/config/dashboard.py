@@ -1,4 +1,4 @@
-"""`dashboard:` — the status page's settings. Owned by dashboard/.
+"""`dashboard:` — the status page's settings (read by `dashboard/`).
 
 dashboard:
   public: true      # statuses, uptime, charts, incidents; no answers, errors, costs

@@ -1,4 +1,5 @@
-"""`detection:` — how brownouts and outages are told from noise. Owned by monitor/detect.
+"""`detection:` — how brownouts and outages are told from noise (read by
+`monitor.detect`).
 
 Every key has a default that suits probes every 30–60 s; see docs/detection.md for the rule
 behind each one. Per-target overrides take the same sections, only the keys they set:

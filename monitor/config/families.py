@@ -1,4 +1,5 @@
-"""`families:` — groups of equivalent models across providers, for the transfer switch. Owned by monitor/api.
+"""`families:` — groups of equivalent models across providers, for the transfer switch
+(`monitor.route`).
 
     families:
       fast-small: [openai/gpt-4o-mini, anthropic/claude-haiku-4-5, gemini/gemini-2.5-flash]

@@ -1,4 +1,5 @@
-"""`reports:` — scheduled reports, delivered through the alert channels. Owned by monitor/reports.
+"""`reports:` — scheduled reports, delivered through the alert channels (read by
+`monitor.reports.scheduled`).
 
 reports:
   scheduled:

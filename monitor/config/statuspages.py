@@ -1,4 +1,5 @@
-"""`statuspages:` — the providers' own public status pages to poll. Owned by monitor/api.
+"""`statuspages:` — the providers' own public status pages to poll (read by
+`monitor.statuspages`).
 
     statuspages:
       interval: 5m

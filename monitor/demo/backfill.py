@@ -23,13 +23,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from monitor.config import Config
+from monitor.detect.service import DetectionService
 from monitor.result import Outcome, ProbeResult
-
-if TYPE_CHECKING:
-    from monitor.config import Config
-    from monitor.store import Store
+from monitor.store import Store, results
 
 Kind = Literal["quality", "latency", "outage"]
 
@@ -214,24 +213,17 @@ def backfill(
     through `results.record` (so rollups are built), and run detection over it in time order
     when `detect` (so its transitions and incidents are stored). Returns (results, transitions).
     """
-    from monitor.store import results
-
     targets = [t.name for t in config.targets()]
     canaries = [c.name for c in config.canaries] or ["arithmetic"]
     prices = {t.name: (t.price.input, t.price.output) for t in config.targets() if t.price}
     service = None
     clock = [now - timedelta(days=days)]
     if detect:
-        try:
-            from monitor.detect.service import DetectionService
-        except ImportError:  # detection not built: history without incidents
-            pass
-        else:
-            # Detection judges staleness by the schedule: give it the history's own spacing.
-            spaced = config.model_copy(
-                update={"schedule": config.schedule.model_copy(update={"interval": interval})}
-            )
-            service = DetectionService(store, spaced, clock=lambda: clock[0])
+        # Detection judges staleness by the schedule: give it the history's own spacing.
+        spaced = config.model_copy(
+            update={"schedule": config.schedule.model_copy(update={"interval": interval})}
+        )
+        service = DetectionService(store, spaced, clock=lambda: clock[0])
     made = generate(
         targets,
         now - timedelta(days=days),

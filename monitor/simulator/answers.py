@@ -6,34 +6,19 @@ The right answer comes from the scenario's `answers` (regex → answer, first ma
 
 from __future__ import annotations
 
-import importlib
 import random
 import re
-from collections.abc import Callable
 
+from monitor.canaries.solve import solve
 from monitor.simulator.scenario import Behaviour, Scenario
 
-_Solver = Callable[[str], "str | None"]
-_solver: _Solver | None = None
-_solver_loaded = False
 _TOKEN = re.compile(r"\s*\S{1,6}")
 _FLIPS = {"yes": "no", "no": "yes", "true": "false", "false": "true"}
 
 
 def _solve(prompt: str) -> str | None:
-    global _solver, _solver_loaded
-    if not _solver_loaded:
-        # Imported lazily: the canaries package may be absent, and must not be a hard dependency.
-        try:
-            module = importlib.import_module("monitor.canaries.solve")
-            _solver = getattr(module, "solve", None)
-        except ImportError:
-            _solver = None
-        _solver_loaded = True
-    if _solver is None:
-        return None
     try:
-        return _solver(prompt)
+        return solve(prompt)
     except Exception:  # a solver bug must not take the simulator down; say "OK" instead
         return None
 

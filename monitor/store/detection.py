@@ -1,9 +1,9 @@
 """Detection's tables and their query functions: status transitions (healthchecks' flips),
 incidents, and every target's current status.
 
-Writers: `monitor.detect.service` only, through `save_detection` (one transaction).
-Readers (dashboard, reports, alerts, API): `current_statuses`, `open_incidents`,
-`incidents_between`, `transitions_between`, `incident`, `latest_transitions`.
+Detection's outcome is written with `save_detection` (transitions, incidents and statuses in one
+transaction) and read with `current_statuses`, `open_incidents`, `incidents_between`,
+`transitions_between`, `incident` and `latest_transitions`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The alert outbox and the alert log: what was decided about each transition, and every message.
 
-Two tables, owned by monitor/alerts:
+Two tables, written and read by `monitor.alerts`:
 
 - `alert_log`: one row per (transition or reminder, channel): the decision (`queued`, `reminded`,
   `silenced`, `cooldown`, `filtered`, `duplicate`, `ignored`) and the channel's state after it

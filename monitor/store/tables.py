@@ -1,5 +1,6 @@
-"""The probe results table. Other roles define their tables in their own modules
-(`incidents.py`, `outbox.py`, `rollups.py`) and list them in `db._TABLE_MODULES`."""
+"""The probe results table. Other tables live beside the functions that read and write them
+(`detection.py`, `outbox.py`, `rollups.py`, `statuspages.py`), each listed in
+`db._TABLE_MODULES`."""
 
 from __future__ import annotations
 

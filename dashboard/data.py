@@ -22,6 +22,7 @@ from monitor.config import Config
 from monitor.detect.types import Status, TargetStatus
 from monitor.errors import BrownoutError
 from monitor.read.now import StatusNow, status_now
+from monitor.read.now import target_names as read_target_names
 from monitor.result import ProbeResult
 from monitor.route import route
 from monitor.secrets import Scrubber
@@ -109,12 +110,8 @@ class Page:
 
 
 def target_names(store: Store, config: Config, now: datetime) -> list[str]:
-    """Configured targets in config order, then others with results in the last 90 days."""
-    names = [t.name for t in config.targets()]
-    seen = set(names)
-    return names + [
-        t for t in rollups.known_targets(store, now - timedelta(days=BAR_DAYS)) if t not in seen
-    ]
+    """The targets every surface lists (`monitor.read.now.target_names`)."""
+    return read_target_names(store, config, now)
 
 
 def select(

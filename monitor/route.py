@@ -9,6 +9,13 @@ Ranking, in order:
 2. within a tier, a score in 0..1: a weighted sum of the recent success rate, TTFT and latency
    medians (relative to the fastest candidate), the canary pass rate and the price (relative to
    the cheapest). `need` picks the weights. A figure with no data scores a neutral 0.5.
+3. the score times `success ** PENALTY_POWER`: recent failures cost more than the weighted sum
+   alone would charge. A target failing a third of its calls keeps at most (2/3)^4 ≈ 0.20 of
+   its score, below any healthy target's (whose success weight alone, ≥ 0.3 for every need,
+   gives it more), so it never outranks a healthy one however fast or cheap it is.
+The success rate is the share of answered probes (`ok` or `wrong_answer`) over the window, each
+minute weighted by its age (half-life `HALF_LIFE_S`), so the last minutes count most. Every
+figure comes from minute rollups (`monitor.store.rollups`), not raw results.
 Each entry carries `why` (its figures in words) and `reason` (why it sits where it does).
 `rank` is pure; `route` gathers the inputs from the store and config.
 """
@@ -26,11 +33,13 @@ from monitor.durations import format_duration
 from monitor.errors import UsageError
 from monitor.read.now import status_now, target_names
 from monitor.result import format_ts, utcnow
-from monitor.store import Store
-from monitor.store.probe_stats import Figures, figures, percentile
+from monitor.store import Store, rollups
+from monitor.store.rollups import Agg, total
 from monitor.target import Price
 
 NEUTRAL = 0.5
+PENALTY_POWER = 4
+HALF_LIFE_S = 300.0  # a minute this old counts half as much as the current one
 TIERS = {Status.OPERATIONAL: 0, Status.DEGRADED: 1, Status.UNKNOWN: 2}
 
 
@@ -61,12 +70,17 @@ _LABELS = {
 
 @dataclass(slots=True)
 class Candidate:
-    """What the switch knows of one target."""
+    """What the switch knows of one target: its status and its recent figures (None: no data).
+    `success` is the recency-weighted share of answered probes (see the module docstring)."""
 
     target: str
     status: Status
     reasons: list[str] = field(default_factory=list)
-    figures: Figures | None = None
+    probes: int = 0
+    success: float | None = None
+    ttft_p50: float | None = None
+    latency_p50: float | None = None
+    pass_ratio: float | None = None
     price: Price | None = None
     kind: str | None = None
     base_url: str | None = None
@@ -80,17 +94,38 @@ class Candidate:
         return self.target.partition("/")[2]
 
     @property
-    def ttft_p50(self) -> float | None:
-        return percentile(self.figures.ttft_ms, 0.5) if self.figures else None
-
-    @property
-    def latency_p50(self) -> float | None:
-        return percentile(self.figures.latency_ms, 0.5) if self.figures else None
-
-    @property
     def blended_price(self) -> float | None:
         """USD per million tokens, input and output averaged."""
         return (self.price.input + self.price.output) / 2 if self.price else None
+
+    @property
+    def penalty(self) -> float:
+        """The factor recent failures leave of the score: `success ** PENALTY_POWER`."""
+        return 1.0 if self.success is None else self.success**PENALTY_POWER
+
+
+def from_minutes(
+    target: str, minutes: Sequence[Agg], now: datetime, half_life_s: float = HALF_LIFE_S
+) -> dict[str, Any]:
+    """A candidate's figures from its minute rollups: counted probes, the recency-weighted
+    share answered, TTFT and latency medians (from the merged sketches) and the pass rate."""
+    merged = total(minutes, target)
+    weighted = answered = 0.0
+    for agg in minutes:
+        counted = agg.n - agg.count("cancelled")
+        if counted <= 0:
+            continue
+        age = max(0.0, (now - agg.start).total_seconds() - 30.0)  # from the minute's middle
+        weight = 0.5 ** (age / half_life_s)
+        weighted += weight * counted
+        answered += weight * (agg.count("ok") + agg.count("wrong_answer"))
+    return {
+        "probes": merged.n - merged.count("cancelled"),
+        "success": answered / weighted if weighted else None,
+        "ttft_p50": merged.percentile("ttft", 0.5),
+        "latency_p50": merged.percentile("lat", 0.5),
+        "pass_ratio": merged.quality_rate,
+    }
 
 
 @dataclass(slots=True)
@@ -103,7 +138,7 @@ class Entry:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        c, f = self.candidate, self.candidate.figures
+        c = self.candidate
         return {
             "rank": self.rank,
             "target": c.target,
@@ -116,12 +151,13 @@ class Entry:
             "score": round(self.score, 4),
             "parts": {k: round(v, 4) for k, v in self.parts.items()},
             "figures": {
-                "probes": f.counted if f else 0,
-                "success_ratio": f.success_ratio if f else None,
+                "probes": c.probes,
+                "success_ratio": None if c.success is None else round(c.success, 4),
                 "ttft_p50_ms": c.ttft_p50,
                 "latency_p50_ms": c.latency_p50,
-                "canary_pass_ratio": f.pass_ratio if f else None,
+                "canary_pass_ratio": c.pass_ratio,
                 "price_usd_per_mtok": c.blended_price,
+                "penalty": round(c.penalty, 4),
             },
             "why": list(self.why),
             "reason": self.reason,
@@ -175,9 +211,7 @@ def rank(
     window = format_duration(window_s)
     entries = []
     for c in candidates:
-        f = c.figures
-        success = f.success_ratio if f else None
-        quality = f.pass_ratio if f else None
+        success, quality = c.success, c.pass_ratio
         parts = {
             "success": NEUTRAL if success is None else success,
             "ttft": _relative(c.ttft_p50, best_ttft),
@@ -185,10 +219,15 @@ def rank(
             "quality": NEUTRAL if quality is None else quality,
             "price": _relative(c.blended_price, cheapest),
         }
-        score = sum(getattr(weights, k) * v for k, v in parts.items())
+        score = sum(getattr(weights, k) * v for k, v in parts.items()) * c.penalty
         why = [c.status.value + (f" ({', '.join(c.reasons)})" if c.reasons else "")]
-        if f and f.counted:
-            why.append(f"success {_pct(success or 0)} of {f.counted} probes in the last {window}")
+        if c.probes and success is not None:
+            why.append(
+                f"{_pct(success)} of {c.probes} probes answered in the last {window} "
+                "(recent minutes count most)"
+            )
+            if c.penalty < 0.995:
+                why.append(f"recent failures: score × {c.penalty:.2f}")
         else:
             why.append(f"no probes in the last {window}")
         for label, value, best in (
@@ -231,6 +270,8 @@ def _reason(entry: Entry, above: Entry | None, need: str) -> str:
     gaps = {k: above.parts[k] - entry.parts[k] for k in entry.parts}
     worst = max(gaps, key=lambda k: gaps[k])
     detail = f": {_LABELS[worst]}" if gaps[worst] > 0 else ""
+    if entry.candidate.penalty < above.candidate.penalty - 0.005:
+        detail = f": recent failures (score × {entry.candidate.penalty:.2f})"
     return f"below {name}: score {entry.score:.2f} vs {above.score:.2f}{detail}"
 
 
@@ -257,11 +298,13 @@ def route(
     """Rank `family`'s targets (or all targets) for use now. Raises UsageError for an unknown
     family or need."""
     now = now or utcnow()
-    members = family_members(config, family, target_names(store, config))
+    members = family_members(config, family, target_names(store, config, now))
     if need not in NEEDS:
         raise UsageError(f"unknown need {need!r}; use one of {', '.join(NEEDS)}")
     view = status_now(store, config, now, members)
-    recent = figures(store, now - window, now, targets=members)
+    minutes: dict[str, list[Agg]] = {}
+    for agg in rollups.fetch(store, rollups.MINUTE, now - window, now, targets=members):
+        minutes.setdefault(agg.target, []).append(agg)
     configured = {t.name: t for t in config.targets()}
     candidates = []
     for name in members:
@@ -272,10 +315,10 @@ def route(
                 target=name,
                 status=status.status if status else Status.UNKNOWN,
                 reasons=list(status.reasons) if status else ["stale"],
-                figures=recent.get(name),
                 price=target.price if target else None,
                 kind=target.kind if target else None,
                 base_url=target.base_url if target else None,
+                **from_minutes(name, minutes.get(name, []), now),
             )
         )
     usable, excluded = rank(candidates, need, window.total_seconds())

@@ -54,6 +54,7 @@ NO_DATA = "unknown"
 PROVIDER_WORDS = (OPERATIONAL, DEGRADED_PERFORMANCE, PARTIAL_OUTAGE, MAJOR_OUTAGE, NO_DATA)
 # The plain rule's window: five probe intervals, at least ten minutes.
 PLAIN_RULE_MIN_WINDOW = 600.0
+KNOWN_DAYS = 90  # a target with rollups this recent is still listed
 
 
 @dataclass(slots=True)
@@ -249,12 +250,14 @@ def status_from_counts(target: str, c: Counts | None, now: datetime) -> TargetSt
 # --- reading -----------------------------------------------------------------------------------
 
 
-def target_names(store: Store, config: Config) -> list[str]:
-    """Configured targets in config order, then any others with stored results or a status."""
+def target_names(store: Store, config: Config, now: datetime | None = None) -> list[str]:
+    """Configured targets in config order, then any others with stored results or rollups in the
+    last KNOWN_DAYS days (sorted): the one list of targets every surface shows."""
     names = [t.name for t in config.targets()]
     seen = set(names)
-    others = set(stored_results.known_targets(store)) - seen
-    return names + sorted(others)
+    since = (now or datetime.now(UTC)) - timedelta(days=KNOWN_DAYS)
+    others = set(stored_results.known_targets(store)) | set(rollups.known_targets(store, since))
+    return names + sorted(others - seen)
 
 
 def stale_seconds(config: Config, target: str) -> float:
@@ -298,7 +301,7 @@ def status_now(
 ) -> StatusNow:
     """Every target's status now (of `names`, default `target_names`), its providers' words, the
     fleet verdict and whether the monitor is reporting. See the module's docstring for the rules."""
-    names = list(names) if names is not None else target_names(store, config)
+    names = list(names) if names is not None else target_names(store, config, now)
     stored = detection_store.current_statuses(store)
     windows = {n: stale_seconds(config, n) for n in names}
     longest = max(windows.values(), default=0.0)

@@ -12,31 +12,29 @@ import yaml
 from monitor.cli import main
 from monitor.detect.types import Status
 from monitor.route import Candidate, rank
-from monitor.store.probe_stats import Figures
+from monitor.store import Store
 from monitor.target import Price
 from tests.api.conftest import SECRET, TARGETS, Seed
 
 
-def fig(
-    ok: int = 10, failed: int = 0, ttft: float = 300.0, latency: float = 600.0, passed: float = 1.0
-) -> Figures:
-    f = Figures()
-    f.probes = ok + failed
-    f.outcomes = {"ok": ok, "server_error": failed} if failed else {"ok": ok}
-    f.ttft_ms = [ttft] * ok
-    f.latency_ms = [latency] * ok
-    f.checked = ok
-    f.passed = round(ok * passed)
-    return f
-
-
 def cand(
-    name: str, status: Status = Status.OPERATIONAL, price: float | None = None, **figs: float
+    name: str,
+    status: Status = Status.OPERATIONAL,
+    price: float | None = None,
+    ok: int = 10,
+    failed: int = 0,
+    ttft: float = 300.0,
+    latency: float = 600.0,
+    passed: float = 1.0,
 ) -> Candidate:
     return Candidate(
         target=name,
         status=status,
-        figures=fig(**figs),  # type: ignore[arg-type]
+        probes=ok + failed,
+        success=ok / (ok + failed),
+        ttft_p50=ttft,
+        latency_p50=latency,
+        pass_ratio=passed,
         price=Price(input=price, output=price) if price is not None else None,
     )
 
@@ -86,6 +84,64 @@ def test_the_best_target_for_the_need_ranks_first(
     assert usable[0].candidate.target == first
     assert usable[0].rank == 1
     assert usable[0].reason.startswith("first:")
+
+
+@pytest.mark.parametrize("need", ["balanced", "fast", "cheap", "reliable", "quality"])
+def test_a_target_failing_a_third_of_its_calls_never_outranks_a_healthy_one(need: str) -> None:
+    flaky = cand("a/flaky", ok=20, failed=10, ttft=100, latency=200, price=0.1)
+    healthy = cand("b/slow", ttft=3000, latency=9000, price=20, passed=0.9)
+
+    usable, _ = rank([flaky, healthy], need)
+
+    assert order(usable) == ["b/slow", "a/flaky"]
+    assert "recent failures" in usable[1].reason
+    assert "recent failures: score × 0.20" in usable[1].why
+
+
+def test_the_switch_reads_minute_rollups_and_weighs_recent_minutes_most(
+    store: Store,
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from monitor.config import Config
+    from monitor.result import Outcome, ProbeResult, utcnow
+    from monitor.route import route
+    from monitor.store import results
+    from monitor.store.tables import ProbeRow
+
+    now = utcnow().replace(second=30, microsecond=0)
+
+    def probe(target: str, minutes_ago: int, outcome: Outcome, ttft: float) -> ProbeResult:
+        provider, _, model = target.partition("/")
+        return ProbeResult(
+            ts=now - timedelta(minutes=minutes_ago), target=target, provider=provider,
+            model=model, canary="c", outcome=outcome, ttft_ms=ttft, latency_ms=2 * ttft,
+            quality_ok=outcome is Outcome.OK,
+        )  # fmt: skip
+
+    batch = [probe("b/slow", m, Outcome.OK, 2400.0) for m in range(14, -1, -1) for _ in range(2)]
+    # a/fast answered everything until five minutes ago, then failed a third of its calls
+    batch += [probe("a/fast", m, Outcome.OK, 200.0) for m in range(14, 5, -1) for _ in range(3)]
+    batch += [
+        probe("a/fast", m, Outcome.SERVER_ERROR if k == 0 else Outcome.OK, 200.0)
+        for m in range(5, -1, -1)
+        for k in range(3)
+    ]
+    results.record(store, batch)
+    answer = route(store, Config(), now=now + timedelta(seconds=5))
+
+    assert [e.candidate.target for e in answer.targets] == ["b/slow", "a/fast"]
+    fast = answer.targets[1].candidate
+    assert fast.probes == 45 and fast.ttft_p50 == pytest.approx(200.0, rel=0.01)
+    # weighted to the last minutes: closer to the recent 2/3 than the window's 39/45
+    assert fast.success is not None and fast.success < 0.8
+    # The raw results gone (as retention removes them), the figures are the same: rollups.
+    with store.session() as session:
+        session.execute(delete(ProbeRow))
+    again = route(store, Config(), now=now + timedelta(seconds=5)).targets[1].candidate
+    assert (again.probes, again.success, again.ttft_p50) == (45, fast.success, fast.ttft_p50)
 
 
 def test_a_target_that_is_down_is_never_ranked_even_when_it_looks_best() -> None:
@@ -178,3 +234,17 @@ def test_brownout_route_json_ranks_the_family(
     assert main(["route", "--config", str(config), "--family", "fast-small"]) == 0
     assert "openai/gpt-4o-mini" in capsys.readouterr().out
     assert main(["route", "--config", str(config), "--family", "nope"]) == 2
+
+
+def test_the_readmes_route_example_works_on_the_demos_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.commands.demo import write_demo_config
+
+    config_file = write_demo_config(tmp_path, "http://127.0.0.1:9")
+    monkeypatch.setenv("BROWNOUT_CONFIG", str(config_file))
+
+    assert main(["route", "--family", "fast-small", "--need", "fast", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    ranked = {t["target"] for t in answer["targets"] + answer["excluded"]}
+    assert ranked == {"openai/gpt-4o-mini", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash"}

@@ -6,7 +6,7 @@
 scheduler on top: one job per target, interval with jitter, `max_instances=1`, coalescing, and a
 graceful stop that lets in-flight probes finish for a grace period and records the rest as
 `cancelled`. Each target's probes run in their own task, so a hung provider never delays another
-target. Results go to the pipeline thread (`monitor.pipeline.ResultWriter`): a probe hands its
+target. Results go to the pipeline thread (`monitor.pipeline.writer.ResultWriter`): a probe hands its
 batch over and never waits on the database, which may be slow, locked or away; the writer keeps
 what it cannot write yet (memory, then a spool file) and writes it, oldest first, when it can.
 """
@@ -28,7 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import CanaryConfig, Config
 from monitor.errors import StorageError
-from monitor.pipeline import ResultWriter, spool_path_for
+from monitor.pipeline.writer import ResultWriter, spool_path_for
 from monitor.probe import run_probe
 from monitor.result import Outcome, ProbeResult, utcnow
 from monitor.secrets import Scrubber

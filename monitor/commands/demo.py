@@ -28,8 +28,8 @@ from monitor.commands.run import serve_monitor
 from monitor.config import Config, load_config
 from monitor.durations import parse_duration
 from monitor.errors import UsageError
+from monitor.pipeline.services import build_services
 from monitor.result import ProbeResult
-from monitor.services import build_services
 from monitor.store import Store, open_store
 from monitor.terminal import cells, results_table
 

@@ -14,10 +14,10 @@ import sys
 from rich.console import Console
 
 from monitor.config import Config, load_config
+from monitor.pipeline.services import build_services
 from monitor.result import Outcome, ProbeResult
 from monitor.runner import Monitor, make_client
 from monitor.selection import check_canaries, select_targets
-from monitor.services import build_services
 from monitor.store import Store, open_store
 from monitor.target import Target
 from monitor.terminal import results_table

@@ -19,8 +19,8 @@ from sqlalchemy.engine import make_url
 from monitor.config import Config, load_config
 from monitor.durations import format_duration, parse_duration
 from monitor.errors import UsageError
+from monitor.pipeline.services import Services, build_services
 from monitor.runner import Monitor, Scheduler, make_client
-from monitor.services import Services, build_services
 from monitor.store import Store, open_store
 
 log = logging.getLogger("brownout")

@@ -26,7 +26,7 @@ from itertools import islice
 from typing import Any, Literal
 
 from monitor.config import Config
-from monitor.detect.service import DetectionService
+from monitor.pipeline.detection import DetectionService
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, results
 

@@ -1,9 +1,6 @@
-"""The providers' own status pages: polled, stored, and set beside what brownout saw.
+"""The providers' own status pages, as data: `model` parses Statuspage JSON into components and
+incidents; `leadtime.match` pairs brownout's incidents with the provider's posts.
 
-`poll_statuspages(client, store, config)` reads every page in `statuspages:` once;
-`leadtime.match` pairs brownout's incidents with the provider's posts.
+Pure: nothing here reads the database or the network. Polling (fetch, parse, store) is glue in
+`monitor.pipeline.statuspages`.
 """
-
-from monitor.statuspages.poll import poll_statuspages
-
-__all__ = ["poll_statuspages"]

@@ -103,7 +103,7 @@ def _status(row: TargetStatusRow) -> TargetStatus:
     )
 
 
-# --- writing (monitor.detect.service) ---------------------------------------------------------
+# --- writing (monitor.pipeline.detection) ---------------------------------------------------------
 
 
 def save_detection(

@@ -20,8 +20,8 @@ from monitor.api.server import build_app
 from monitor.config import Config, load_config
 from monitor.detect.types import IncidentRecord, Status
 from monitor.errors import ConfigError
+from monitor.pipeline.statuspages import poll_statuspages
 from monitor.result import format_ts, parse_ts, utcnow
-from monitor.statuspages import poll_statuspages
 from monitor.statuspages.leadtime import match
 from monitor.statuspages.model import OfficialIncident, parse_components, parse_incidents
 from monitor.store import Store

@@ -84,7 +84,7 @@ def seed(folder: Path) -> Seeded:
     backfill(store, config, start_of_outage, days=3)
     outage = [Episode(DOWN, start_of_outage, now + timedelta(hours=1), "outage")]
     targets = [t.name for t in config.targets()]
-    from monitor.detect.service import DetectionService
+    from monitor.pipeline.detection import DetectionService
 
     spaced = config.model_copy(
         update={"schedule": config.schedule.model_copy(update={"interval": 60.0})}

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.config import Config
-from monitor.detect.service import DetectionService
+from monitor.pipeline.detection import DetectionService
 from monitor.result import Outcome, utcnow
 from monitor.store import open_store, results
 from tests.detect.conftest import healthy_stream, probe

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.config import Config
-from monitor.detect.service import DetectionService
 from monitor.detect.types import Status
+from monitor.pipeline.detection import DetectionService
 from monitor.result import ProbeResult
 from monitor.runner import Monitor, make_client
 from monitor.simulator.thread import SimulatorHandle

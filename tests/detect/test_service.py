@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from monitor.config import Config
-from monitor.detect.service import DetectionService
 from monitor.detect.types import Status, TargetStatus
+from monitor.pipeline.detection import DetectionService
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, detection, results
 from tests.detect.conftest import MINUTE, T0, healthy_stream, probe

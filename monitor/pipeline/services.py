@@ -19,11 +19,11 @@ import httpx
 
 from monitor.alerts.service import AlertService
 from monitor.config import Config
-from monitor.detect.service import DetectionService
 from monitor.detect.types import Transition
+from monitor.pipeline.detection import DetectionService
+from monitor.pipeline.statuspages import poll_statuspages
 from monitor.reports.scheduled import ReportScheduler
 from monitor.result import ProbeResult, utcnow
-from monitor.statuspages.poll import poll_statuspages
 from monitor.store import Store, retention
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ One thread does every database write, oldest result first. While the database fa
 read-only, full, unreachable) results are kept, never dropped:
 
 - in memory while the database keeps up (`MEMORY_RESULTS`);
-- in the spool file (`monitor.spool`) once writes fail, or past the memory bound, up to
+- in the spool file (`monitor.pipeline.spool`) once writes fail, or past the memory bound, up to
   `SPOOL_BYTES`; a spool left by a killed monitor is written at the next start;
 - in memory again (`TAIL_RESULTS` more) when the spool itself cannot be written (a full disk).
 
@@ -41,8 +41,8 @@ from sqlalchemy.engine import make_url
 
 from monitor.durations import format_duration
 from monitor.errors import StorageError
+from monitor.pipeline.spool import Batch, Spool, encode
 from monitor.result import ProbeResult
-from monitor.spool import Batch, Spool, encode
 from monitor.store import Store, results
 
 log = logging.getLogger(__name__)

@@ -202,7 +202,7 @@ def write_docs(text: str, args: argparse.Namespace) -> None:
         f"{os.cpu_count()} CPUs, SQLite {sqlite3.sqlite_version}, "
         f"{datetime.now().strftime('%Y-%m-%d')}. Seeded through the production write path "
         "(see the module docstring: the last 30 days through `results.record`, older days "
-        "through its rollup half, `rollups.add`, as retention leaves them).\n\n"
+        "through its rollup half, `rollup_write.add`, as retention leaves them).\n\n"
         f"```\n{text}\n```\n\n{NOTES}\n{END}\n"
     )
     old = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"

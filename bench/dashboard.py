@@ -12,7 +12,7 @@ brownouts and outages) goes through the production write path, oldest first, wit
 run every simulated day as `brownout run` would:
 - the last `raw_retention` days (30 by default) through `results.record`: raw rows + minute,
   hour and day rollups in one transaction, 12,000 results (an hour of the fleet) per call;
-- older days through `rollups.add` alone, the rollup half of `record`, for hour and day rows:
+- older days through `rollup_write.add` alone, the rollup half of `record`, for hour and day rows:
   retention would already have deleted those raw rows and minute rollups, so writing them only
   to delete them would change nothing but the seeding time (~25 more minutes).
 Every one of the results is generated and aggregated; none is skipped or estimated.
@@ -38,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.demo.backfill import Episode, batched, generate
-from monitor.store import Store, open_store, results, retention, rollups
+from monitor.store import Store, open_store, results, retention, rollup_write, rollups
 
 RAW_DAYS = 30
 BATCH = 12_000
@@ -78,7 +78,7 @@ def seed(store: Store, targets: list[str], days: int, now: datetime) -> int:
                 results.record(store, batch)
             else:
                 with store.session() as session:
-                    rollups.add(session, batch, grains=(rollups.HOUR, rollups.DAY))
+                    rollup_write.add(session, batch, grains=(rollups.HOUR, rollups.DAY))
         retention.prune(store, day_end, raw=RAW_DAYS * 86400)
         rate = total / (time.perf_counter() - started)
         print(f"  seeded day {day + 1}/{days}: {total:,} results ({rate:,.0f}/s)", flush=True)

@@ -19,13 +19,14 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from monitor.errors import StorageError
+from monitor.store.rollup_migration import migrate_to_sketches
 
 # Modules that define tables; importing them registers their tables with SQLModel.metadata.
 _TABLE_MODULES = [
     "monitor.store.tables",
     "monitor.store.detection",
     "monitor.store.outbox",
-    "monitor.store.rollups",
+    "monitor.store.rollup_table",
     "monitor.store.statuspages",
 ]
 
@@ -42,9 +43,7 @@ Migration = Callable[[Connection], None]
 # Index i holds the migration from version i+1 to i+2; version 1 is the first create_all.
 def _rollup_sketches(conn: Connection) -> None:
     """2: the rollups' fixed histogram columns become mergeable sketches (TTFT, latency and
-    tokens/s; `monitor.store.rollups.migrate_to_sketches`)."""
-    from monitor.store.rollups import migrate_to_sketches
-
+    tokens/s; `monitor.store.rollup_migration.migrate_to_sketches`)."""
     migrate_to_sketches(conn)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from monitor.result import ProbeResult
-from monitor.store import rollups
+from monitor.store import rollup_write
 from monitor.store.db import Store
 from monitor.store.tables import ProbeRow
 
@@ -40,7 +40,7 @@ def record(store: Store, results: Iterable[ProbeResult]) -> int:
     rows = [_values(r) for r in results]
     with store.session() as session:
         session.execute(insert(ProbeRow.__table__), rows)  # type: ignore[attr-defined]
-        rollups.add(session, results)
+        rollup_write.add(session, results)
     return len(rows)
 
 

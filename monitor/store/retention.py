@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from monitor.config.schema import StorageConfig
 from monitor.store.db import Store
-from monitor.store.rollups import DAY, HOUR, MINUTE, rollups
+from monitor.store.rollup_table import DAY, HOUR, MINUTE, rollups
 from monitor.store.tables import ProbeRow
 
 MINUTE_ROLLUP_KEEP = 2 * DAY  # charts up to 24 h read minute rows; longer ones hour rows

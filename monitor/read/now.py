@@ -256,7 +256,7 @@ def target_names(store: Store, config: Config, now: datetime | None = None) -> l
     names = [t.name for t in config.targets()]
     seen = set(names)
     since = (now or datetime.now(UTC)) - timedelta(days=KNOWN_DAYS)
-    others = set(stored_results.known_targets(store)) | set(rollups.known_targets(store, since))
+    others = set(stored_results.known_targets(store)) | set(rollups.targets_since(store, since))
     return names + sorted(others - seen)
 
 

@@ -46,9 +46,9 @@ __all__ = [
     "UPTIME",
     "Agg",
     "fetch",
-    "known_targets",
     "plan",
     "summary",
+    "targets_since",
     "total",
 ]
 
@@ -323,7 +323,7 @@ def total(aggs: Iterable[Agg], target: str = "") -> Agg:
     return out
 
 
-def known_targets(store: Store, since: datetime) -> list[str]:
+def targets_since(store: Store, since: datetime) -> list[str]:
     """Targets with results since `since` (by day rows: cheap however many raw results exist)."""
     t = rollups.c
     start = _epoch(since)

@@ -33,7 +33,7 @@ def test_the_demo_prints_the_page_url_and_leaves_a_history_with_its_three_incide
     store = open_store(config.storage.url, readonly=True)
     try:
         assert results.count(store) > 4 * 3 * 1440  # three days of four targets, then live ones
-        assert len(rollups.known_targets(store, utcnow() - timedelta(days=4))) == 4
+        assert len(rollups.targets_since(store, utcnow() - timedelta(days=4))) == 4
         kinds = {
             (i.target.partition("/")[0], i.worst.value) for i in detection.incidents_between(store)
         }

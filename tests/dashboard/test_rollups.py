@@ -172,10 +172,10 @@ def test_a_column_subset_reads_only_those_figures(store: Store) -> None:
     assert agg.percentile("lat", 0.5) is None  # no histogram was read
 
 
-def test_known_targets_come_from_day_rows(store: Store) -> None:
+def test_targets_since_come_from_day_rows(store: Store) -> None:
     results.record(store, [probe(T0, "a/x"), probe(T0 - timedelta(days=10), "b/y")])
-    assert rollups.known_targets(store, T0 - timedelta(days=1)) == ["a/x"]
-    assert rollups.known_targets(store, T0 - timedelta(days=30)) == ["a/x", "b/y"]
+    assert rollups.targets_since(store, T0 - timedelta(days=1)) == ["a/x"]
+    assert rollups.targets_since(store, T0 - timedelta(days=30)) == ["a/x", "b/y"]
 
 
 def test_a_naive_timestamp_is_rolled_up_as_utc(store: Store) -> None:

@@ -58,17 +58,17 @@ def parse_hostport(text: str) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Every refusal comes before anything is logged, restored or started: it is one sentence.
     config = load_config(args.config)
     if args.region:
         config = config.model_copy(update={"region": args.region})
+    http = parse_hostport(args.http) if args.http else None
+    duration = _duration("--duration", args.duration) if args.duration else None
+    grace = _duration("--grace", args.grace)
+    if http is not None:
+        _check_listen(*http)
     for warning in config.warnings:
         log.warning("%s", warning)
-    http = parse_hostport(args.http) if args.http else None
-    try:
-        duration = parse_duration(args.duration) if args.duration else None
-        grace = parse_duration(args.grace)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
     if not config.targets():
         log.warning(
             "no targets configured (is any provider's API key set?); serving what is stored"
@@ -79,6 +79,33 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _duration(option: str, text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Refuse at once what `serve` would refuse later: a public address without a token, or an
+    address that cannot be bound now (taken, not ours)."""
+    import socket
+
+    from monitor.api.server import TOKEN_ENV, api_token, is_loopback
+
+    if not is_loopback(host) and not api_token():
+        raise UsageError(f"serving the API on {host} needs a token: set {TOKEN_ENV}")
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 async def serve_monitor(

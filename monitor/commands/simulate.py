@@ -16,10 +16,23 @@ from monitor.simulator import load_scenario, serve_forever
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", metavar="F", help="scenario YAML file (default: healthy)")
-    parser.add_argument("--port", type=int, default=8089, help="port to listen on (default 8089)")
+    parser.add_argument(
+        "--port", type=port_number, default=8089, help="port to listen on (default 8089)"
+    )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 1 to 65535 (argparse turns the error into `argument --port: …`)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"port {number} is out of range (1 to 65535)")
+    return number
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,9 +27,11 @@ from monitor.config.schema import (
     ScheduleConfig,
     StorageConfig,
     Strict,
+    database_problem,
 )
 from monitor.config.statuspages import StatusPagesConfig
 from monitor.config.yamlsource import Document, YamlProblem, parse
+from monitor.durations import format_duration
 from monitor.errors import ConfigError
 from monitor.target import Target, selected
 
@@ -42,6 +44,8 @@ __all__ = [
 ]
 
 DEFAULT_PATH = "probes.yaml"
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config is a few kilobytes; past this the file is not a config (`/dev/zero`, a log)."""
 
 
 class Config(Strict):
@@ -125,18 +129,39 @@ def load_config(
     if not file.exists() and not required and path is None and not env.get("BROWNOUT_CONFIG"):
         config = Config()
     else:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError([f"{chosen}:1: config file not found"]) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError([f"{chosen}:1: cannot read the config file ({exc})"]) from None
-        config = _validate(text, chosen, env)
+        config = _validate(_read(file, chosen), chosen, env)
     if env.get("BROWNOUT_DB"):
+        problem = database_problem(env["BROWNOUT_DB"])
+        if problem:
+            raise ConfigError([f"BROWNOUT_DB: {problem}"])
         config = config.model_copy(
             update={"storage": config.storage.model_copy(update={"url": env["BROWNOUT_DB"]})}
         )
     return config
+
+
+def _read(file: Path, name: str) -> str:
+    """The config's text: a UTF-8 file of at most MAX_CONFIG_BYTES, not empty."""
+    try:
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError([f"{name}:1: config file not found"]) from None
+    except OSError as exc:
+        raise ConfigError(
+            [f"{name}:1: cannot read the config file ({exc.strerror or exc})"]
+        ) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError([f"{name}:1: the file is over 1 MB, too large to be a config"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError([f"{name}:{line}: the file is not UTF-8 text"]) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ConfigError([f"{name}:{line}: the file holds a NUL byte; it is not a config"])
+    return text
 
 
 def _validate(text: str, name: str, env: Mapping[str, str]) -> Config:
@@ -145,7 +170,9 @@ def _validate(text: str, name: str, env: Mapping[str, str]) -> Config:
     except YamlProblem as exc:
         raise ConfigError([f"{name}:{exc.line}: {exc}"]) from None
     if doc.data is None:
-        doc.data = {}
+        raise ConfigError(
+            [f"{name}:1: the config is empty; it needs at least providers and canaries"]
+        )
     if not isinstance(doc.data, dict):
         raise ConfigError(
             [f"{name}:1: the config must be a mapping of sections (storage, providers, …)"]
@@ -165,9 +192,31 @@ def _validate(text: str, name: str, env: Mapping[str, str]) -> Config:
     if problems:
         raise ConfigError(sorted(set(problems), key=_line_key))
     assert config is not None
+    warnings.extend(_short_intervals(config, doc, name))
     config._warnings = warnings
     config._path = name
     return config
+
+
+SHORT_INTERVAL_S = 1.0
+"""An interval below this is almost surely a typo (`1ms` for `1m`): probes would run back to back."""
+
+
+def _short_intervals(config: Config, doc: Document, name: str) -> list[str]:
+    found: list[tuple[tuple[str, ...], float]] = [
+        (("schedule", "interval"), config.schedule.interval)
+    ]
+    found += [
+        (("providers", provider, "interval"), p.interval)
+        for provider, p in config.providers.items()
+        if p.interval is not None
+    ]
+    return [
+        f"{name}:{doc.line_of(path)}: {'.'.join(map(str, path))} is {format_duration(seconds)}: "
+        "each target would be probed again as soon as its last probe ends (did you mean minutes?)"
+        for path, seconds in found
+        if seconds < SHORT_INTERVAL_S
+    ]
 
 
 def _drop_unset(doc: Document, name: str) -> tuple[list[str], list[str], set[str]]:

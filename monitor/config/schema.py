@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -31,6 +32,27 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 """A duration in seconds, written in config as `500ms`, `30s`, `5m`, `2h`, `30d` or a number."""
 
 
+DATABASES = ("sqlite", "postgresql")
+"""The database backends brownout stores in (DESIGN.md: SQLite by default, PostgreSQL at scale)."""
+
+
+def database_problem(url: str) -> str | None:
+    """Why brownout cannot store in `url` (not a database URL, or not SQLite or PostgreSQL),
+    or None when it names a database brownout supports."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        return "not a database URL; write sqlite:///FILE or postgresql+psycopg://USER@HOST/DB"
+    if backend not in DATABASES:
+        return (
+            f"{backend} is not supported; use sqlite:///FILE or postgresql+psycopg://USER@HOST/DB"
+        )
+    return None
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -40,6 +62,17 @@ class StorageConfig(Strict):
     # Raw probe results older than this are deleted once rolled up; rollups are kept longer.
     raw_retention: Duration = 30 * 86400
     rollup_retention: Duration = 400 * 86400
+    # Delivered and failed alert messages, and alert decisions, older than this are deleted
+    # (the newest decision of each channel and target is its state and always kept).
+    alert_retention: Duration = 90 * 86400
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        problem = database_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class ScheduleConfig(Strict):
@@ -77,7 +110,21 @@ class ProviderConfig(Strict):
     def _url(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"base_url must be an http(s) URL, got {value!r}")
+        try:
+            port = urlsplit(value).port
+        except ValueError:
+            port = -1
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError(f"the port in base_url {value!r} must be between 1 and 65535")
         return value.rstrip("/")
+
+    @field_validator("models")
+    @classmethod
+    def _models_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({m for m in value if value.count(m) > 1})
+        if twice:
+            raise ValueError(f"models listed more than once: {', '.join(twice)}")
+        return value
 
     @field_validator("kind")
     @classmethod

@@ -17,7 +17,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -28,8 +27,11 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.config import yamlsource
 from monitor.durations import parse_duration
 from monitor.errors import UsageError
+
+MAX_SCENARIO_BYTES = 1024 * 1024
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
@@ -238,11 +240,20 @@ def load_scenario(source: str | Path | dict[str, Any] | Scenario | None) -> Scen
         return scenario
     path = Path(source)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SCENARIO_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"cannot read scenario {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"scenario {path} is not valid YAML: {exc}") from None
+    if len(raw) > MAX_SCENARIO_BYTES:
+        raise UsageError(f"scenario {path} is over 1 MB, too large to be a scenario")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"scenario {path} is not UTF-8 text") from None
+    try:
+        data = yamlsource.parse(text, None).data
+    except yamlsource.YamlProblem as exc:
+        raise UsageError(f"scenario {path}:{exc.line}: {exc}") from None
     if data is not None and not isinstance(data, dict):
         raise UsageError(f"scenario {path} must be a mapping")
     scenario = Scenario.from_dict(data)

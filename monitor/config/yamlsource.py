@@ -52,8 +52,8 @@ class YamlProblem(Exception):
         self.line = line
 
 
-def parse(text: str, env: Mapping[str, str] | None) -> Document:
-    """Parse YAML `text`, expanding `${VAR}` in string scalars from `env` (None: no expansion).
+def parse(text: str, env: Mapping[str, str]) -> Document:
+    """Parse YAML `text`, expanding `${VAR}` in string scalars from `env`.
 
     Raises YamlProblem for text that is not YAML or is refused (see the module docstring)."""
     try:
@@ -94,7 +94,7 @@ class _Composer(yaml.SafeLoader):
 class _Builder:
     """Turns composed nodes into plain data, recording lines and counting expanded values."""
 
-    def __init__(self, doc: Document, env: Mapping[str, str] | None) -> None:
+    def __init__(self, doc: Document, env: Mapping[str, str]) -> None:
         self.doc = doc
         self.env = env
         self.values = 0
@@ -133,7 +133,7 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         value = self._scalar(node)
-        if self.env is not None and isinstance(value, str) and "${" in value:
+        if isinstance(value, str) and "${" in value:
             return _expand(value, path, doc, self.env)
         return value
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
 
+import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -27,7 +28,6 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.config import yamlsource
 from monitor.durations import parse_duration
 from monitor.errors import UsageError
 
@@ -251,9 +251,14 @@ def load_scenario(source: str | Path | dict[str, Any] | Scenario | None) -> Scen
     except UnicodeDecodeError:
         raise UsageError(f"scenario {path} is not UTF-8 text") from None
     try:
-        data = yamlsource.parse(text, None).data
-    except yamlsource.YamlProblem as exc:
-        raise UsageError(f"scenario {path}:{exc.line}: {exc}") from None
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else 1
+        raise UsageError(f"scenario {path}:{line}: not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"scenario {path} is not valid YAML: {exc}") from None
+    except RecursionError:  # PyYAML's composer recurses: thousands of `[`
+        raise UsageError(f"scenario {path} is nested too deeply to be a scenario") from None
     if data is not None and not isinstance(data, dict):
         raise UsageError(f"scenario {path} must be a mapping")
     scenario = Scenario.from_dict(data)

@@ -114,7 +114,7 @@ CLI_CASES = {
     ),
     "simulate --scenario deep": Case(
         ["simulate", "--scenario", "scenario.yaml"],
-        "scenario scenario.yaml:1: the document is nested",
+        "scenario scenario.yaml is nested too deeply",
         files={"scenario.yaml": "models: " + "[" * 5000 + "]" * 5000},
     ),
     "simulate --scenario /dev/zero": Case(

@@ -104,6 +104,7 @@ async def run_probe(
         error=scrubber.scrub(error),
         system_fingerprint=scrubber.scrub(reply.system_fingerprint),
         tokens_estimated=reply.tokens_estimated,
+        retry_reason=scrubber.scrub(reply.retry_reason),
         extra={k: scrubber.scrub(v) if isinstance(v, str) else v for k, v in reply.extra.items()},
     )
 

@@ -78,6 +78,11 @@ class ProbeResult:
     Times are milliseconds on a monotonic clock: `ttft_ms` and `latency_ms` run from the moment
     the request was written to the connection; `connect_ms` is connection setup when this probe
     opened a connection, else None.
+
+    `retry_reason` (beyond the pinned record, None for almost every probe) says that the request
+    was sent twice: its first try went out on a kept-alive connection the server had already
+    closed and failed before any byte of a reply (what it raised is the text); the server never
+    saw that try. The times, tokens and outcome are the second try's; the first costs no TTFT.
     """
 
     ts: datetime
@@ -102,6 +107,7 @@ class ProbeResult:
     # Beyond the pinned record: kept and exported, not required by readers.
     system_fingerprint: str | None = None
     tokens_estimated: bool = False
+    retry_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

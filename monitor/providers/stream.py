@@ -106,7 +106,17 @@ async def stream_call(
     responded = False
     try:
         async with asyncio.timeout(timeout):
-            response = await client.send(request, stream=True)
+            try:
+                response = await client.send(request, stream=True)
+            except _STALE_CONNECTION as exc:
+                if not timing.reused or not _before_any_byte(exc):
+                    raise
+                # A kept-alive connection the server had already closed: it never saw this
+                # request. Send it once more; the pool has dropped the dead connection.
+                reply.retry_reason = _stale_reason(exc)
+                timing = Timing()
+                request.extensions["trace"] = timing.trace
+                response = await client.send(request, stream=True)
             responded = True
             try:
                 reply.http_status = response.status_code
@@ -127,6 +137,23 @@ async def stream_call(
         _fail(reply, classify_exception(exc, responded=responded, timeout=timeout))
     _finish(reply, reading, parts, state, timing, prompt_chars)
     return reply
+
+
+_STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+"""How a request fails on a kept-alive connection that the server closed while it sat idle."""
+
+
+def _before_any_byte(exc: httpx.TransportError) -> bool:
+    """The failure came before the server sent anything back (a protocol error after a partial
+    status line is the server's reply, broken, and is not retried)."""
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "without sending a response" in str(exc)
+    return True
+
+
+def _stale_reason(exc: httpx.TransportError) -> str:
+    said = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return f"{said} (on a reused connection; sent again on a fresh one)"
 
 
 class _Clock:

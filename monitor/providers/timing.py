@@ -15,17 +15,20 @@ from typing import Any
 class Timing:
     """Collects the moments of one request. All values are `time.perf_counter()` seconds."""
 
-    __slots__ = ("connect_done", "connect_start", "sent", "started")
+    __slots__ = ("connect_done", "connect_start", "requested", "sent", "started")
 
     def __init__(self) -> None:
         self.started = perf_counter()
+        self.requested = False
         self.sent: float | None = None
         self.connect_start: float | None = None
         self.connect_done: float | None = None
 
     async def trace(self, name: str, info: dict[str, Any]) -> None:
         """The httpx `trace` extension callback (async, as the async client requires)."""
-        if name.endswith(".send_request_body.started"):
+        if name.endswith(".send_request_headers.started"):
+            self.requested = True
+        elif name.endswith(".send_request_body.started"):
             # The body (one small buffer) is handed to the socket right after this event, with
             # no await in between; `.complete` comes only after the write yields to the event
             # loop once, which on a busy loop would add the loop's backlog to the start.
@@ -39,6 +42,11 @@ class Timing:
     def origin(self) -> float:
         """Where TTFT and latency are counted from: the request written, else the call's start."""
         return self.sent if self.sent is not None else self.started
+
+    @property
+    def reused(self) -> bool:
+        """The request went out on a connection kept from an earlier request (none was opened)."""
+        return self.requested and self.connect_start is None
 
     @property
     def connect_ms(self) -> float | None:

@@ -22,6 +22,7 @@ import uvicorn
 from monitor.errors import BrownoutError
 from monitor.simulator.app import Simulator
 from monitor.simulator.clock import SimClock
+from monitor.simulator.connections import protocol_for
 from monitor.simulator.scenario import Scenario
 
 ScenarioSource = str | Path | dict[str, Any] | Scenario | None
@@ -76,9 +77,10 @@ class SimulatorHandle:
         return list(self.simulator.requests)
 
 
-def _server(simulator: Simulator) -> uvicorn.Server:
+def _server(simulator: Simulator, connections: str = "keep") -> uvicorn.Server:
     config = uvicorn.Config(
         simulator.app,
+        http=protocol_for(connections),
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -114,16 +116,20 @@ def run_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     clock: SimClock | None = None,
+    connections: str = "keep",
 ) -> Iterator[SimulatorHandle]:
     """Serve `scenario` from a background thread until the block ends.
 
     `clock` (a `SimClock`, shared with the caller if given) is what scenario phases follow;
-    the handle's `advance` moves it. Raises BrownoutError when the server cannot start.
+    the handle's `advance` moves it. `connections` is how kept-alive connections are treated
+    (`keep`, `close_after`, `drop_reused`: `monitor.simulator.connections`). Raises
+    BrownoutError when the server cannot start.
     """
     clock = clock or SimClock()
     simulator = Simulator(scenario, clock=clock)
+    protocol_for(connections)  # an unknown mode fails here, before a port is taken
     sock = bind(host, port)
-    server = _server(simulator)
+    server = _server(simulator, connections)
     failed: list[BaseException] = []
 
     def serve() -> None:

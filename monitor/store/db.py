@@ -47,7 +47,12 @@ def _rollup_sketches(conn: Connection) -> None:
     migrate_to_sketches(conn)
 
 
-MIGRATIONS: list[Migration] = [_rollup_sketches]
+def _add_retry_reason(conn: Connection) -> None:
+    """3: `probe_results.retry_reason` (a probe sent again after a stale kept-alive connection)."""
+    conn.execute(text("ALTER TABLE probe_results ADD COLUMN retry_reason VARCHAR"))
+
+
+MIGRATIONS: list[Migration] = [_rollup_sketches, _add_retry_reason]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -41,3 +41,4 @@ class ProbeRow(SQLModel, table=True):
     cost_usd: float | None = None
     error: str | None = None
     tokens_estimated: bool = False
+    retry_reason: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from monitor.errors import StorageError
 from monitor.result import Outcome, ProbeResult
@@ -40,7 +41,7 @@ def _result(i: int, **kw: object) -> ProbeResult:
 
 
 def test_a_result_round_trips_every_field(any_store: Store) -> None:
-    original = _result(0)
+    original = _result(0, retry_reason="ReadError (on a reused connection; sent again)")
     results.record(any_store, [original, _result(1, outcome=Outcome.TIMEOUT, ttft_ms=None)])
     back = list(results.between(any_store))
     assert back[0] == original
@@ -68,6 +69,24 @@ def test_between_honours_the_range_and_targets(any_store: Store) -> None:
 
 def test_the_schema_is_versioned(store: Store) -> None:
     assert schema_version(store) == SCHEMA_VERSION
+
+
+def test_a_database_from_before_retry_reason_gains_the_column(any_store: Store) -> None:
+    results.record(any_store, [_result(0)])
+    with any_store.engine.begin() as conn:  # back to the schema before retry_reason
+        conn.execute(text("ALTER TABLE probe_results DROP COLUMN retry_reason"))
+        conn.execute(text(f"UPDATE schema_version SET version = {SCHEMA_VERSION - 1}"))
+    url = any_store.engine.url.render_as_string(hide_password=False)
+    any_store.close()
+
+    reopened = open_store(url)
+    try:
+        assert schema_version(reopened) == SCHEMA_VERSION
+        results.record(reopened, [_result(1, retry_reason="WriteError (on a reused connection)")])
+        back = list(results.between(reopened))
+        assert [r.retry_reason for r in back] == [None, "WriteError (on a reused connection)"]
+    finally:
+        reopened.close()
 
 
 def test_sqlite_runs_in_wal_mode(store: Store) -> None:

@@ -49,6 +49,11 @@ def _error(type_: str, message: str, request_id: str | None = None) -> dict[str,
 class AnthropicWire(Wire):
     name = "anthropic"
     request_id_header = "request-id"
+    chat_paths = ("/v1/messages",)
+    models_paths = ("/v1/models",)
+
+    def speaks(self, request: Request) -> bool:
+        return "anthropic-version" in request.headers or "x-api-key" in request.headers
 
     def key(self, request: Request) -> str | None:
         return request.headers.get("x-api-key")

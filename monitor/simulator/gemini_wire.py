@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from monitor.simulator.wire import Call, Wire, dumps, html_500, json_response
+from monitor.simulator.wire import Call, Endpoint, Wire, dumps, html_500, json_response
 
 _ERRORS: dict[str, tuple[int, str, str]] = {
     "rate_limited": (
@@ -51,6 +51,21 @@ class GeminiWire(Wire):
     name = "gemini"
     request_id_header = None
     last_token_differs = True
+    chat_paths = ("/v1beta/models/{rest:path}",)
+    models_paths = ("/v1beta/models",)
+
+    def endpoint(self, request: Request) -> Endpoint | Response:
+        """`models/{model}:streamGenerateContent` (SSE with `alt=sse`, else one JSON array,
+        sent whole) or `models/{model}:generateContent`."""
+        model, _, method = request.path_params["rest"].rpartition(":")
+        if method not in ("streamGenerateContent", "generateContent") or not model:
+            return json_response(
+                404, {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}
+            )
+        stream = method == "streamGenerateContent"
+        if stream and request.query_params.get("alt") != "sse":
+            return Endpoint(model, False, array=True)
+        return Endpoint(model, stream)
 
     def key(self, request: Request) -> str | None:
         return request.headers.get("x-goog-api-key") or request.query_params.get("key")

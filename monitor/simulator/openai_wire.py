@@ -60,6 +60,8 @@ def _error(message: str, type_: str, code: str | None, param: str | None = None)
 
 class OpenaiWire(Wire):
     name = "openai"
+    chat_paths = ("/v1/chat/completions",)
+    models_paths = ("/v1/models",)
 
     def key(self, request: Request) -> str | None:
         auth = request.headers.get("authorization", "")

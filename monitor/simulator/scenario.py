@@ -30,29 +30,13 @@ from pydantic import (
 
 from monitor.durations import parse_duration
 from monitor.errors import UsageError
+from monitor.simulator.faults import Fault
 
 MAX_SCENARIO_BYTES = 1024 * 1024
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
-ERROR_KINDS = (
-    "rate_limited",  # 429 with retry-after (Gemini: RetryInfo in the body)
-    "insufficient_quota",  # OpenAI 429 insufficient_quota; Anthropic 400 billing; Gemini 429
-    "overloaded",  # OpenAI 503, Anthropic 529 overloaded_error, Gemini 503 UNAVAILABLE
-    "server_error",  # 500 with an HTML page, as a proxy in front of the API sends it
-    "api_error",  # 500 with the provider's JSON error
-    "auth",  # the provider's bad-key reply (Gemini: 400 API key not valid)
-    "forbidden",  # 403 permission error
-    "bad_request",  # 400 invalid request
-    "mid_stream_error",  # 200, a few tokens, then the protocol's error event
-    "mid_stream_overloaded",  # 200, a few tokens, then an overloaded error event
-    "truncate",  # 200, a few tokens, then the stream ends cleanly without its end marker
-    "disconnect",  # 200, a few tokens, then the connection is dropped
-    "garbage",  # 200 event stream whose data is not JSON
-    "empty",  # 200, a complete stream with no text
-    "hang",  # 200 headers, then nothing until the client gives up
-    "no_headers",  # the request is read, then nothing at all
-)
+ERROR_KINDS = tuple(fault.value for fault in Fault)  # the kinds `errors:` may name
 
 
 class _Spec(BaseModel):

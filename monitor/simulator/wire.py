@@ -1,7 +1,9 @@
 """What a simulated call needs to know, and the frame builders each protocol implements.
 
-The app (`app.py`) decides *what* happens (answer, fault, pacing); a `Wire` says *how* it looks on
-the wire for one protocol: event-stream frames, non-streaming JSON, and real error replies.
+The app decides *what* happens (`plan.py`: answer, fault, delay; `pacing.py`: when each frame
+goes); a `Wire` says *where* a protocol is served (its paths) and *how* it looks on the wire:
+event-stream frames, non-streaming JSON, and real error replies. The wires the simulator speaks
+are listed in `wires.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import secrets
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -64,11 +66,34 @@ def html_500() -> Response:
     return Response(HTML_500, 500, media_type="text/html")
 
 
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """What a chat path asks for beyond its body: the model when the path names it, streaming
+    when the path decides it (None: the body's `stream`), and Gemini's whole JSON array."""
+
+    model: str | None = None
+    stream: bool | None = None
+    array: bool = False
+
+
 class Wire(ABC):
-    """One protocol's shapes. Streams are `head`, one `token` per piece, then `tail`."""
+    """One protocol's paths and shapes. Streams are `head`, one `token` per piece, then `tail`."""
 
     name: str
     request_id_header: str | None = "x-request-id"
+    chat_paths: ClassVar[tuple[str, ...]] = ()
+    """Path patterns (Starlette's) answered with a chat reply, for POST."""
+    models_paths: ClassVar[tuple[str, ...]] = ()
+    """Paths of this protocol's list-models reply, for GET."""
+
+    def endpoint(self, request: Request) -> Endpoint | Response:
+        """What a request on one of `chat_paths` asks for, or the reply to a path not served."""
+        return Endpoint()
+
+    def speaks(self, request: Request) -> bool:
+        """Whether a request on a path several protocols share (`GET /v1/models`) is in this
+        protocol; the first wire in `wires.WIRES` that says so answers it."""
+        return True
 
     @abstractmethod
     def key(self, request: Request) -> str | None:

@@ -1,0 +1,62 @@
+"""The simulator's paths, from its wires: each wire's chat paths (POST) and list-models paths
+(GET), and `/healthz`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from monitor.simulator.scenario import Scenario
+from monitor.simulator.wire import Call, Endpoint, Wire, json_response
+
+Answer = Callable[[Wire, Request, Endpoint], Awaitable[Response]]
+
+
+def routes(wires: Sequence[Wire], answer: Answer, scenario: Callable[[], Scenario]) -> list[Route]:
+    """Every path the wires serve; chat requests go to `answer`, list-models requests are
+    answered from the current `scenario()`'s models."""
+    out = [
+        Route(path, _chat(wire, answer), methods=["POST"])
+        for wire in wires
+        for path in wire.chat_paths
+    ]
+    model_paths = list(dict.fromkeys(p for wire in wires for p in wire.models_paths))
+    for path in model_paths:
+        speakers = [w for w in wires if path in w.models_paths]
+        out.append(Route(path, _list_models(speakers, scenario), methods=["GET"]))
+    out.append(Route("/healthz", _healthz, methods=["GET"]))
+    return out
+
+
+def _chat(wire: Wire, answer: Answer) -> Callable[[Request], Awaitable[Response]]:
+    async def chat(request: Request) -> Response:
+        endpoint = wire.endpoint(request)
+        if isinstance(endpoint, Response):
+            return endpoint
+        return await answer(wire, request, endpoint)
+
+    return chat
+
+
+def _list_models(
+    speakers: Sequence[Wire], scenario: Callable[[], Scenario]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def list_models(request: Request) -> Response:
+        """The models the scenario names (patterns are not listed), as the protocol of the
+        request lists them."""
+        wire = next((w for w in speakers if w.speaks(request)), speakers[-1])
+        call = Call("", "", None, "", False, key=wire.key(request))
+        current = scenario()
+        if not current.key_ok(call.key):
+            return wire.error("auth", call)
+        names = [m for m in current.models if not any(c in m for c in "*?[")]
+        return json_response(200, wire.model_list(names), wire.headers(call))
+
+    return list_models
+
+
+async def _healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")

@@ -29,7 +29,7 @@ from monitor.canaries.checks import Verdict, check
 from monitor.canaries.expect import Expect
 from monitor.canaries.generators import GENERATORS
 from monitor.config import CanaryConfig
-from monitor.providers import Prompt, Reply, provider_for
+from monitor.providers import Prompt, Provider, Reply, provider_for
 from monitor.result import Outcome, ProbeResult, utcnow
 from monitor.secrets import Scrubber
 from monitor.target import Target
@@ -55,12 +55,16 @@ async def run_probe(
     scrubber: Scrubber | None = None,
     rng: random.Random | None = None,
     now: Callable[[], datetime] = utcnow,
+    provider: Provider | None = None,
+    grace: float = OVERRUN_GRACE_S,
 ) -> ProbeResult:
     """Probe `target` with `canary` once. See the module docstring for the contract.
 
     `rng` feeds generated canaries (a fresh `random.Random` when None); `now` is the clock
     that stamps `ts`; `scrubber` removes API keys from the answer and error (a scrubber that
-    knows only key shapes when None).
+    knows only key shapes when None). `provider` speaks the target's protocol (by default the
+    registry's for `target.kind`); `grace` is how long past `timeout` brownout waits for a
+    provider that overruns its own bound.
     """
     ts = now()
     scrubber = scrubber or Scrubber()
@@ -74,7 +78,9 @@ async def run_probe(
             Outcome.BAD_RESPONSE, error=f"brownout could not make the prompt: {description}"
         )
     else:
-        reply = await _call(client, target, prompt, timeout, scrubber)
+        reply = await _call(
+            provider or provider_for(target.kind), client, target, prompt, timeout, grace, scrubber
+        )
     verdict: Verdict | None = None
     outcome = reply.outcome
     error = reply.error
@@ -155,17 +161,19 @@ def cost_usd(target: Target, reply: Reply) -> float | None:
 
 
 async def _call(
+    provider: Provider,
     client: httpx.AsyncClient,
     target: Target,
     prompt: Prompt,
     timeout: float,  # noqa: ASYNC109
+    grace: float,
     scrubber: Scrubber,
 ) -> Reply:
     """The provider's reply; brownout's own failures and overruns become replies too."""
-    deadline = asyncio.timeout(timeout + OVERRUN_GRACE_S)
+    deadline = asyncio.timeout(timeout + grace)
     try:
         async with deadline:
-            return await provider_for(target.kind).complete(client, target, prompt, timeout=timeout)
+            return await provider.complete(client, target, prompt, timeout=timeout)
     except TimeoutError as exc:
         if deadline.expired():
             return Reply(

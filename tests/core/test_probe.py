@@ -11,13 +11,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from monitor import probe
 from monitor.canaries.expect import Expect
 from monitor.canaries.generators import GENERATORS, Generated
 from monitor.config import CanaryConfig, Config
 from monitor.config.schema import ProviderConfig
 from monitor.probe import cost_usd, make_prompt, run_probe, tokens_per_s
-from monitor.providers import KINDS as KINDS_REGISTRY
 from monitor.providers import Prompt, Provider, Reply
 from monitor.result import Outcome
 from monitor.secrets import Scrubber
@@ -297,13 +295,17 @@ class _Stuck(Provider):
 
 
 async def test_a_bug_in_a_provider_becomes_an_outcome_logged_once_without_the_key(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, client: httpx.AsyncClient
+    caplog: pytest.LogCaptureFixture, client: httpx.AsyncClient
 ) -> None:
-    monkeypatch.setitem(KINDS_REGISTRY, "broken", _Broken)
     target = _target(kind="broken", key=KEY)
+    scrubber = Scrubber([KEY])
     with caplog.at_level(logging.ERROR, logger="monitor.probe"):
-        first = await run_probe(client, target, ARITHMETIC, timeout=1, scrubber=Scrubber([KEY]))
-        second = await run_probe(client, target, ARITHMETIC, timeout=1, scrubber=Scrubber([KEY]))
+        first = await run_probe(
+            client, target, ARITHMETIC, timeout=1, scrubber=scrubber, provider=_Broken()
+        )
+        second = await run_probe(
+            client, target, ARITHMETIC, timeout=1, scrubber=scrubber, provider=_Broken()
+        )
     assert first.outcome is second.outcome is Outcome.BAD_RESPONSE
     assert first.error is not None and "KeyError" in first.error and "broken" in first.error
     assert len([r for r in caplog.records if "KeyError" in r.getMessage()]) == 1
@@ -311,11 +313,11 @@ async def test_a_bug_in_a_provider_becomes_an_outcome_logged_once_without_the_ke
 
 
 async def test_a_provider_that_overruns_its_timeout_is_a_timeout(
-    monkeypatch: pytest.MonkeyPatch, client: httpx.AsyncClient
+    client: httpx.AsyncClient,
 ) -> None:
-    monkeypatch.setitem(KINDS_REGISTRY, "stuck", _Stuck)
-    monkeypatch.setattr(probe, "OVERRUN_GRACE_S", 0.01)
-    result = await run_probe(client, _target(kind="stuck"), ARITHMETIC, timeout=0.01)
+    result = await run_probe(
+        client, _target(kind="stuck"), ARITHMETIC, timeout=0.01, provider=_Stuck(), grace=0.01
+    )
     assert result.outcome is Outcome.TIMEOUT
     assert result.error is not None and "overran" in result.error
 

@@ -33,6 +33,7 @@ from monitor.config.statuspages import StatusPagesConfig
 from monitor.config.yamlsource import Document, YamlProblem, parse
 from monitor.durations import format_duration
 from monitor.errors import ConfigError
+from monitor.secrets import protect_logs, secret_header, secret_values
 from monitor.target import Target, selected
 
 __all__ = [
@@ -97,8 +98,14 @@ class Config(Strict):
         ]
 
     def secrets(self) -> list[str]:
-        """Every API key the config holds, for scrubbing text that providers echo back."""
-        return [p.api_key for p in self.providers.values() if p.api_key]
+        """Every credential the config holds, for scrubbing text that providers echo back:
+        each provider's `api_key` and the values of its secret headers (`monitor.secrets`)."""
+        values: list[str] = []
+        for provider in self.providers.values():
+            if provider.api_key:
+                values.append(provider.api_key)
+            values += [v for k, v in provider.headers.items() if secret_header(k)]
+        return secret_values(values)
 
     def canaries_for(self, target: Target) -> list[CanaryConfig]:
         """The canaries whose `targets` patterns select `target` (`monitor.target.matches`)."""
@@ -137,7 +144,16 @@ def load_config(
         config = config.model_copy(
             update={"storage": config.storage.model_copy(update={"url": env["BROWNOUT_DB"]})}
         )
+    # The one door every command passes: from here on no log line can show a key.
+    protect_logs([*config.secrets(), *_password(config.storage.url)])
     return config
+
+
+def _password(url: str) -> list[str]:
+    from sqlalchemy.engine import make_url
+
+    password = make_url(url).password
+    return [str(password)] if password else []
 
 
 def _read(file: Path, name: str) -> str:

@@ -47,7 +47,7 @@ class DetectionService:
         now = self.clock()
         self.detector = Detector(self.config)
         self.detector.observe(stored_results.between(self.store, now - window, now))
-        for status in detection.current_statuses(self.store).values():
+        for status in detection.stored_statuses(self.store).values():
             self.detector.target(status.target, status.since).force(status)
         self.tracker = IncidentTracker(detection.open_incidents(self.store))
         log.info(

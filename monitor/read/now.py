@@ -302,7 +302,7 @@ def status_now(
     """Every target's status now (of `names`, default `target_names`), its providers' words, the
     fleet verdict and whether the monitor is reporting. See the module's docstring for the rules."""
     names = list(names) if names is not None else target_names(store, config, now)
-    stored = detection_store.current_statuses(store)
+    stored = detection_store.stored_statuses(store)
     windows = {n: stale_seconds(config, n) for n in names}
     longest = max(windows.values(), default=0.0)
     newest = newest_results(store, now - timedelta(seconds=longest))

@@ -49,7 +49,7 @@ class DetectionStore:
         return detection.transitions_between(self.store, since, until, targets=targets)
 
     def current(self) -> dict[str, Status]:
-        return {name: s.status for name, s in detection.current_statuses(self.store).items()}
+        return {name: s.status for name, s in detection.stored_statuses(self.store).items()}
 
     def incidents(
         self, since: datetime, until: datetime, targets: Sequence[str] | None

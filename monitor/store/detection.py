@@ -2,7 +2,7 @@
 incidents, and every target's current status.
 
 Detection's outcome is written with `save_detection` (transitions, incidents and statuses in one
-transaction) and read with `current_statuses`, `open_incidents`, `incidents_between`,
+transaction) and read with `stored_statuses`, `open_incidents`, `incidents_between`,
 `transitions_between`, `incident` and `latest_transitions`.
 """
 
@@ -179,7 +179,7 @@ def _save_incidents(session: Session, incidents: Iterable[IncidentRecord]) -> No
 # --- reading (everyone) ------------------------------------------------------------------------
 
 
-def current_statuses(store: Store) -> dict[str, TargetStatus]:
+def stored_statuses(store: Store) -> dict[str, TargetStatus]:
     """Every target's stored current status, by target name."""
     with store.session() as session:
         rows = session.exec(select(TargetStatusRow).order_by(col(TargetStatusRow.target)))

@@ -44,7 +44,7 @@ def test_an_outage_is_stored_as_transitions_an_incident_and_a_status(store: Stor
     assert (incident.target, incident.worst, incident.reasons) == (A, Status.DOWN, ["errors"])
     assert incident.start == T0 + 302 * MINUTE
     assert incident.peak["errors"]["rate"] > 0
-    assert detection.current_statuses(store)[A].status is Status.DOWN
+    assert detection.stored_statuses(store)[A].status is Status.DOWN
     assert service.fleet().status is Status.DOWN
 
 
@@ -76,7 +76,7 @@ def test_a_silent_target_becomes_unknown_on_the_tick(store: Store) -> None:
     clock.now = T0 + 20 * MINUTE
     [stale] = service.tick()
     assert stale.new is Status.UNKNOWN
-    assert detection.current_statuses(store)[A].status is Status.UNKNOWN
+    assert detection.stored_statuses(store)[A].status is Status.UNKNOWN
 
 
 def test_several_providers_in_trouble_at_once_are_an_intelligence_brownout(store: Store) -> None:

@@ -77,4 +77,4 @@ def test_the_current_status_of_a_target_is_replaced_not_appended(any_store: Stor
     detection.save_detection(any_store, statuses=[first], now=T0)
     later = TargetStatus(A, Status.DEGRADED, T0 + MINUTE, ["quality"], {"quality": {"x": 1}})
     detection.save_detection(any_store, statuses=[later], now=T0 + MINUTE)
-    assert detection.current_statuses(any_store) == {A: later}
+    assert detection.stored_statuses(any_store) == {A: later}

@@ -18,7 +18,7 @@ import sys
 import time
 
 from bench.detection.evaluate import Delays, Row, run_healthy, run_kind
-from bench.detection.scenarios import kinds
+from bench.detection.scenarios import episodes, kinds
 from bench.detection.traces import Healthy
 
 
@@ -37,6 +37,14 @@ def _share(d: Delays) -> str:
     return f"{100 * sum(d.right) / len(d.right):.0f} %" if d.right else "—"
 
 
+def _whole(d: Delays) -> str:
+    return f"{100 * sum(d.whole) / len(d.whole):.1f} %" if d.whole else "—"
+
+
+def _end(d: Delays) -> str:
+    return f"{d.end_mean:.1f} ({d.end_p90:.0f})" if d.ends else "—"
+
+
 def _goal(goal: float | None) -> str:
     return f"≤ {goal:g}" if goal else "—"
 
@@ -46,15 +54,19 @@ def _met(row: Row) -> str:
     ratio = d.mean / row.kind.lorden
     ok_ratio = ratio <= 1.5
     ok_goal = goal is None or d.mean <= goal
-    ok_detect = d.missed == 0
-    return "yes" if ok_ratio and ok_goal and ok_detect else "**no**"
+    wanted = row.kind.one_incident
+    # A 3-hour episode may end before a slow detection: misses count in "detected" there.
+    ok_detect = d.missed == 0 or wanted is not None
+    ok_whole = wanted is None or (bool(d.whole) and sum(d.whole) / len(d.whole) >= wanted)
+    return "yes" if ok_ratio and ok_goal and ok_detect and ok_whole else "**no**"
 
 
 def table(rows: list[Row]) -> list[str]:
     lines = [
         "| brownout | detected | delay, mean (p90) | Lorden's bound | ratio | goal | met | "
-        "first status: reasons | shown right | naive detected | naive delay | naive shown right |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "first status: reasons | shown right | one incident | end seen after, mean (p90) | "
+        "naive detected | naive delay | naive shown right |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         d, n, k = row.ours, row.naive, row.kind
@@ -64,7 +76,8 @@ def table(rows: list[Row]) -> list[str]:
         lines.append(
             f"| {k.name} | {_detected(d)} | {_delay(d)} | {k.lorden:.1f} | "
             f"{d.mean / k.lorden:.2f} | {_goal(k.goal)} | {_met(row)} | "
-            f"{first} | {_share(d)} | {_detected(n)} | {_delay(n)} | {_share(n)} |"
+            f"{first} | {_share(d)} | {_whole(d)} | {_end(d)} | "
+            f"{_detected(n)} | {_delay(n)} | {_share(n)} |"
         )
     return lines
 
@@ -74,20 +87,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=20, help="brownouts per kind")
     parser.add_argument("--targets", type=int, default=12, help="healthy targets")
     parser.add_argument("--weeks", type=int, default=4, help="weeks per healthy target")
+    parser.add_argument(
+        "--episodes", type=int, default=200, help="replicas of each 3-hour error brownout"
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="5 replicas, 3 targets × 2 weeks")
+    parser.add_argument(
+        "--quick", action="store_true", help="5 replicas (20 episodes), 3 targets × 2 weeks"
+    )
     args = parser.parse_args(argv)
     if args.quick:
-        args.replicas, args.targets, args.weeks = 5, 3, 2
+        args.replicas, args.targets, args.weeks, args.episodes = 5, 3, 2, 20
     started = time.perf_counter()
     warmup, length = 1440, 600
-    rows = [run_kind(k, args.replicas, warmup, length, args.seed) for k in kinds(Healthy())]
+    suite = kinds(Healthy()) + episodes(Healthy(), args.episodes)
+    rows = [run_kind(k, args.replicas, warmup, length, args.seed) for k in suite]
     healthy = run_healthy(args.targets, args.weeks, args.seed, warmup)
     out = [
         f"One probe a minute; {args.replicas} replicas a kind, each a brownout of {length} probes "
-        f"after {warmup} healthy ones; delay in probe intervals counts the first probe of the "
-        f"brownout as 1. Lorden's bound = ln(43200) / KL, the information per probe of the named "
-        f"figure (exact for rates; measured on the generator's output for timings).",
+        f"after {warmup} healthy ones (the 3-hour kinds: {args.episodes} replicas of 180 "
+        f"probes); delay in probe intervals counts the first probe of the brownout as 1. "
+        f"Lorden's bound = ln(43200) / KL, the information per probe of the named figure (exact "
+        f"for rates; measured on the generator's output for timings). One incident: the share "
+        f"of detected brownouts never shown operational again before their end; end seen "
+        f"after: probes from the last one of the brownout to the return to operational.",
         "",
         *table(rows),
         "",

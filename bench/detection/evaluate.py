@@ -35,6 +35,23 @@ class Delays:
     # Per replica: the share of probes from detection to the end of the brownout whose status
     # is the expected one (down for an outage, degraded or down for flapping, else degraded).
     right: list[float] = field(default_factory=list)
+    # Per detected replica: True when the status never went back to operational between the
+    # detection and the end of the brownout (the brownout stayed one incident).
+    whole: list[bool] = field(default_factory=list)
+    # Per detected replica that stayed one incident and returned to operational within the
+    # trace: probes from the last one of the brownout to the return (1 = the very next probe).
+    ends: list[int] = field(default_factory=list)
+
+    @property
+    def end_mean(self) -> float:
+        return statistics.fmean(self.ends) if self.ends else math.nan
+
+    @property
+    def end_p90(self) -> float:
+        if not self.ends:
+            return math.nan
+        ordered = sorted(self.ends)
+        return float(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))])
 
     @property
     def runs(self) -> int:
@@ -87,12 +104,16 @@ def via_file(results: list[ProbeResult], folder: Path) -> list[ProbeResult]:
     return load_results(str(path))
 
 
+TAIL = 240  # healthy probes after each brownout, to see its end
+
+
 def run_kind(kind: Kind, replicas: int, warmup: int, length: int, seed: int) -> Row:
     traces = []
-    for r in range(replicas):
+    length = kind.length or length
+    for r in range(kind.replicas or replicas):
         event = Event(kind.effect, warmup, length, kind.value)
-        name = f"bench/{kind.effect}-{r}"
-        traces.append(generate(name, warmup + length + 120, seed=seed + 1000 * r, events=[event]))
+        name = f"bench/{kind.effect}-{length}-{r}"
+        traces.append(generate(name, warmup + length + TAIL, seed=seed + 1000 * r, events=[event]))
     merged = sorted((x for t in traces for x in t.results), key=lambda x: x.ts)
     with tempfile.TemporaryDirectory() as folder:
         results = via_file(merged, Path(folder))
@@ -116,12 +137,19 @@ def _delays(traces: list[Trace], transitions: list[Transition]) -> Delays:
             out.early += 1
             continue
         hits = [t for t in mine if begin <= t.ts <= end and t.new in BAD]
-        after = [t for t in mine if t.ts >= begin]
-        out.transitions.append(len(after))
+        horizon = trace.results[min(len(trace.results) - 1, event.start + event.length + 120)].ts
+        after = [t for t in mine if begin <= t.ts <= horizon]
+        out.transitions.append(len(after))  # during the brownout and 2 hours after it
         if not hits:
             out.missed += 1
             continue
         out.delays.append(index[hits[0].ts] - event.start + 1)
+        during = [t for t in mine if hits[0].ts < t.ts <= end]
+        whole = not any(t.new is Status.OPERATIONAL for t in during)
+        out.whole.append(whole)
+        back = [t for t in mine if t.ts > end and t.new is Status.OPERATIONAL and t.ts in index]
+        if whole and back:
+            out.ends.append(index[back[0].ts] - (event.start + event.length - 1))
         out.right.append(_right_share(trace, mine, index, index[hits[0].ts]))
         label = f"{hits[0].new.value}: {', '.join(hits[0].reasons)}"
         out.first[label] = out.first.get(label, 0) + 1

@@ -21,6 +21,9 @@ class Kind:
     value: float
     goal: float | None  # detection delay goal, in probe intervals
     kl: float  # nats per probe; math.inf when one probe is proof
+    length: int | None = None  # probes of brownout; None: the run's default (600)
+    replicas: int | None = None  # None: the run's --replicas
+    one_incident: float | None = None  # goal: the share of brownouts that stay one incident
 
     @property
     def lorden(self) -> float:
@@ -71,4 +74,18 @@ def kinds(h: Healthy) -> list[Kind]:
         Kind("quality 97→75 %", "quality", 0.75, 50, answered * bernoulli_kl(0.25, h.wrong_rate)),
         Kind("model change", "model", 1.0, 1, math.inf),
         Kind("flapping", "flapping", 0, 3, bernoulli_kl(1.0, p_err)),
+    ]
+
+
+def episodes(h: Healthy, replicas: int) -> list[Kind]:
+    """Sustained brownouts of 3 hours (180 probes) in many replicas: does each stay one
+    incident from detection to its end, and how soon is the end seen?"""
+    p_err = h.error_rate
+    return [
+        Kind(
+            "errors 10 %, 3 h", "errors", 0.10, 60, bernoulli_kl(0.10, p_err), 180, replicas, 0.99
+        ),
+        Kind(
+            "errors 30 %, 3 h", "errors", 0.30, 15, bernoulli_kl(0.30, p_err), 180, replicas, 0.99
+        ),
     ]

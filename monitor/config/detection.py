@@ -28,6 +28,10 @@ from monitor.target import matches
 
 MONTH_S = 30 * 86400.0
 CUSUMS = 3  # the false-alarm allowance is split as if among this many CUSUMs
+# The leaving test of the rate signals: a brownout of BROWNOUT_S ends early (a false all clear)
+# in at most FALSE_END of cases by Lorden's bound (which is loose: in fact far fewer).
+BROWNOUT_S = 3 * 3600.0
+FALSE_END = 0.05
 
 
 class ErrorsConfig(Strict):
@@ -39,12 +43,14 @@ class ErrorsConfig(Strict):
     degraded_rate: float = Field(0.10, gt=0, lt=1)  # the shift the CUSUM is tuned to
     down_rate: float = Field(0.95, gt=0, lt=1)
     threshold: float | None = Field(None, gt=0)  # CUSUM threshold (nats); None: from false alarms
-    clear: float = Field(3.0, gt=0)  # evidence of health (nats) needed to leave `degraded`
+    # Evidence of health (nats) needed to leave `degraded`; None: the leaving threshold derived
+    # from the interval (`DetectionConfig.leave_threshold`, about 8 nats at one probe a minute).
+    clear: float | None = Field(None, gt=0)
     down_clear: float = Field(4.0, gt=0)  # ... needed to leave `down`
-    # ... needed to leave the `degraded` that follows `down` (about 10 good probes): an outage
-    # ends in `degraded` until the failures have stopped, so a brownout that began with a run of
-    # failures stays one incident.
-    after_down_clear: float = Field(1.0, gt=0)
+    # ... needed to leave the `degraded` that follows `down` (None: as `clear`): an outage ends
+    # in `degraded` until the failures have clearly stopped, so a brownout that began with a run
+    # of failures stays one incident.
+    after_down_clear: float | None = Field(None, gt=0)
 
 
 class RateLimitConfig(Strict):
@@ -55,7 +61,7 @@ class RateLimitConfig(Strict):
     max_expected_rate: float = Field(0.05, gt=0, lt=0.5)
     degraded_rate: float = Field(0.30, gt=0, lt=1)
     threshold: float | None = Field(None, gt=0)
-    clear: float = Field(3.0, gt=0)
+    clear: float | None = Field(None, gt=0)  # None: the derived leaving threshold
 
 
 class BaselineConfig(Strict):
@@ -64,7 +70,7 @@ class BaselineConfig(Strict):
     enabled: bool = True
     ratio: float = Field(2.0, gt=1)  # the slowdown (x times) the CUSUM is tuned to
     threshold: float | None = Field(None, gt=0)
-    clear: float = Field(4.0, gt=0)
+    clear: float | None = Field(None, gt=0)  # None: the derived leaving threshold
     window: int = Field(1440, ge=20)  # healthy samples the baseline remembers
     min_samples: int = Field(30, ge=5)  # before this many, the signal only learns
     min_spread: float = Field(0.08, gt=0)  # floor of the log-space spread (simulators are flat)
@@ -92,7 +98,7 @@ class QualityConfig(Strict):
     min_pass_rate: float = Field(0.5, gt=0, lt=1)  # a baseline never goes below this
     drop: float = Field(0.15, gt=0, lt=1)  # the drop of pass rate the CUSUM is tuned to
     threshold: float | None = Field(None, gt=0)
-    clear: float = Field(3.0, gt=0)
+    clear: float | None = Field(None, gt=0)  # None: the derived leaving threshold
 
 
 class ModelChangeConfig(Strict):
@@ -195,3 +201,11 @@ class DetectionConfig(Strict):
             return explicit
         probes = MONTH_S / max(interval_s, 1.0) * max(per_interval, 1)
         return math.log(max(probes * CUSUMS / self.false_alarms_per_month, math.e))
+
+    def leave_threshold(self, interval_s: float, per_interval: int = 1) -> float:
+        """The evidence of health (nats) a rate signal needs to leave its alarm: the leaving
+        test's mean time to a false all clear is at least e^h probes, so h = ln(probes in a
+        3-hour brownout / 5 %), 8.2 nats at one probe a minute (8.9 at one every 30 s). Leaving
+        is thus judged on the same footing as entering: by a test with a stated error rate."""
+        probes = BROWNOUT_S / max(interval_s, 1.0) * max(per_interval, 1)
+        return math.log(max(probes / FALSE_END, math.e))

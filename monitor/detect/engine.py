@@ -3,21 +3,26 @@
     detector = Detector(config)               # or Detector(detection, intervals={...})
     transitions = detector.observe(results)   # in time order
     transitions += detector.tick(now)         # staleness, when no results come
+    detector.resume(now)                      # after a restart: the gap is the monitor's
     detector.statuses()
 
 `replay(results, config)` is the whole backtest `brownout replay` and the bench run: a week of one
-target's results (10,080 at one a minute) takes a fraction of a second.
+target's results (10,080 at one a minute) takes a fraction of a second. It judges each target on
+the spacing of its own records (`spacing_of`), not on the config's interval: a history probed
+once a minute is not stale because the config now says every 30 s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from statistics import median
 
 from monitor.config import Config
 from monitor.config.detection import DetectionConfig
+from monitor.detect.metrics import MetricSignal
 from monitor.detect.target import TargetDetector
-from monitor.detect.types import TargetStatus, Transition
+from monitor.detect.types import Reason, Status, TargetStatus, Transition
 from monitor.result import ProbeResult
 
 
@@ -26,30 +31,67 @@ def intervals_of(config: Config) -> dict[str, float]:
     return {t.name: t.interval for t in config.targets()}
 
 
+def timeouts_of(config: Config) -> dict[str, float]:
+    """Each configured target's probe timeout in seconds (its provider's, or the schedule's)."""
+    return {t.name: t.config.timeout or config.schedule.timeout for t in config.targets()}
+
+
 def canaries_of(config: Config) -> dict[str, int]:
     """How many probes each configured target gets per interval (one per canary)."""
     return {t.name: len(config.canaries_for(t)) for t in config.targets()}
 
 
+def spacing_of(results: Iterable[ProbeResult]) -> tuple[dict[str, float], dict[str, int]]:
+    """Each target's probe interval (seconds) and probes per interval, read from the records:
+    the interval is the median gap between consecutive results of one canary in one region, the
+    probes per interval the number of (canary, region) pairs. Targets with a single result per
+    canary get no interval."""
+    last: dict[tuple[str, str, str], datetime] = {}
+    gaps: dict[str, list[float]] = {}
+    streams: dict[str, set[tuple[str, str]]] = {}
+    for r in results:
+        key = (r.target, r.canary, r.region)
+        streams.setdefault(r.target, set()).add((r.canary, r.region))
+        before = last.get(key)
+        if before is not None and r.ts > before:
+            gaps.setdefault(r.target, []).append((r.ts - before).total_seconds())
+        last[key] = r.ts
+    intervals = {target: median(values) for target, values in gaps.items() if values}
+    return intervals, {target: len(pairs) for target, pairs in streams.items()}
+
+
 class Detector:
-    """Every target's `TargetDetector`, created on its first result."""
+    """Every target's `TargetDetector`, created on its first result.
+
+    `intervals` and `timeouts` (seconds, per target) say how often each target is probed and how
+    long a probe may take, `per_interval` how many probes (canaries) it gets each interval; with
+    a `Config` they come from it (explicit ones win), else `default_interval` (60 s),
+    `default_timeout` (30 s) and one probe apply."""
 
     def __init__(
         self,
         detection: DetectionConfig | Config,
         intervals: Mapping[str, float] | None = None,
         default_interval: float | None = None,
+        timeouts: Mapping[str, float] | None = None,
+        default_timeout: float | None = None,
+        per_interval: Mapping[str, int] | None = None,
     ) -> None:
-        self.per_interval: dict[str, int] = {}
+        self.per_interval: dict[str, int] = dict(per_interval or {})
         if isinstance(detection, Config):
-            self.per_interval = canaries_of(detection)
+            self.per_interval = {**canaries_of(detection), **self.per_interval}
             intervals = {**intervals_of(detection), **(intervals or {})}
+            timeouts = {**timeouts_of(detection), **(timeouts or {})}
             default_interval = default_interval or detection.schedule.interval
+            default_timeout = default_timeout or detection.schedule.timeout
             detection = detection.detection
         self.detection = detection
         self.intervals = dict(intervals or {})
         self.default_interval = default_interval or 60.0
+        self.timeouts = dict(timeouts or {})
+        self.default_timeout = default_timeout or 30.0
         self.targets: dict[str, TargetDetector] = {}
+        self._by_model: dict[str, list[str]] = {}  # the last part of the name -> targets
         self._next_check: datetime | None = None
 
     def target(self, name: str, since: datetime) -> TargetDetector:
@@ -62,9 +104,29 @@ class Detector:
                 interval,
                 since,
                 per_interval=self.per_interval.get(name, 1),
+                timeout_s=self.timeouts.get(name, self.default_timeout),
+                prior=self._prior_for(name),
             )
             self.targets[name] = detector
+            self._by_model.setdefault(name.rsplit("/", 1)[-1], []).append(name)
         return detector
+
+    def _prior_for(self, name: str) -> Callable[[Reason], tuple[str, MetricSignal] | None]:
+        """A target's prior while its own baseline is short: the same model (the last part of
+        the name) on another target whose baseline is ready and which is operational."""
+        peers = self._by_model.setdefault(name.rsplit("/", 1)[-1], [])
+
+        def prior(reason: Reason) -> tuple[str, MetricSignal] | None:
+            for other in peers:
+                detector = self.targets[other]
+                if other == name or detector.status.status in (Status.DEGRADED, Status.DOWN):
+                    continue
+                signal = detector.metric(reason)
+                if signal is not None and signal.ready:
+                    return other, signal
+            return None
+
+        return prior
 
     def observe(self, results: Iterable[ProbeResult]) -> list[Transition]:
         """Feed results in time order; returns the transitions, staleness of others included."""
@@ -94,6 +156,14 @@ class Detector:
         out.sort(key=lambda t: t.ts)
         return out
 
+    def resume(self, now: datetime) -> None:
+        """The monitor starts looking again at `now` (after a restart): every target's staleness
+        counts from `now`, so the time the monitor was away makes no `unknown` of it."""
+        for detector in self.targets.values():
+            detector.resume(now)
+        upcoming = [d.stale_at for d in self.targets.values() if d.stale_at is not None]
+        self._next_check = min(upcoming) if upcoming else None
+
     def statuses(self) -> dict[str, TargetStatus]:
         return {name: d.status for name, d in sorted(self.targets.items())}
 
@@ -101,9 +171,19 @@ class Detector:
 def replay(
     results: Iterable[ProbeResult],
     config: Config | DetectionConfig | None = None,
+    interval: float | None = None,
 ) -> list[Transition]:
     """Run detection over recorded results on their own timestamps (sorted by time first);
-    returns every transition. Touches no database and reads no clock."""
-    detector = Detector(config if config is not None else Config())
+    returns every transition. Each target's interval is `interval` when given, else the spacing
+    of its own records (`spacing_of`), else the config's. Touches no database, reads no clock."""
     ordered = sorted(results, key=lambda r: r.ts)
+    intervals, per_interval = spacing_of(ordered)
+    if interval is not None:
+        intervals = {target: interval for target in per_interval}
+    detector = Detector(
+        config if config is not None else Config(),
+        intervals=intervals,
+        default_interval=interval,
+        per_interval=per_interval,
+    )
     return detector.observe(ordered)

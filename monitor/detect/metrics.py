@@ -9,8 +9,19 @@ the inverse normal CDF, z = Φ⁻¹((r + ½) / (n + 1)). Whatever the shape of t
 distribution (latencies are skewed and heavy-tailed, even in log space), healthy scores are
 standard normal, so the Gaussian CUSUM's false-alarm rate holds; and a sample beyond every
 baseline value scores about 3.2 (n = 720), so one freak probe cannot raise an alarm alone. The
-per-sample log-likelihood ratio is d·z - d²/2. An optional absolute limit (`max_ms`,
-`min_per_s`) applies to the median of the last five samples.
+per-sample log-likelihood ratio is d·z - d²/2. A sample beyond every baseline value is scored
+on the baseline's own scale too, z = (x - median) / spread, if that is higher, capped so that
+one sample adds at most a third of the threshold: against a tight baseline (a flat server, a
+fast simulator) the rank score alone could never reach d/2, and a target 15 times slower would
+never be called slow. An optional absolute limit (`max_ms`, `min_per_s`) applies to the median
+of the last five samples.
+
+**Priors.** Until its own baseline holds `min_samples` healthy samples, a target is judged
+against a *prior*: the baseline of the same model on another target (`prior`, supplied by the
+detector), looking for a shift of `PRIOR_SLACK` times `ratio` (providers of one model differ
+somewhat). So a target that is slow from its first probe is not learned as normal when a peer
+knows better. Without a prior the first samples are the baseline (a monitor started in the middle
+of a brownout learns it; restarts replay the stored history, so only a first start is blind).
 """
 
 from __future__ import annotations
@@ -30,6 +41,8 @@ from monitor.detect.types import Reason, Status
 from monitor.result import ProbeResult
 
 RECENT = 5
+PRIOR_SLACK = 2.0  # against another target's baseline, look for a shift this much larger
+Prior = Callable[[Reason], "tuple[str, MetricSignal] | None"]
 
 
 def _latency(r: ProbeResult) -> float | None:
@@ -55,13 +68,14 @@ class MetricSignal(Signal):
         extract: Callable[[ProbeResult], float | None],
         *,
         lower_is_worse: bool = False,
+        leave: float = 8.0,
     ) -> None:
         self.reason = reason
         self.cfg = cfg
         self.extract = extract
         self.sign = -1.0 if lower_is_worse else 1.0
         self.base = RollingWindow(cfg.window)
-        self.cusum = Cusum(threshold, cfg.clear)
+        self.cusum = Cusum(threshold, cfg.clear or leave)
         self.recent: deque[float] = deque(maxlen=RECENT)
         self._pending: deque[float] = deque()
         self._alarm_since: datetime | None = None
@@ -76,6 +90,11 @@ class MetricSignal(Signal):
         self._log_ratio = math.log(cfg.ratio)
         self._d: float | None = None  # the shift looked for, in spreads
         self._adds = 0
+        self._center, self._spread = 0.0, 1.0  # of the baseline, as of the last refresh
+        # The baseline of the same model elsewhere, while this one is too short (see module).
+        self.prior: Prior | None = None
+        self._peer: tuple[str, MetricSignal] | None = None
+        self._prior_refused = False  # the prior was wrong for this target: learn alone
 
     def observe(self, result: ProbeResult) -> None:
         # Written for speed (a week of one target is 10,080 calls per signal): locals, no calls
@@ -89,18 +108,34 @@ class MetricSignal(Signal):
             self._check_absolute(self.limit)
         base = self.base
         if len(base) < self._min_samples:
-            self._add(x)
-            return
-        if self._adds >= 10 or self._d is None:
-            self._refresh()
+            peer = self._prior()
+            if peer is None:
+                if not self.cusum.alarm:
+                    self._add(x)
+                elif (  # alarmed against a prior now gone: hold, until it is the new normal
+                    self._alarm_since is not None
+                    and (result.ts - self._alarm_since).total_seconds() >= self._relearn_after
+                ):
+                    self._prior_refused = True
+                    self.relearn()
+                return
+            d = self._log_ratio_prior / peer._spread
+            z = peer.score(x, d, self.cusum.threshold)
+        else:
+            self._peer = None
+            if self._adds >= 10 or self._d is None:
+                self._refresh()
+            own = self._d
+            assert own is not None
+            d = own
+            z = self.score(x, d, self.cusum.threshold)
         cusum = self.cusum
-        d = self._d
-        assert d is not None
-        if cusum.update(d * base.score(x) - d * d / 2):
+        if cusum.update(d * z - d * d / 2):
             self._alarm_since = result.ts if cusum.alarm else None
             self._pending.clear()
         since = self._alarm_since
         if since is not None and (result.ts - since).total_seconds() >= self._relearn_after:
+            self._prior_refused = self._prior_refused or len(base) < self._min_samples
             self.relearn()  # a shift this long is the new normal
             return
         pending = self._pending
@@ -114,10 +149,35 @@ class MetricSignal(Signal):
         self.base.add(x)
         self._adds += 1
 
+    def _prior(self) -> MetricSignal | None:
+        """The peer whose baseline stands in for this target's short one, if any."""
+        if self.prior is None or self._prior_refused:
+            return None
+        found = self.prior(self.reason)
+        self._peer = found
+        return None if found is None else found[1]
+
+    @property
+    def _log_ratio_prior(self) -> float:
+        return self._log_ratio * PRIOR_SLACK
+
+    def score(self, x: float, d: float, threshold: float) -> float:
+        """`x`'s normal score against this baseline: its rank score, or beyond every baseline
+        value its distance from the median in spreads if higher, at most what lets one sample
+        add a third of `threshold` to a CUSUM looking for a shift of `d` spreads."""
+        base = self.base
+        z = base.score(x)
+        if x > base.top:
+            far = (x - self._center) / self._spread
+            if far > z:
+                z = min(far, max(z, (threshold / 3 + d * d / 2) / d))
+        return z
+
     def _refresh(self) -> None:
         """Re-read the spread, after every 10 new healthy samples: it moves slowly, and reading
         it is a good part of the cost of a sample."""
-        self._d = self._log_ratio / self.baseline()[1]
+        self._center, self._spread = self.baseline()
+        self._d = self._log_ratio / self._spread
         self._adds = 0
 
     def baseline(self) -> tuple[float, float]:
@@ -146,14 +206,23 @@ class MetricSignal(Signal):
         unit = "per_s" if self.sign < 0 else "ms"
         now = median(self.recent) if self.recent else None
         out: dict[str, Any] = {f"value_{unit}": rounded(now)}
-        if len(self.base) >= self.cfg.min_samples:
-            base = math.exp(self.sign * self.base.quantile(0.5))
+        reference = self.base if len(self.base) >= self.cfg.min_samples else None
+        if reference is None and self._peer is not None:
+            reference = self._peer[1].base
+            out["baseline_of"] = self._peer[0]  # judged against the same model elsewhere
+        if reference is not None and len(reference):
+            base = math.exp(self.sign * reference.quantile(0.5))
             out[f"baseline_{unit}"] = rounded(base)
             if now:
                 out["ratio"] = rounded(now / base if self.sign > 0 else base / now)
         if self.absolute:
             out["limit"] = self.limit
         return out
+
+    @property
+    def ready(self) -> bool:
+        """Its baseline is long enough to stand as another target's prior."""
+        return len(self.base) >= self._min_samples and not self.cusum.alarm
 
     def relearn(self) -> None:
         self.base.clear()
@@ -164,16 +233,24 @@ class MetricSignal(Signal):
 
 
 def metric_signals(
-    latency: MetricConfig, ttft: MetricConfig, throughput: ThroughputConfig, threshold: float
+    latency: MetricConfig,
+    ttft: MetricConfig,
+    throughput: ThroughputConfig,
+    threshold: float,
+    leave: float = 8.0,
 ) -> list[MetricSignal]:
+    """The three timing signals; `leave` is the leaving threshold where `clear` is not set."""
     return [
-        MetricSignal(Reason.LATENCY, latency, latency.threshold or threshold, _latency),
-        MetricSignal(Reason.TTFT, ttft, ttft.threshold or threshold, _ttft),
+        MetricSignal(
+            Reason.LATENCY, latency, latency.threshold or threshold, _latency, leave=leave
+        ),
+        MetricSignal(Reason.TTFT, ttft, ttft.threshold or threshold, _ttft, leave=leave),
         MetricSignal(
             Reason.THROUGHPUT,
             throughput,
             throughput.threshold or threshold,
             _throughput,
             lower_is_worse=True,
+            leave=leave,
         ),
     ]

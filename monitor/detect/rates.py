@@ -5,6 +5,14 @@ p0, learned from its own history (shrunk towards a configured prior, clamped to 
 Samples join the healthy history only after a short quarantine, and only while the signal is quiet
 and its evidence is below half the threshold, so the first probes of a brownout never teach the
 baseline that the brownout is normal.
+
+Leaving is a test on the same footing as entering: while the alarm is on, a mirror CUSUM weighs
+"back to the healthy rate p0" against "the brownout goes on at its own rate" — the rate seen since
+the alarm (its 95 % lower confidence bound, never below p1) — and the alarm goes off when that
+evidence reaches the leaving threshold (`leave`, derived so that a 3-hour brownout ends early in
+well under 1 % of cases; see `DetectionConfig.leave_threshold`). A run of clean probes that a
+brownout produces by chance is not enough; a brownout at 30 % ends after a few dozen clean
+probes, one at 10 % after about 80, an outage after a handful.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from typing import Any
 
 from monitor.config.detection import ErrorsConfig, QualityConfig, RateLimitConfig
 from monitor.detect.signal import Signal, rounded
-from monitor.detect.stats import Cusum, RateWindow, bernoulli_llr, clamp
+from monitor.detect.stats import Cusum, RateWindow, bernoulli_llr, clamp, lower_bound
 from monitor.detect.types import Reason, Status
 from monitor.result import Outcome, ProbeResult
 
@@ -36,6 +44,23 @@ class _RateSignal(Signal):
         self._pending: deque[bool] = deque()
         self._cached: tuple[float, float] | None = None
         self._age = 0
+        self._incident = [0, 0]  # events and samples since the alarm went on
+
+    def _start_incident(self) -> None:
+        """The alarm went on: the brownout's own rate is counted from here."""
+        self._incident = [0, 0]
+
+    def _count(self, event: bool) -> None:
+        self._incident[0] += event
+        self._incident[1] += 1
+
+    def leave_llr(self, event: bool) -> float:
+        """Log-likelihood ratio of "the brownout goes on at its own rate" against "back to p0"
+        for one sample: the rate is the lower confidence bound of the rate seen since the alarm,
+        at least p1 (the smallest brownout this signal is tuned to), at most 0.99."""
+        p0 = self.p0
+        rate = clamp(max(self.p1(p0), lower_bound(*self._incident)), p0 * 1.01, 0.99)
+        return bernoulli_llr(event, p0, rate)
 
     @property
     def p0(self) -> float:
@@ -56,9 +81,14 @@ class _RateSignal(Signal):
 
     def _feed(self, event: bool) -> None:
         llr_event, llr_none = self._llrs()
-        if self.cusum.update(llr_event if event else llr_none) and self.cusum.alarm:
-            self._pending.clear()
+        leave = None
+        if self.cusum.alarm:
+            self._count(event)
+            leave = self.leave_llr(event)
         self.recent.append(event)
+        if self.cusum.update(llr_event if event else llr_none, leave) and self.cusum.alarm:
+            self._pending.clear()
+            self._start_incident()
         self._learn(event)
 
     def _learn(self, event: bool) -> None:
@@ -77,6 +107,7 @@ class _RateSignal(Signal):
         self.healthy.clear()
         self._pending.clear()
         self.cusum.reset()
+        self._incident = [0, 0]
 
 
 class ErrorsSignal(_RateSignal):
@@ -87,7 +118,9 @@ class ErrorsSignal(_RateSignal):
     so a target that fails 30 % of the time needs a long run of failures, not three, to be called
     down. While down,
     the degraded CUSUM rests (the outage explains the failures); leaving `down` lands in
-    `degraded` until `after_down_clear` nats of health (about 10 good probes), so a brownout that
+    `degraded` until the leaving test says the failures stopped (`after_down_clear` nats, half
+    the leaving threshold by default, until the next failure, which asks for the whole; a dozen
+    good probes after an outage of ten failed ones), so a brownout that
     began with a run of failures stays one incident, and the end of an outage is confirmed.
 
     `down` also needs the run of failures to span half an interval or more: several canaries of
@@ -97,10 +130,15 @@ class ErrorsSignal(_RateSignal):
 
     reason = Reason.ERRORS
 
-    def __init__(self, cfg: ErrorsConfig, threshold: float, interval_s: float = 60.0) -> None:
+    def __init__(
+        self, cfg: ErrorsConfig, threshold: float, interval_s: float = 60.0, leave: float = 8.0
+    ) -> None:
+        self.leave = cfg.clear or leave
+        # A brownout seldom begins with a run of failures: after one, half the evidence will do.
+        self.after_down_leave = cfg.after_down_clear or self.leave / 2
         super().__init__(
             threshold,
-            cfg.clear,
+            self.leave,
             cfg.expected_rate,
             cfg.expected_rate,
             cfg.max_expected_rate,
@@ -140,21 +178,27 @@ class ErrorsSignal(_RateSignal):
         else:
             changed = self.down.update(llr)
         if changed and self.down.alarm:
+            if not self.cusum.alarm:  # an incident begins with this run of failures
+                self._incident = [self.run - 1, self.run - 1]
             self.cusum.reset()
             self._pending.clear()
             self._after_down = False
         elif changed:
-            # Out of `down` into `degraded`, until `after_down_clear` nats of health.
+            # Out of `down` into `degraded`, until the leaving test says the failures stopped.
             self.cusum.alarm, self.cusum.s, self.cusum.r = True, self.cusum.threshold, 0.0
-            self.cusum.clear = self.cfg.after_down_clear
+            self.cusum.clear = self.after_down_leave
             self._after_down = True
         self.down_run = self.down_run + 1 if self.down.alarm else 0
         if self.down.alarm:
             self.recent.append(failed)
+            self._count(failed)
             return
+        if failed and self._after_down:
+            # Failing again after the outage: a brownout may go on, to be left on full evidence.
+            self.cusum.clear = self.leave
         self._feed(failed)
         if not self.cusum.alarm:
-            self.cusum.clear, self._after_down = self.cfg.clear, False
+            self.cusum.clear, self._after_down = self.leave, False
 
     @property
     def level(self) -> Status | None:
@@ -180,10 +224,10 @@ class RateLimitSignal(_RateSignal):
 
     reason = Reason.RATE_LIMIT
 
-    def __init__(self, cfg: RateLimitConfig, threshold: float) -> None:
+    def __init__(self, cfg: RateLimitConfig, threshold: float, leave: float = 8.0) -> None:
         super().__init__(
             threshold,
-            cfg.clear,
+            cfg.clear or leave,
             cfg.expected_rate,
             cfg.expected_rate,
             cfg.max_expected_rate,
@@ -219,9 +263,10 @@ class QualitySignal(_RateSignal):
 
     reason = Reason.QUALITY
 
-    def __init__(self, cfg: QualityConfig, threshold: float) -> None:
+    def __init__(self, cfg: QualityConfig, threshold: float, leave: float = 8.0) -> None:
         prior = 1.0 - cfg.expected_pass_rate
-        super().__init__(threshold, cfg.clear, prior, 0.01, 1.0 - cfg.min_pass_rate, window=2000)
+        cap = 1.0 - cfg.min_pass_rate
+        super().__init__(threshold, cfg.clear or leave, prior, 0.01, cap, window=2000)
         self.cfg = cfg
         self.recent = deque(maxlen=50)
 

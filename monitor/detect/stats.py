@@ -37,6 +37,11 @@ class RollingWindow:
         self._order.clear()
         self._sorted.clear()
 
+    @property
+    def top(self) -> float:
+        """The largest value (−inf when empty)."""
+        return self._sorted[-1] if self._sorted else -math.inf
+
     def quantile(self, q: float) -> float:
         """The `q` quantile (linear interpolation); the window must not be empty."""
         values = self._sorted
@@ -113,8 +118,10 @@ class Cusum:
 
     `update(llr)` adds one sample's log-likelihood ratio (shifted vs healthy). The alarm goes on
     when the evidence `s` reaches `threshold`; while on, a mirror CUSUM `r` gathers evidence of
-    health (-llr) and the alarm goes off when it reaches `clear`. `s` is capped at the threshold
-    while alarmed, so a long incident does not take longer to recover from than a short one.
+    health and the alarm goes off when it reaches `clear`. By default the mirror adds -llr; a
+    signal whose leaving test weighs health against another alternative (the brownout at its own
+    rate, see `leave_llr`) passes that ratio as `leave`. `s` is capped at the threshold while
+    alarmed, so a long incident does not take longer to recover from than a short one.
     """
 
     __slots__ = ("alarm", "clear", "r", "s", "threshold")
@@ -126,8 +133,9 @@ class Cusum:
         self.r = 0.0
         self.alarm = False
 
-    def update(self, llr: float) -> bool:
-        """Add one sample; returns True when the alarm went on or off."""
+    def update(self, llr: float, leave: float | None = None) -> bool:
+        """Add one sample; returns True when the alarm went on or off. `leave` is the sample's
+        log-likelihood ratio of brownout against health for the leaving test (default `llr`)."""
         if not self.alarm:
             self.s = max(0.0, self.s + llr)
             if self.s >= self.threshold:
@@ -135,7 +143,7 @@ class Cusum:
                 return True
             return False
         self.s = min(self.threshold, max(0.0, self.s + llr))
-        self.r = max(0.0, self.r - llr)
+        self.r = max(0.0, self.r - (llr if leave is None else leave))
         if self.r >= self.clear:
             self.reset()
             return True
@@ -143,6 +151,18 @@ class Cusum:
 
     def reset(self) -> None:
         self.s, self.r, self.alarm = 0.0, 0.0, False
+
+
+def lower_bound(events: float, n: float, z: float = 1.645) -> float:
+    """Wilson's lower confidence bound (one-sided 95 % by default) of a rate seen as `events` in
+    `n` trials; 0 when nothing was seen."""
+    if n <= 0:
+        return 0.0
+    p = events / n
+    den = 1.0 + z * z / n
+    centre = p + z * z / (2 * n)
+    margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - margin) / den)
 
 
 def bernoulli_llr(event: bool, p0: float, p1: float) -> float:

@@ -2,12 +2,15 @@
 results and times, never a clock or a database.
 
 Status: `down` when the errors signal says so, else `degraded` when any signal is active, else
-`operational`; `unknown` when no result has arrived for `stale_after` intervals. Hysteresis lives
+`operational`; `unknown` when no result has arrived for `stale_after` intervals beyond what the
+probes may take (their timeout): a probe in flight is not missing data. Hysteresis lives
 in the signals (each enters on evidence of a shift and leaves on evidence of health); the flap
 guard adds one more rule on top: `flap.count` worsenings within `flap.window` hold the target
 `degraded` until no signal has been active for `flap.hold` (a provider going up and down is one
 incident, not a dozen), and while held, `down` is shown only after `flap.sustained_down` failing
-probes in a row.
+probes in a row. `unknown` is about the monitor's data, not the provider: a return from it is
+no worsening for the flap guard, and `resume(ts)` (a restart) starts the staleness clock again
+instead of calling the monitor's own absence the provider's.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.config.detection import DetectionConfig
-from monitor.detect.metrics import metric_signals
+from monitor.detect.metrics import MetricSignal, Prior, metric_signals
 from monitor.detect.model_change import ModelSignal
 from monitor.detect.rates import ErrorsSignal, QualitySignal, RateLimitSignal
 from monitor.detect.signal import Signal
@@ -35,31 +38,55 @@ class TargetDetector:
         interval_s: float,
         since: datetime,
         per_interval: int = 1,
+        timeout_s: float = 30.0,
+        prior: Prior | None = None,
     ) -> None:
         self.target = target
         self.cfg = cfg
         self.interval_s = interval_s
-        self.stale_s = cfg.stale_after * interval_s
+        self.stale_s = stale_seconds(cfg.stale_after, interval_s, timeout_s, per_interval)
         h = cfg.threshold(interval_s, None, per_interval)
-        self.errors = ErrorsSignal(cfg.errors, cfg.errors.threshold or h, interval_s)
+        leave = cfg.leave_threshold(interval_s, per_interval)
+        self.errors = ErrorsSignal(cfg.errors, cfg.errors.threshold or h, interval_s, leave)
         self.model = ModelSignal(cfg.model_change)
+        self.metrics = metric_signals(cfg.latency, cfg.ttft, cfg.throughput, h, leave)
+        for metric in self.metrics:
+            metric.prior = prior
         self.signals: list[Signal] = [
             self.errors,
-            RateLimitSignal(cfg.rate_limit, cfg.rate_limit.threshold or h),
-            *metric_signals(cfg.latency, cfg.ttft, cfg.throughput, h),
-            QualitySignal(cfg.quality, cfg.quality.threshold or h),
+            RateLimitSignal(cfg.rate_limit, cfg.rate_limit.threshold or h, leave),
+            *self.metrics,
+            QualitySignal(cfg.quality, cfg.quality.threshold or h, leave),
             self.model,
         ]
         self.status = TargetStatus(target, Status.UNKNOWN, since)
         self.last_ts: datetime | None = None
+        self._looking_since: datetime | None = None  # the monitor (re)started looking then
+        self._known = Status.UNKNOWN  # the last status other than `unknown`
         self._entries: deque[datetime] = deque()  # entries into degraded/down, for the flap guard
         self._held_until: datetime | None = None
         self._held_reasons: list[str] = []
 
     @property
     def stale_at(self) -> datetime | None:
-        """When the target turns `unknown` if nothing arrives before."""
-        return None if self.last_ts is None else self.last_ts + timedelta(seconds=self.stale_s)
+        """When the target turns `unknown` if nothing arrives before: `stale_s` after its newest
+        result, or after the monitor resumed looking if that is later."""
+        if self.last_ts is None:
+            return None
+        start = self.last_ts
+        if self._looking_since is not None and self._looking_since > start:
+            start = self._looking_since
+        return start + timedelta(seconds=self.stale_s)
+
+    def metric(self, reason: Reason) -> MetricSignal | None:
+        """Its timing signal for `reason` (latency, ttft, throughput)."""
+        return next((m for m in self.metrics if m.reason is reason), None)
+
+    def resume(self, ts: datetime) -> None:
+        """The monitor starts looking again at `ts` (after a restart): the time it was away is
+        not the provider's silence, so staleness counts from `ts`."""
+        if self._looking_since is None or ts > self._looking_since:
+            self._looking_since = ts
 
     def observe(self, result: ProbeResult) -> Transition | None:
         """Feed one result (in time order); returns the transition it caused, if any."""
@@ -102,8 +129,10 @@ class TargetDetector:
             self._held_reasons = sorted(set(self._held_reasons) | set(reasons))
             if self._held_until is not None:
                 self._held_until = ts + timedelta(seconds=self.cfg.flap.hold)
-        if status in BAD and status.severity > self.status.status.severity:
-            self._note_entry(ts)  # every worsening counts towards the flap guard
+        if status in BAD and status.severity > self._known.severity:
+            # Every worsening counts towards the flap guard; coming back from `unknown` (the
+            # monitor's own gap) to what it was before is none.
+            self._note_entry(ts)
         held = self._held_until is not None and ts < self._held_until
         if not held:
             self._held_until = None
@@ -133,6 +162,8 @@ class TargetDetector:
         self, ts: datetime, status: Status, reasons: list[str], details: dict[str, Any]
     ) -> Transition:
         old = self.status.status
+        if status is not Status.UNKNOWN:
+            self._known = status
         self.status = TargetStatus(self.target, status, ts, reasons, details)
         return Transition(ts, self.target, old, status, list(reasons), details)
 
@@ -142,3 +173,16 @@ class TargetDetector:
         self.status = TargetStatus(
             status.target, status.status, status.since, list(status.reasons), dict(status.details)
         )
+        if status.status is not Status.UNKNOWN:
+            self._known = status.status
+
+
+def stale_seconds(
+    stale_after: float, interval_s: float, timeout_s: float, per_interval: int = 1
+) -> float:
+    """How long without a result before a target is `unknown`: `stale_after` intervals, plus
+    what its probes may take. A result carries its probe's start and arrives when the round
+    ends; a round starts at the first slot after the previous one ended (a slow target skips
+    slots) and its `per_interval` probes each may run to the timeout, so a probe in flight is
+    never mistaken for missing data however slow the target is."""
+    return stale_after * interval_s + (per_interval + 1) * timeout_s

@@ -43,12 +43,19 @@ class DetectionService:
 
     def restore(self, window: timedelta = RESTORE_WINDOW) -> None:
         """Rebuild baselines by replaying the last `window` of stored results (silently), then
-        take the stored current statuses and open incidents as the truth to continue from."""
+        take the stored current statuses (with their `since`) and open incidents as the truth to
+        continue from.
+
+        The time the monitor was away is its own gap, not the provider's behaviour: staleness
+        counts from now (no target turns `unknown` for the downtime), and returning from a gap
+        is no worsening for the flap guard, so restarts neither flap nor reset `since`. The
+        read side shows the downtime as missing results."""
         now = self.clock()
         self.detector = Detector(self.config)
         self.detector.observe(stored_results.between(self.store, now - window, now))
         for status in detection.stored_statuses(self.store).values():
             self.detector.target(status.target, status.since).force(status)
+        self.detector.resume(now)
         self.tracker = IncidentTracker(detection.open_incidents(self.store))
         log.info(
             "detection restored: %d targets, %d open incidents",

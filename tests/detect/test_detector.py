@@ -94,7 +94,7 @@ def test_an_outage_ends_in_degraded_until_the_failures_have_clearly_stopped() ->
 
     assert path(1) == [Status.DOWN]  # one good answer is not the end of an outage
     assert path(2) == [Status.DOWN, Status.DEGRADED]
-    assert path(8) == [Status.DOWN, Status.DEGRADED]
+    assert path(7) == [Status.DOWN, Status.DEGRADED]
     assert path(15) == [Status.DOWN, Status.DEGRADED, Status.OPERATIONAL]
 
 
@@ -129,13 +129,15 @@ def test_a_flapping_provider_is_held_as_one_stretch_of_trouble() -> None:
     assert status.status is Status.DEGRADED and "flapping" in status.details
 
 
-def test_no_fresh_result_for_three_intervals_is_unknown() -> None:
-    detector = Detector(DetectionConfig(), default_interval=60)
+def test_no_fresh_result_for_three_intervals_beyond_the_timeout_is_unknown() -> None:
+    detector = Detector(DetectionConfig(), default_interval=60, default_timeout=30)
     detector.observe(healthy_stream(0, 10))
-    assert detector.tick(T0 + 11 * MINUTE) == []
-    [stale] = detector.tick(T0 + 13 * MINUTE)
+    assert detector.tick(T0 + 12 * MINUTE + 59 * SECOND) == []
+    [stale] = detector.tick(T0 + 14 * MINUTE)
     assert (stale.old, stale.new, stale.reasons) == (Status.OPERATIONAL, Status.UNKNOWN, ["stale"])
-    assert stale.ts == T0 + 12 * MINUTE  # last result at minute 9, plus three intervals
+    # Last result at minute 9, plus three intervals, plus two timeouts (the probe in flight
+    # when the next round was due, and the next round's own).
+    assert stale.ts == T0 + 13 * MINUTE
     [back] = detector.observe([probe(20)])
     assert (back.old, back.new) == (Status.UNKNOWN, Status.OPERATIONAL)
 

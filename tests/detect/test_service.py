@@ -58,7 +58,7 @@ def test_after_a_restart_the_open_incident_is_continued_and_closed(store: Store)
     after = DetectionService(store, Config(), clock)  # the monitor restarted
     after.restore()
     assert after.statuses()[A].status is Status.DOWN
-    feed(after, store, healthy_stream(305, 20), clock)
+    feed(after, store, healthy_stream(305, 40), clock)
 
     assert after.statuses()[A].status is Status.OPERATIONAL
     assert detection.open_incidents(store) == []

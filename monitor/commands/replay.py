@@ -147,7 +147,7 @@ def stored_incidents(config: Config, results: list[ProbeResult]) -> int | None:
     None when there is no database to read."""
     from sqlalchemy.engine import make_url
 
-    from monitor.store import incidents as stored
+    from monitor.store import detection as stored
     from monitor.store import open_store
 
     url = config.storage.url

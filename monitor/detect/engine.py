@@ -33,7 +33,7 @@ def intervals_of(config: Config) -> dict[str, float]:
 
 def timeouts_of(config: Config) -> dict[str, float]:
     """Each configured target's probe timeout in seconds (its provider's, or the schedule's)."""
-    return {t.name: t.config.timeout or config.schedule.timeout for t in config.targets()}
+    return {t.name: t.timeout for t in config.targets()}
 
 
 def canaries_of(config: Config) -> dict[str, int]:

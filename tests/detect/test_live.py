@@ -67,10 +67,14 @@ async def test_a_simulated_outage_is_detected_from_real_probes(
         monitor = Monitor(config, store, client, sinks=[Detect(service)], clock=clock)
         for _ in range(40):
             await monitor.run_once(config.targets())
+        await monitor.in_pipeline(lambda: None)  # the sinks have seen every batch
         assert service.statuses()["sim/gpt-4o-mini"].status is Status.OPERATIONAL
         sim.set_scenario(OUTAGE)
         for _ in range(3):
             await monitor.run_once(config.targets())
+        # run_once returns once the results are written; the sinks are fed just after, in the
+        # pipeline thread, which runs this after them.
+        await monitor.in_pipeline(lambda: None)
 
     status = service.statuses()["sim/gpt-4o-mini"]
     assert (status.status, status.reasons) == (Status.DOWN, ["errors"])

@@ -65,10 +65,14 @@ async def test_a_ttft_jump_of_15x_after_40_probes_of_a_flat_server_is_degraded(
         monitor = Monitor(config, store, client, sinks=[Detect()], clock=clock)
         for _ in range(40):
             await monitor.run_once(config.targets())
+        await monitor.in_pipeline(lambda: None)  # the sinks have seen every batch
         assert service.statuses()["sim/gpt-4o-mini"].status is Status.OPERATIONAL
         sim.set_scenario(SLOW_START)
         for _ in range(10):
             await monitor.run_once(config.targets())
+        # run_once returns once the results are written; the sinks are fed just after, in the
+        # pipeline thread, which runs this after them.
+        await monitor.in_pipeline(lambda: None)
 
     status = service.statuses()["sim/gpt-4o-mini"]
     assert status.status is Status.DEGRADED

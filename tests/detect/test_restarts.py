@@ -13,8 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from monitor.detect.types import Status, TargetStatus, Transition
+from monitor.errors import StorageError
 from monitor.simulator.thread import SimulatorHandle
-from monitor.store import incidents as stored
+from monitor.store import detection as stored
 from monitor.store import open_store, results
 
 HEALTHY = {"name": "healthy", "defaults": {"ttft": "10ms", "tokens_per_s": 2000}}
@@ -68,27 +69,32 @@ def _wait_for(predicate: Callable[[], bool], limit: float = 90.0) -> None:
 
 
 class Database:
+    """The monitor's SQLite file, read while the monitor writes it."""
+
     def __init__(self, tmp_path: Path) -> None:
         self.url = f"sqlite:///{tmp_path}/brownout.db"
 
     def status(self) -> TargetStatus | None:
         if not Path(self.url.removeprefix("sqlite:///")).exists():
             return None
-        store = open_store(self.url)
-        try:
-            return stored.current_statuses(store).get(TARGET)
-        finally:
-            store.close()
+        try:  # the monitor may still be creating the schema
+            store = open_store(self.url, readonly=True, create=False)
+            try:
+                return stored.current_statuses(store).get(TARGET)
+            finally:
+                store.close()
+        except StorageError:
+            return None
 
     def count(self) -> int:
-        store = open_store(self.url)
+        store = open_store(self.url, readonly=True, create=False)
         try:
             return sum(1 for _ in results.between(store))
         finally:
             store.close()
 
     def transitions(self) -> list[Transition]:
-        store = open_store(self.url)
+        store = open_store(self.url, readonly=True, create=False)
         try:
             return stored.transitions_between(store, None, None)
         finally:
@@ -139,7 +145,7 @@ def test_three_restarts_during_an_outage_are_no_flapping_and_the_recovery_is_see
         (Status.DOWN, Status.DEGRADED),
         (Status.DEGRADED, Status.OPERATIONAL),
     ]
-    store = open_store(db.url)
+    store = open_store(db.url, readonly=True, create=False)
     try:
         [incident] = stored.incidents_between(store, None, None)
     finally:

@@ -14,7 +14,7 @@ from monitor.result import ProbeResult
 from monitor.runner import Monitor, Scheduler, make_client
 from monitor.simulator.thread import SimulatorHandle
 from monitor.store import Store
-from monitor.store import incidents as stored
+from monitor.store import detection as stored
 
 FAST = {"name": "fast", "defaults": {"ttft": "10ms", "tokens_per_s": 2000}}
 SLOW = {"name": "slow", "defaults": {"ttft": "1.6s", "tokens_per_s": 2000}}

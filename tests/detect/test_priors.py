@@ -9,8 +9,8 @@ from typing import Any
 
 from monitor.config import Config
 from monitor.detect.engine import Detector
-from monitor.detect.service import DetectionService
 from monitor.detect.types import Status
+from monitor.pipeline.detection import DetectionService
 from monitor.runner import Monitor, make_client
 from monitor.simulator.thread import SimulatorHandle
 from monitor.store import Store

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from monitor.config import Config
-from monitor.detect.service import DetectionService
 from monitor.detect.types import Status
+from monitor.pipeline.detection import DetectionService
 from monitor.result import ProbeResult
 from monitor.runner import Monitor, Scheduler, make_client
 from monitor.simulator.thread import SimulatorHandle

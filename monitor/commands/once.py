@@ -76,6 +76,9 @@ async def _once(
             await monitor.close()
     state = monitor.writer.state()
     waiting = state["backlog"]["results"]
+    refused = state["results_rejected"]
+    if refused:
+        return batch, f"the database refused {refused} result(s); they were not stored"
     if not waiting:
         return batch, None
     where = state["backlog"].get("spool", "nowhere")

@@ -33,7 +33,7 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 DATABASES = ("sqlite", "postgresql")
-"""The database backends brownout stores in (DESIGN.md: SQLite by default, PostgreSQL at scale)."""
+"""The database backends brownout stores in (SQLite by default, PostgreSQL at scale)."""
 
 
 def database_problem(url: str) -> str | None:

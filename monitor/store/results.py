@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
@@ -15,6 +17,12 @@ from monitor.store.db import Store
 from monitor.store.tables import ProbeRow
 
 _FIELDS = [name for name in ProbeRow.model_fields if name != "id"]
+_TEXT = (
+    *("target", "provider", "model", "canary", "region"),
+    *("answer", "response_model", "system_fingerprint", "error", "retry_reason"),
+)
+_INTS = ("http_status", "input_tokens", "output_tokens")
+_FLOATS = ("connect_ms", "ttft_ms", "latency_ms", "tokens_per_s", "cost_usd")
 
 
 def to_row(result: ProbeResult) -> ProbeRow:
@@ -31,9 +39,39 @@ def from_row(row: ProbeRow) -> ProbeResult:
     return ProbeResult(**values)
 
 
+NUL_REPLACEMENT = "\ufffd"
+"""What a NUL character in a text field is stored as (PostgreSQL refuses NUL in text)."""
+INT_MAX = 2**31 - 1
+"""The largest whole number an integer column holds on PostgreSQL (a 4-byte `integer`)."""
+
+
+def storable(result: ProbeResult) -> ProbeResult:
+    """`result` as both engines store it alike: NUL in a text field becomes U+FFFD (PostgreSQL
+    refuses NUL, SQLite would keep it, and readers would disagree); a count outside an integer
+    column's range and a NaN or infinite measure become None (no real reply has them). The same
+    object when nothing needs changing."""
+    changes: dict[str, object] = {}
+    for name in _TEXT:
+        value = getattr(result, name)
+        if isinstance(value, str) and "\x00" in value:
+            changes[name] = value.replace("\x00", NUL_REPLACEMENT)
+    for name in _INTS:
+        value = getattr(result, name)
+        if isinstance(value, int) and not -INT_MAX <= value <= INT_MAX:
+            changes[name] = None
+    for name in _FLOATS:
+        value = getattr(result, name)
+        if isinstance(value, float) and not math.isfinite(value):
+            changes[name] = None
+    return dataclasses.replace(result, **changes) if changes else result  # type: ignore[arg-type]
+
+
 def record(store: Store, results: Iterable[ProbeResult]) -> int:
-    """Store `results` in one transaction, with their rollups; returns how many were stored."""
-    results = list(results)
+    """Store `results` in one transaction, with their rollups; returns how many were stored.
+
+    Each result is stored in its `storable` form, so text a provider sent (a NUL byte, an absurd
+    token count) never makes the database refuse the batch."""
+    results = [storable(r) for r in results]
     if not results:
         return 0
     # A Core insert of plain dicts: ORM objects cost several times the database's own work.

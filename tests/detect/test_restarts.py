@@ -80,7 +80,7 @@ class Database:
         try:  # the monitor may still be creating the schema
             store = open_store(self.url, readonly=True, create=False)
             try:
-                return stored.current_statuses(store).get(TARGET)
+                return stored.stored_statuses(store).get(TARGET)
             finally:
                 store.close()
         except StorageError:

@@ -21,7 +21,7 @@ from statistics import median
 from monitor.config import Config
 from monitor.config.detection import DetectionConfig
 from monitor.detect.metrics import MetricSignal
-from monitor.detect.target import TargetDetector
+from monitor.detect.target import TargetDetector, stale_seconds
 from monitor.detect.types import Reason, Status, TargetStatus, Transition
 from monitor.result import ProbeResult
 
@@ -34,6 +34,18 @@ def intervals_of(config: Config) -> dict[str, float]:
 def timeouts_of(config: Config) -> dict[str, float]:
     """Each configured target's probe timeout in seconds (its provider's, or the schedule's)."""
     return {t.name: t.timeout for t in config.targets()}
+
+
+def stale_seconds_for(config: Config, target: str) -> float:
+    """The detector's staleness rule for `target` under `config` (seconds without a result
+    before `unknown`): `stale_after` intervals plus what its probes may take (see
+    `monitor.detect.target.stale_seconds`). Unconfigured targets: the schedule's figures."""
+    match = next((t for t in config.targets() if t.name == target), None)
+    interval = match.interval if match else config.schedule.interval
+    timeout = match.timeout if match else config.schedule.timeout
+    canaries = len(config.canaries_for(match)) if match else 1
+    stale_after = config.detection.for_target(target).stale_after
+    return stale_seconds(stale_after, interval, timeout, canaries)
 
 
 def canaries_of(config: Config) -> dict[str, int]:

@@ -11,7 +11,8 @@ Where each part comes from:
   detector last saved; `source: detector`). A target the detector has not seen yet gets the plain
   rule over its last minutes of minute rollups (`source: probes`, see `status_from_counts`).
 - staleness, by the detector's rule alone: a target whose newest result is `stale_after`
-  intervals old is `unknown` (reason `stale`), from the moment it went stale.
+  intervals old, beyond what its probes may take (`monitor.detect.engine.stale_seconds_for`), is
+  `unknown` (reason `stale`), from the moment it went stale.
 - but when *no* target has a fresh result the monitor itself is not reporting: that is a gap in
   the monitor's data, not a change of any provider. Every target then keeps its last known status
   and `since` (marked `stale`), and `monitor.reporting` is False with the last result's time; the
@@ -36,7 +37,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from monitor.config import Config
-from monitor.detect.engine import intervals_of
+from monitor.detect.engine import stale_seconds_for
 from monitor.detect.fleet import fleet_status
 from monitor.detect.types import FleetStatus, Reason, Status, TargetStatus
 from monitor.result import format_ts
@@ -261,9 +262,9 @@ def target_names(store: Store, config: Config, now: datetime | None = None) -> l
 
 
 def stale_seconds(config: Config, target: str) -> float:
-    """`stale_after` intervals of `target` (the schedule's interval for unconfigured ones)."""
-    interval = intervals_of(config).get(target, config.schedule.interval)
-    return config.detection.for_target(target).stale_after * interval
+    """The detector's staleness rule for `target`: `stale_after` intervals plus what its probes
+    may take (a probe in flight is not missing data)."""
+    return stale_seconds_for(config, target)
 
 
 def plain_rule_window(config: Config) -> timedelta:

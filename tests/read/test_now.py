@@ -113,8 +113,12 @@ def test_a_target_gone_quiet_while_the_monitor_runs_is_unknown_everywhere(store:
     assert got.monitor.reporting
     quiet = got.targets["third/m"]
     assert (quiet.status, quiet.reasons, quiet.stale) == (Status.UNKNOWN, ["stale"], True)
-    # from the moment it went stale: three intervals of 60 s after its last result
-    assert quiet.since == now - timedelta(minutes=31) + timedelta(seconds=180)
+    # from the moment it went stale, by the detector's rule: three intervals of 60 s after its
+    # last result, plus what its probes may take (a 30 s timeout for each canary, and one more)
+    [target] = [t for t in config().targets() if t.name == "third/m"]
+    canaries = len(config().canaries_for(target))
+    after = timedelta(seconds=180 + (canaries + 1) * 30)
+    assert quiet.since == now - timedelta(minutes=31) + after
     api = {t["target"]: t for t in status_view(store, config(), now)["targets"]}
     assert api["third/m"]["status"] == "unknown"
     assert api["other/m"]["status"] == "operational"

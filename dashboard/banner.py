@@ -40,6 +40,7 @@ class Banner:
     text: str
     status: Status
     providers: dict[str, Status] = field(default_factory=dict)
+    words: dict[str, str] = field(default_factory=dict)  # provider -> Statuspage word
 
     @property
     def colour(self) -> str:
@@ -70,14 +71,17 @@ def banner(
     providers'. `brownout_providers` is `detection.fleet.providers`."""
     providers = providers_now(statuses)
     words = {p: item.worst for p, item in providers.items()}
+    statuspage = {p: item.status for p, item in providers.items()}
     total = len(providers)
     if not providers:
-        return Banner("No targets configured yet", Status.UNKNOWN, words)
+        return Banner("No targets configured yet", Status.UNKNOWN, words, statuspage)
     if monitor is not None and not monitor.reporting:
         text = "The monitor is not reporting"
         if monitor.last_result is not None:
             text += f": no probe stored since {_clock(monitor.last_result, now)}"
-        return Banner(text + "; statuses below are the last known", Status.UNKNOWN, words)
+        return Banner(
+            text + "; statuses below are the last known", Status.UNKNOWN, words, statuspage
+        )
 
     def named(word: str) -> list[str]:
         return sorted(p for p, item in providers.items() if item.status == word)
@@ -102,19 +106,19 @@ def banner(
             text += f"; {len(more_partial)} more with a partial outage"
         if degraded:
             text += f"; {len(degraded)} more degraded"
-        return Banner(text, Status.DOWN, words)
+        return Banner(text, Status.DOWN, words, statuspage)
     if len(degraded) >= brownout_providers:
         text = f"Intelligence brownout: {len(degraded)} of {total} providers degraded"
-        return Banner(text, Status.DEGRADED, words)
+        return Banner(text, Status.DEGRADED, words, statuspage)
     if degraded:
         text = "; ".join(_degraded(statuses, providers, p, now) for p in degraded)
-        return Banner(text, Status.DEGRADED, words)
+        return Banner(text, Status.DEGRADED, words, statuspage)
     if len(unknown) == total:
-        return Banner("No fresh data from any provider", Status.UNKNOWN, words)
+        return Banner("No fresh data from any provider", Status.UNKNOWN, words, statuspage)
     if unknown:
         text = f"All reporting providers operational; {_names(unknown)} without fresh data"
-        return Banner(text, Status.OPERATIONAL, words)
-    return Banner("All providers operational", Status.OPERATIONAL, words)
+        return Banner(text, Status.OPERATIONAL, words, statuspage)
+    return Banner("All providers operational", Status.OPERATIONAL, words, statuspage)
 
 
 def _since(providers: Mapping[str, ProviderNow], provider: str) -> datetime:

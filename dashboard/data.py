@@ -26,7 +26,7 @@ from monitor.read.now import target_names as read_target_names
 from monitor.result import ProbeResult
 from monitor.route import route
 from monitor.secrets import Scrubber
-from monitor.store import Store, dashboard_queries, detection, rollups
+from monitor.store import Store, dashboard_queries, detection, results, rollups
 from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
 
 RANGES: dict[str, int] = {
@@ -42,6 +42,7 @@ BAR_DAYS = 90
 ROW_BUDGET = 12_000  # rollup rows one chart query may read (summing 110 columns each)
 MAX_POINTS = 180  # points per series on a chart
 MAX_LINES = 10  # more targets than this are drawn one line per provider
+RAW_POINTS = 600  # a span with at most this many probes is charted probe by probe
 _past_days_cache: dict[tuple[str, tuple[str, ...], datetime], list[Agg]] = {}
 ROUTE_TTL = 30.0  # seconds a transfer switch answer is reused
 _route_cache: dict[
@@ -55,7 +56,9 @@ _T = TypeVar("_T")
 class TargetRow:
     target: str
     status: TargetStatus
-    uptime: dict[str, float | None]  # window -> share of probes the provider did not fail
+    uptime: dict[str, float | None]  # window -> probe-share availability (not time-weighted)
+    # window -> seconds of it with data, when less than the window ("3 d of 30 d"); else None
+    coverage: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -99,6 +102,7 @@ class Page:
     public: bool
     banner: Banner
     current: StatusNow  # the status now of every target (not only those shown)
+    summary: str  # counts by status and the targets in trouble, in words (the page's top line)
     targets: list[TargetRow]
     days: list[DayCell]
     series: Series
@@ -158,17 +162,28 @@ def load(
     uptime = timed("uptime", lambda: uptimes(store, now, shown))
     days = timed("days", lambda: daily(store, now, shown, incidents))
     series = timed("series", lambda: load_series(store, since, now, shown))
+    summary = status_summary(current, shown)
     route = timed("route", lambda: ranking(store, config, now))
     recent = None
     if not public:
         recent = timed("recent", lambda: recent_probes(store, config, shown, recent_limit))
-    rows = [TargetRow(n, statuses[n], {w: uptime[w].get(n) for w in UPTIME_WINDOWS}) for n in shown]
+    first = timed("coverage", lambda: rollups.first_seen(store, now - timedelta(days=BAR_DAYS)))
+    rows = [
+        TargetRow(
+            n,
+            statuses[n],
+            {w: uptime[w].get(n) for w in UPTIME_WINDOWS},
+            {w: covered(first.get(n), now, seconds) for w, seconds in UPTIME_WINDOWS.items()},
+        )
+        for n in shown
+    ]
     return Page(
         now=now,
         since=since,
         public=public,
         banner=banner(statuses, now, current.monitor, config.detection.fleet.providers),
         current=current,
+        summary=summary,
         targets=rows,
         days=days,
         series=series,
@@ -185,6 +200,38 @@ def current_statuses(
 ) -> StatusNow:
     """The status now of `names`, as every surface reads it (`monitor.read.now.status_now`)."""
     return status_now(store, config, now, names)
+
+
+def covered(first: datetime | None, now: datetime, window: float) -> float | None:
+    """Seconds of the `window` before `now` that have data, when fewer than the window (data
+    began at `first`); None when the data covers it all (or there is none)."""
+    if first is None:
+        return None
+    seconds = (now - max(first, now - timedelta(seconds=window))).total_seconds()
+    return seconds if seconds < window * 0.995 else None
+
+
+def status_summary(current: StatusNow, names: Sequence[str]) -> str:
+    """`5 targets: 2 operational, 2 degraded, 1 down. Down: a/x (errors). Degraded: b/y
+    (latency), c/z (quality).` over `names`, plus a word when the monitor is not reporting."""
+    shown = [current.targets[n] for n in names if n in current.targets]
+    if not shown:
+        return "No targets."
+    counts = {s: sum(t.status is s for t in shown) for s in Status}
+    order = (Status.OPERATIONAL, Status.DEGRADED, Status.DOWN, Status.UNKNOWN)
+    parts = [f"{counts[s]} {s.value}" for s in order if counts[s]]
+    text = f"{len(shown)} target{'s' if len(shown) != 1 else ''}: {', '.join(parts)}."
+    for status in (Status.DOWN, Status.DEGRADED):
+        named = [
+            f"{t.target} ({', '.join(t.reasons)})" if t.reasons else t.target
+            for t in shown
+            if t.status is status
+        ]
+        if named:
+            text += f" {status.value.capitalize()}: {', '.join(named)}."
+    if not current.monitor.reporting:
+        text += " The monitor is not reporting: these are the last known statuses."
+    return text
 
 
 def uptimes(
@@ -276,19 +323,32 @@ def choose_grain(span: float, lines: int) -> tuple[int, int]:
 
 def load_series(store: Store, since: datetime, until: datetime, names: Sequence[str]) -> Series:
     """Chart points for `names`: one line per target, or per provider past MAX_LINES targets
-    (merged in SQL, so the percentiles are the provider's, not an average of its models')."""
+    (merged in SQL, so the percentiles are the provider's, not an average of its models').
+
+    The resolution follows the data, not only the range: the span charted starts where the data
+    does (a 24 h range over ten minutes of history charts ten minutes), and when that span holds
+    few probes (at most RAW_POINTS) every probe is its own point (`grain` and `step` 0)."""
     groups: dict[str, list[str]] | None = None
     if len(names) > MAX_LINES:
         grouped: dict[str, list[str]] = defaultdict(list)
         for name in names:
             grouped[name.partition("/")[0]].append(name)
         groups = dict(grouped)
-    grain, step = choose_grain((until - since).total_seconds(), len(names))
-    points = rollups.fetch(store, grain, since, until, targets=names, step=step, groups=groups)
+    by = "provider" if groups else "target"
+    first = min(rollups.first_seen(store, since, names).values(), default=None)
+    start = max(since, first) if first is not None else since
     lines: dict[str, list[Agg]] = defaultdict(list)
+    if dashboard_queries.count_between(store, start, until, names, RAW_POINTS + 1) <= RAW_POINTS:
+        owner = {m: g for g, members in (groups or {}).items() for m in members}
+        for result in results.between(store, start, until, targets=list(names)):
+            lines[owner.get(result.target, result.target)].append(rollups.agg_of(result))
+        return Series(0, 0, by, dict(lines))
+    grain, step = choose_grain((until - start).total_seconds(), len(names))
+    aligned = datetime.fromtimestamp(start.timestamp() // step * step, UTC)
+    points = rollups.fetch(store, grain, aligned, until, targets=names, step=step, groups=groups)
     for agg in points:
         lines[agg.target].append(agg)
-    return Series(grain, step, "provider" if groups else "target", dict(lines))
+    return Series(grain, step, by, dict(lines))
 
 
 def load_incidents(store: Store, now: datetime, names: Sequence[str]) -> list[Incident]:

@@ -56,7 +56,8 @@ def banner(page: Page) -> None:
     chips = " ".join(
         f'<span style="margin-right:18px;white-space:nowrap">'
         f'<span style="{dot};background:{COLOURS[s]}"></span>'
-        f"{html.escape(display_name(p))} <small style='color:#6b7280'>{s.value}</small></span>"
+        f"{html.escape(display_name(p))} <small style='color:#6b7280'>"
+        f"{html.escape(b.words.get(p, s.value).replace('_', ' '))}</small></span>"
         for p, s in sorted(b.providers.items())
     )
     st.markdown(
@@ -66,6 +67,9 @@ def banner(page: Page) -> None:
         f'<div style="margin:8px 2px 4px 2px;font-size:0.95rem">{chips}</div>',
         unsafe_allow_html=True,
     )
+    # The counts and the targets in trouble as text (the tables below are canvases).
+    st.markdown(f'<p data-testid="brownout-summary">{html.escape(page.summary)}</p>',
+                unsafe_allow_html=True)  # fmt: skip
     st.caption(
         f"Updated {page.now:%H:%M:%S} UTC · {len(page.targets)} target(s) · "
         f"data ready in {sum(page.timings.values()) * 1000:,.0f} ms"
@@ -80,7 +84,7 @@ def targets(page: Page) -> None:
             "target": r.target,
             "reasons": ", ".join(r.status.reasons),
             "since": _when(r.status.since, page.now),
-            **{f"uptime {w}": _pct(v) for w, v in r.uptime.items()},
+            **{f"uptime {w}": _uptime(v, r.coverage.get(w), w) for w, v in r.uptime.items()},
         }
         for r in page.targets
     ]
@@ -97,10 +101,12 @@ def figures(page: Page) -> None:
     series, shaded = page.series, page.incidents
     st.subheader("Performance")
     what = "one line per provider" if series.by == "provider" else "one line per target"
-    st.caption(
-        f"{format_duration(series.step)} points from {format_duration(series.grain)} rollups, "
-        f"{what}; p50 lines with p50–p95 bands; incidents shaded."
+    resolution = (
+        "one point per probe (few probes in this range)"
+        if series.step == 0
+        else f"{format_duration(series.step)} points from {format_duration(series.grain)} rollups"
     )
+    st.caption(f"{resolution}, {what}; p50 lines with p50–p95 bands; incidents shaded.")
     if not series.lines:
         st.info("No probes in this range yet.")
         return
@@ -170,6 +176,13 @@ def transfer_switch(page: Page) -> None:
         best = answer.targets[0].candidate.target if answer.targets else "nothing usable"
         st.markdown(f"{label}: use `{best}`")
         _table(rows)
+        if not page.public:  # the why of each, as text: a table cell cuts it off
+            st.markdown(
+                "\n".join(
+                    f"- `{e.candidate.target}`: {e.reason}. " + "; ".join(e.why)
+                    for e in [*answer.targets, *answer.excluded]
+                )
+            )
 
 
 def recent(page: Page) -> None:
@@ -257,6 +270,22 @@ def downloads(
             f"`brownout export --since {since:%Y-%m-%dT%H:%M}Z --format csv -o results.csv` "
             "streams them to a file."
         )
+
+
+def _uptime(value: float | None, covered: float | None, window: str) -> str:
+    """`99.95 %`, or `99.95 % (3 d of 30d)` when the data covers less than the window."""
+    if value is None or covered is None:
+        return _pct(value)
+    return f"{_pct(value)} ({_span(covered)} of {window})"
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 86400:
+        days = seconds / 86400
+        return f"{days:.0f} d" if days >= 10 else f"{days:.1f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min"
 
 
 def _pct(value: float | None) -> str:

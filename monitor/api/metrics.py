@@ -162,8 +162,8 @@ class StoreCollector(Collector):
         for target, f in sorted(recent.items()):
             labels = list(target.partition("/")[::2])
             for family, value in (
-                (success, f.success_ratio),
-                (tps, f.mean_tokens_per_s),
+                (success, f.answered_ratio),
+                (tps, f.tokens_per_s_mean),
                 (passing, f.pass_ratio),
                 (last, f.last_ts.timestamp() if f.last_ts else None),
             ):

@@ -9,13 +9,14 @@ from typing import Any
 from monitor.config import Config
 from monitor.detect.types import IncidentRecord
 from monitor.durations import format_duration
+from monitor.figures import Figures
 from monitor.read.now import plain_rule_window, status_now
-from monitor.result import Outcome, format_ts
+from monitor.result import format_ts
 from monitor.statuspages.leadtime import match
 from monitor.statuspages.model import OfficialIncident
 from monitor.store import Store, detection, rollups
 from monitor.store import statuspages as official
-from monitor.store.probe_stats import Figures, figures, history, percentile
+from monitor.store.probe_stats import figures, history, percentile
 
 BASELINE = timedelta(hours=24)
 
@@ -25,19 +26,21 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 
 def figures_dict(f: Figures | None) -> dict[str, Any]:
-    """A window's figures; every ratio and time is null without data."""
+    """A window's figures (`monitor.figures.Figures`, whether read from raw results or rollups);
+    every ratio and time is null without data. `success_ratio` is the answered ratio;
+    `probe_availability` the probe-share availability."""
     f = f or Figures()
     return {
         "probes": f.counted,
         "outcomes": dict(sorted(f.outcomes.items())),
-        "success_ratio": _round(f.success_ratio),
-        "availability": _round(f.availability),
+        "success_ratio": _round(f.answered_ratio),
+        "probe_availability": _round(f.probe_availability),
         "rate_limited_ratio": _round(f.rate_limited_ratio),
-        "ttft_p50_ms": _round(percentile(f.ttft_ms, 0.5), 1),
-        "ttft_p95_ms": _round(percentile(f.ttft_ms, 0.95), 1),
-        "latency_p50_ms": _round(percentile(f.latency_ms, 0.5), 1),
-        "latency_p95_ms": _round(percentile(f.latency_ms, 0.95), 1),
-        "tokens_per_s": _round(f.mean_tokens_per_s, 2),
+        "ttft_p50_ms": _round(f.ttft_ms.quantile(0.5), 1),
+        "ttft_p95_ms": _round(f.ttft_ms.quantile(0.95), 1),
+        "latency_p50_ms": _round(f.latency_ms.quantile(0.5), 1),
+        "latency_p95_ms": _round(f.latency_ms.quantile(0.95), 1),
+        "tokens_per_s": _round(f.tokens_per_s_mean, 2),
         "canary_pass_ratio": _round(f.pass_ratio),
         "cost_usd": round(f.cost_usd, 8),
         "last_probe_at": format_ts(f.last_ts) if f.last_ts else None,
@@ -57,20 +60,21 @@ def baseline(
         if agg is None or agg.n == 0:
             out[target] = {
                 "probes": 0,
-                "availability": None,
+                "probe_availability": None,
                 "ttft_p50_ms": None,
                 "latency_p50_ms": None,
                 "tokens_per_s": None,
                 "canary_pass_ratio": None,
             }
             continue
+        f = agg.figures()
         out[target] = {
-            "probes": agg.n - agg.count("cancelled"),
-            "availability": _round(agg.uptime),
-            "ttft_p50_ms": _round(agg.percentile("ttft", 0.5), 1),
-            "latency_p50_ms": _round(agg.percentile("lat", 0.5), 1),
-            "tokens_per_s": _round(agg.mean("tps"), 2),
-            "canary_pass_ratio": _round(agg.quality_rate),
+            "probes": f.counted,
+            "probe_availability": _round(f.probe_availability),
+            "ttft_p50_ms": _round(f.ttft_ms.quantile(0.5), 1),
+            "latency_p50_ms": _round(f.latency_ms.quantile(0.5), 1),
+            "tokens_per_s": _round(f.tokens_per_s_mean, 2),
+            "canary_pass_ratio": _round(f.pass_ratio),
         }
     return out
 
@@ -200,27 +204,9 @@ def _history_from_rollups(
 
 
 def _agg_figures(agg: rollups.Agg | None) -> dict[str, Any]:
-    if agg is None or agg.n == 0:
-        empty = figures_dict(None)
-        del empty["last_probe_at"], empty["last_outcome"]
-        return empty
-    counted = agg.n - agg.count("cancelled")
-    answered = agg.count("ok") + agg.count("wrong_answer")
-    outcomes = {o.value: agg.count(o.value) for o in Outcome if agg.count(o.value)}
-    return {
-        "probes": counted,
-        "outcomes": dict(sorted(outcomes.items())),
-        "success_ratio": _round(answered / counted) if counted else None,
-        "availability": _round(agg.uptime),
-        "rate_limited_ratio": _round(agg.count("rate_limited") / counted) if counted else None,
-        "ttft_p50_ms": _round(agg.percentile("ttft", 0.5), 1),
-        "ttft_p95_ms": _round(agg.percentile("ttft", 0.95), 1),
-        "latency_p50_ms": _round(agg.percentile("lat", 0.5), 1),
-        "latency_p95_ms": _round(agg.percentile("lat", 0.95), 1),
-        "tokens_per_s": _round(agg.mean("tps"), 2),
-        "canary_pass_ratio": _round(agg.quality_rate),
-        "cost_usd": round(agg["cost_sum"], 8),
-    }
+    point = figures_dict(agg.figures() if agg is not None else None)
+    del point["last_probe_at"], point["last_outcome"]
+    return point
 
 
 def uptime(store: Store, target: str, since: datetime, until: datetime) -> float | None:

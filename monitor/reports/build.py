@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from monitor.config import Config
 from monitor.detect.types import IncidentRecord
 from monitor.errors import UsageError
+from monitor.figures import Figures
 from monitor.reports import maintenance
-from monitor.reports.aggregate import ProbeAggregate
 from monitor.reports.model import DEFINITIONS, DayRow, Report, ReportIncident, ReportRow, Scope
 from monitor.reports.source import ProbeSource, probe_source
 from monitor.reports.stats import wilson
@@ -86,7 +86,7 @@ def build_report(
         incidents = _derived_incidents(history, until)
     windows = {t: maintenance.windows_for(config, t, since, until) for t in names}
 
-    per_target: dict[str, ProbeAggregate] = defaultdict(ProbeAggregate)
+    per_target: dict[str, Figures] = defaultdict(Figures)
     for (target, _day), agg in daily.items():
         per_target[target].merge(agg)
     times = {t: status_time(history.get(t, []), windows[t]) for t in names}
@@ -96,15 +96,18 @@ def build_report(
         if per_target[t].probes or times[t].known or any(i.target == t for i in incidents)
     ]
 
-    target_rows = [_figures("target", t, [t], per_target, times, incidents, until) for t in shown]
+    span_s = (until - since).total_seconds()
+    target_rows = [
+        _figures("target", t, [t], per_target, times, incidents, until, span_s) for t in shown
+    ]
     by_provider: dict[str, list[str]] = defaultdict(list)
     for t in shown:
         by_provider[t.partition("/")[0]].append(t)
     provider_rows = [
-        _figures("provider", p, ts, per_target, times, incidents, until)
+        _figures("provider", p, ts, per_target, times, incidents, until, span_s)
         for p, ts in sorted(by_provider.items())
     ]
-    fleet = _figures("fleet", "fleet", shown, per_target, times, incidents, until)
+    fleet = _figures("fleet", "fleet", shown, per_target, times, incidents, until, span_s)
 
     described = maintenance.describe(config, since, until)
     if described:
@@ -136,12 +139,15 @@ def _figures(
     scope: Scope,
     name: str,
     members: Sequence[str],
-    per_target: dict[str, ProbeAggregate],
+    per_target: dict[str, Figures],
     times: dict[str, StatusTime],
     incidents: Sequence[IncidentRecord],
     until: datetime,
+    span_s: float = 0.0,
 ) -> ReportRow:
-    agg, time = ProbeAggregate(), StatusTime()
+    """One row; `coverage_s` and `range_s` add up over the members (a provider of three targets
+    over 30 d has 90 d of range)."""
+    agg, time = Figures(), StatusTime()
     for t in members:
         agg.merge(per_target[t])
         time.merge(times[t])
@@ -153,7 +159,9 @@ def _figures(
         name=name,
         targets=len(members),
         probes=agg.probes,
-        availability=time.availability,
+        time_availability=time.availability,
+        coverage_s=time.known,
+        range_s=span_s * len(members),
         success_rate=agg.success_rate,
         operational_s=time.operational,
         degraded_s=time.degraded,
@@ -207,7 +215,7 @@ def _incident_row(incident: IncidentRecord, until: datetime) -> ReportIncident:
 
 
 def _days(
-    daily: dict[tuple[str, date], ProbeAggregate],
+    daily: dict[tuple[str, date], Figures],
     history: dict[str, list[Segment]],
     windows: dict[str, list[tuple[datetime, datetime]]],
     shown: Sequence[str],
@@ -220,7 +228,7 @@ def _days(
         lo = max(since, datetime(day.year, day.month, day.day, tzinfo=UTC))
         hi = min(until, lo.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1))
         for t in shown:
-            agg = daily.get((t, day), ProbeAggregate())
+            agg = daily.get((t, day), Figures())
             parts = [
                 Segment(max(s.start, lo), min(s.end, hi), s.status, s.reasons)
                 for s in history.get(t, [])
@@ -230,7 +238,7 @@ def _days(
                 DayRow(
                     target=t,
                     day=day,
-                    availability=status_time(parts, windows[t]).availability,
+                    time_availability=status_time(parts, windows[t]).availability,
                     success_rate=agg.success_rate,
                     latency_p95_ms=agg.latency_ms.quantile(0.95),
                     ttft_p50_ms=agg.ttft_ms.quantile(0.50),

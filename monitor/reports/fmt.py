@@ -46,7 +46,8 @@ def when(ts: datetime | None) -> str:
 
 
 def tokens_per_s(f: ReportRow) -> str:
-    """The median when known; else the mean, marked as such (rollups keep only the mean)."""
+    """The median when known (raw results and rollups both keep its sketch); else the mean,
+    marked as such (rollups from before the sketches kept only the mean)."""
     if f.tokens_per_s_p50 is not None:
         return num(f.tokens_per_s_p50)
     return DASH if f.tokens_per_s_mean is None else f"{f.tokens_per_s_mean:.1f} (mean)"
@@ -58,11 +59,35 @@ def canary(f: ReportRow) -> str:
     return f"{pct(f.canary_pass_rate, 1)} ({pct(f.canary_ci_low, 1)}–{pct(f.canary_ci_high, 1)})"
 
 
+def coverage(f: ReportRow) -> str:
+    """`over 3.0 d of 30 d` when the known time is short of the range (per target on average
+    for a provider or the fleet), else empty."""
+    if f.range_s <= 0 or f.coverage_s >= f.range_s * 0.995:
+        return ""
+    members = max(1, f.targets)
+    return f"over {days(f.coverage_s / members)} of {days(f.range_s / members)}"
+
+
+def days(seconds: float) -> str:
+    """`3.0 d`, `30 d`, `5.5 h`."""
+    if seconds >= 86400:
+        value = seconds / 86400
+        return f"{value:.0f} d" if value >= 10 or value == int(value) else f"{value:.1f} d"
+    return f"{seconds / 3600:.1f} h"
+
+
+def availability(f: ReportRow) -> str:
+    """The time-weighted availability with its coverage: `99.485 % over 1.1 d of 30 d`."""
+    text = pct(f.time_availability)
+    cover = coverage(f)
+    return f"{text} {cover}" if cover and f.time_availability is not None else text
+
+
 def row(f: ReportRow) -> list[str]:
     """The figures of one row, in the order of `HEADERS`."""
     return [
         f.name,
-        pct(f.availability),
+        availability(f),
         pct(f.success_rate, 2),
         span(f.degraded_s),
         span(f.down_s),
@@ -81,7 +106,7 @@ def row(f: ReportRow) -> list[str]:
 
 HEADERS = [
     "",
-    "availability",
+    "availability (time-weighted)",
     "probe success",
     "degraded",
     "down",

@@ -15,10 +15,13 @@ from monitor.result import format_ts
 Scope = Literal["fleet", "provider", "target"]
 
 DEFINITIONS: dict[str, str] = {
-    "availability": (
+    "time_availability": (
         "Time-weighted availability: the share of time with a known status that the target was "
         "not down (operational or degraded), from the detector's status history. Time in a "
-        "maintenance window and time with no fresh data (unknown) are left out of both sides."
+        "maintenance window and time with no fresh data (unknown) are left out of both sides, so "
+        "it is always given with its coverage: the time with a known status out of the range "
+        '("over 3.0 d of 30 d"). It is not the probe-share availability the API and the page '
+        "give (1 - provider failures over counted probes)."
     ),
     "success_rate": (
         "Probe success rate: the share of probes whose outcome was ok (right answer, in time), "
@@ -45,7 +48,9 @@ class ReportRow:
     name: str
     targets: int = 1
     probes: int = 0
-    availability: float | None = None
+    time_availability: float | None = None
+    coverage_s: float = 0.0  # time with a known status (the availability's denominator)
+    range_s: float = 0.0  # the report's range
     success_rate: float | None = None
     operational_s: float = 0.0
     degraded_s: float = 0.0
@@ -87,7 +92,7 @@ class DayRow:
 
     target: str
     day: date
-    availability: float | None
+    time_availability: float | None
     success_rate: float | None
     latency_p95_ms: float | None
     ttft_p50_ms: float | None

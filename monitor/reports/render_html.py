@@ -68,7 +68,7 @@ def _charts(report: Report) -> str:
 
     by_target: dict[str, list[tuple[str, float | None, float | None]]] = defaultdict(list)
     for d in report.days:
-        by_target[d.target].append((d.day.isoformat(), d.availability, d.latency_p95_ms))
+        by_target[d.target].append((d.day.isoformat(), d.time_availability, d.latency_p95_ms))
     if not by_target:
         return ""
     availability, latency = go.Figure(), go.Figure()
@@ -85,7 +85,9 @@ def _charts(report: Report) -> str:
         latency.add_trace(
             go.Scatter(x=days, y=[p[2] for p in points], name=target, mode="lines+markers")
         )
-    availability.update_layout(title="Availability per day (%)", yaxis={"ticksuffix": " %"})
+    availability.update_layout(
+        title="Time-weighted availability per day (%)", yaxis={"ticksuffix": " %"}
+    )
     latency.update_layout(title="Latency p95 per day (ms)")
     split = go.Figure()
     names = [f.name for f in report.targets]
@@ -120,7 +122,7 @@ def _plotly_js() -> str:
 def render_html(report: Report) -> str:
     f = report.fleet
     cards = [
-        ("availability", fmt.pct(f.availability)),
+        ("time-weighted availability", fmt.availability(f)),
         ("probe success", fmt.pct(f.success_rate, 2)),
         ("incidents", str(f.incidents)),
         ("MTTR", fmt.span(f.mttr_s)),

@@ -32,7 +32,7 @@ def render_markdown(report: Report) -> str:
         "",
         "## Fleet summary",
         "",
-        f"- **Availability** (time-weighted): {fmt.pct(f.availability)}",
+        f"- **Time-weighted availability**: {fmt.availability(f)}",
         f"- **Probe success rate**: {fmt.pct(f.success_rate, 2)} of {f.probes:,} probes",
         f"- **Targets**: {f.targets} · **incidents**: {f.incidents}"
         f" · **MTTR**: {fmt.span(f.mttr_s)} · **longest**: {fmt.span(f.longest_incident_s)}",

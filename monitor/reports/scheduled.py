@@ -45,12 +45,12 @@ def summary(report: Report, name: str) -> tuple[str, str]:
     """A title and a plain-text body that say the essentials without opening the attachment."""
     f = report.fleet
     title = (
-        f"brownout {name} report: {fmt.pct(f.availability)} available, "
+        f"brownout {name} report: {fmt.pct(f.time_availability)} available (time-weighted), "
         f"{f.incidents} incident{'s' if f.incidents != 1 else ''}"
     )
     lines = [
         f"{fmt.when(report.since)} – {fmt.when(report.until)}",
-        f"Availability {fmt.pct(f.availability)} · probe success {fmt.pct(f.success_rate, 2)}"
+        f"Time-weighted availability {fmt.availability(f)} · probe success {fmt.pct(f.success_rate, 2)}"
         f" of {f.probes:,} probes",
         f"Down {fmt.span(f.down_s)} · degraded {fmt.span(f.degraded_s)} · incidents {f.incidents}"
         f" · MTTR {fmt.span(f.mttr_s)}",
@@ -58,12 +58,13 @@ def summary(report: Report, name: str) -> tuple[str, str]:
         f" · canary pass {fmt.canary(f)}",
     ]
     worst = sorted(
-        (t for t in report.targets if t.availability is not None),
-        key=lambda t: t.availability or 0.0,
+        (t for t in report.targets if t.time_availability is not None),
+        key=lambda t: t.time_availability or 0.0,
     )[:3]
     if worst:
         lines.append(
-            "Least available: " + ", ".join(f"{t.name} {fmt.pct(t.availability)}" for t in worst)
+            "Least available: "
+            + ", ".join(f"{t.name} {fmt.pct(t.time_availability)}" for t in worst)
         )
     lines += report.notes
     return title, "\n".join(lines)

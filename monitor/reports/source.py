@@ -1,6 +1,6 @@
 """Where the report's probe figures come from.
 
-`probe_source(store)` gives per-target, per-day `ProbeAggregate`s from the rollups (a 90-day report
+`probe_source(store)` gives per-target, per-day `Figures`s from the rollups (a 90-day report
 reads a few hundred rows, and rollups outlive raw results). `RawResults` computes the same from raw
 results streamed in batches (constant memory, one pass), with 1 % percentiles, for short ranges
 or checks. Statuses and incidents come from `monitor.reports.statuses`.
@@ -8,14 +8,11 @@ or checks. Statuses and incidents come from `monitor.reports.statuses`.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Protocol
 
-from monitor.reports.aggregate import ProbeAggregate
-from monitor.reports.stats import Sketch
-from monitor.result import Outcome
+from monitor.figures import Figures
 from monitor.store import Store, results, rollups
 
 DayKey = tuple[str, date]
@@ -29,7 +26,7 @@ class ProbeSource(Protocol):
 
     def daily(
         self, since: datetime, until: datetime, targets: Sequence[str] | None
-    ) -> dict[DayKey, ProbeAggregate]: ...
+    ) -> dict[DayKey, Figures]: ...
 
 
 class RawResults:
@@ -43,13 +40,13 @@ class RawResults:
 
     def daily(
         self, since: datetime, until: datetime, targets: Sequence[str] | None
-    ) -> dict[DayKey, ProbeAggregate]:
-        out: dict[DayKey, ProbeAggregate] = {}
+    ) -> dict[DayKey, Figures]:
+        out: dict[DayKey, Figures] = {}
         for result in results.between(self.store, since, until, targets=targets):
             key = (result.target, result.ts.astimezone(UTC).date())
             agg = out.get(key)
             if agg is None:
-                agg = out[key] = ProbeAggregate()
+                agg = out[key] = Figures()
             agg.add(result)
         return out
 
@@ -72,49 +69,26 @@ class Rollups:
 
     def daily(
         self, since: datetime, until: datetime, targets: Sequence[str] | None
-    ) -> dict[DayKey, ProbeAggregate]:
-        out: dict[DayKey, ProbeAggregate] = {}
+    ) -> dict[DayKey, Figures]:
+        out: dict[DayKey, Figures] = {}
         raw = RawResults(self.store)
         for grain, start, end in rollups.plan(since, until):
             lo, hi = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
             if grain == rollups.MINUTE:
                 for key, edge in raw.daily(max(lo, since), min(hi, until), targets).items():
-                    out.setdefault(key, ProbeAggregate()).merge(edge)
+                    out.setdefault(key, Figures()).merge(edge)
                 continue
             for agg in rollups.fetch(self.store, grain, lo, hi, targets=targets, step=rollups.DAY):
                 key = (agg.target, agg.start.date())
                 mine = out.get(key)
                 if mine is None:
-                    mine = out[key] = ProbeAggregate()
+                    mine = out[key] = Figures()
                 mine.merge(self._convert(agg))
         return out
 
     @staticmethod
-    def _convert(agg: rollups.Agg) -> ProbeAggregate:
-        values = agg.values
-        outcomes: Counter[str] = Counter(
-            {outcome: int(n) for outcome, column in _OUTCOMES if (n := values.get(column))}
-        )
-
-        def sketch(metric: str) -> Sketch:
-            return agg.sketch(metric) or Sketch()
-
-        return ProbeAggregate(
-            probes=agg.n,
-            outcomes=outcomes,
-            quality_checked=int(agg["n_quality"]),
-            quality_passed=int(agg["n_quality_ok"]),
-            cost_usd=agg["cost_sum"],
-            ttft_ms=sketch("ttft"),
-            latency_ms=sketch("lat"),
-            tokens_per_s=sketch("tps"),
-            tokens_per_s_sum=agg["tps_sum"],
-            tokens_per_s_n=int(agg["tps_n"]),
-        )
-
-
-# Rollup column names, computed once, as a 90-day report converts thousands of rows.
-_OUTCOMES = [(o.value, f"n_{o.value}") for o in Outcome]
+    def _convert(agg: rollups.Agg) -> Figures:
+        return agg.figures()
 
 
 def probe_source(store: Store) -> ProbeSource:

@@ -1,9 +1,13 @@
-"""Reads the status page needs beyond rollups and incidents: the newest probes."""
+"""Reads the status page needs beyond rollups and incidents: the newest probes, and how many
+probes a chart's span holds (to chart them one by one when they are few)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from monitor.result import ProbeResult
@@ -21,3 +25,19 @@ def recent(
         query = query.where(col(ProbeRow.target).in_(list(targets)))
     with store.session() as session:
         return [from_row(row) for row in session.exec(query)]
+
+
+def count_between(
+    store: Store, since: datetime, until: datetime, targets: Sequence[str], limit: int
+) -> int:
+    """How many probes of `targets` have `since <= ts < until`, counting no further than `limit`
+    (so a long span costs no more than a short one)."""
+    table = ProbeRow.__table__  # type: ignore[attr-defined]
+    inner = (
+        sa_select(table.c.id)
+        .where(table.c.ts >= since, table.c.ts < until, table.c.target.in_(list(targets)))
+        .limit(limit)
+        .subquery()
+    )
+    with store.session() as session:
+        return int(session.execute(sa_select(func.count()).select_from(inner)).scalar() or 0)

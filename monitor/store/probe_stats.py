@@ -1,8 +1,8 @@
 """Figures over stored probe results, for the HTTP API, metrics, badges and the transfer switch.
 
 Two kinds of reader:
-- `figures` and `history` stream the raw results of a bounded window and summarise them in
-  Python (medians need the values);
+- `figures` and `history` stream the raw results of a bounded window into the shared
+  `monitor.figures.Figures` (the aggregate rollups give too, so both read alike);
 - `totals` sums counters and histogram buckets in SQL, so `/metrics` can cover all of history
   cheaply and then only what arrived since the last scrape.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,8 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
-from monitor.result import Outcome, ProbeResult
+from monitor.figures import Figures
+from monitor.result import Outcome
 from monitor.store.db import Store
 from monitor.store.results import between
 from monitor.store.tables import ProbeRow
@@ -33,76 +34,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     pos = (len(ordered) - 1) * q
     low, high = math.floor(pos), math.ceil(pos)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-@dataclass(slots=True)
-class Figures:
-    """A summary of one target's probes in a window. Ratios are None when nothing counts."""
-
-    probes: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
-    ttft_ms: list[float] = field(default_factory=list)
-    latency_ms: list[float] = field(default_factory=list)
-    tokens_per_s: list[float] = field(default_factory=list)
-    checked: int = 0
-    passed: int = 0
-    cost_usd: float = 0.0
-    last_ts: datetime | None = None
-    last_outcome: str | None = None
-
-    def add(self, result: ProbeResult) -> None:
-        self.probes += 1
-        self.outcomes[result.outcome.value] = self.outcomes.get(result.outcome.value, 0) + 1
-        if result.ttft_ms is not None:
-            self.ttft_ms.append(result.ttft_ms)
-        if result.outcome.answered:
-            if result.latency_ms is not None:
-                self.latency_ms.append(result.latency_ms)
-            if result.tokens_per_s is not None:
-                self.tokens_per_s.append(result.tokens_per_s)
-        if result.quality_ok is not None:
-            self.checked += 1
-            self.passed += bool(result.quality_ok)
-        self.cost_usd += result.cost_usd or 0.0
-        if self.last_ts is None or result.ts >= self.last_ts:
-            self.last_ts, self.last_outcome = result.ts, result.outcome.value
-
-    @property
-    def counted(self) -> int:
-        """Probes that say something about the provider (a cancelled probe does not)."""
-        return self.probes - self.outcomes.get(Outcome.CANCELLED.value, 0)
-
-    @property
-    def answered(self) -> int:
-        return sum(n for o, n in self.outcomes.items() if Outcome(o).answered)
-
-    @property
-    def failures(self) -> int:
-        """Probes that failed through the provider's fault (not rate limits, not cancels)."""
-        return sum(n for o, n in self.outcomes.items() if Outcome(o).provider_failure)
-
-    @property
-    def success_ratio(self) -> float | None:
-        """Answered probes over counted probes: what an application calling now would see."""
-        return self.answered / self.counted if self.counted else None
-
-    @property
-    def availability(self) -> float | None:
-        """1 − provider failures over counted probes (rate limits are not outages)."""
-        return 1 - self.failures / self.counted if self.counted else None
-
-    @property
-    def rate_limited_ratio(self) -> float | None:
-        limited = self.outcomes.get(Outcome.RATE_LIMITED.value, 0)
-        return limited / self.counted if self.counted else None
-
-    @property
-    def pass_ratio(self) -> float | None:
-        return self.passed / self.checked if self.checked else None
-
-    @property
-    def mean_tokens_per_s(self) -> float | None:
-        return sum(self.tokens_per_s) / len(self.tokens_per_s) if self.tokens_per_s else None
 
 
 def figures(

@@ -6,6 +6,7 @@ row. The layout is `monitor.store.rollup_table`, whose grains and column groups 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,10 +15,12 @@ from typing import Any
 from sqlalchemy import case, func, literal, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from monitor.result import Outcome
+from monitor.figures import Figures
+from monitor.result import Outcome, ProbeResult
 from monitor.sketch import Sketch, from_json
 from monitor.store.db import Store
 from monitor.store.rollup_table import (
+    COLUMNS,
     COUNTS,
     DAY,
     EXTREMES,
@@ -25,6 +28,7 @@ from monitor.store.rollup_table import (
     GRAINS,
     HISTS,
     HOUR,
+    KEY,
     MAXS,
     METRICS,
     MINS,
@@ -33,6 +37,7 @@ from monitor.store.rollup_table import (
     UPTIME,
     rollups,
 )
+from monitor.store.rollup_write import aggregate
 
 __all__ = [
     "COUNTS",
@@ -51,6 +56,9 @@ __all__ = [
     "targets_since",
     "total",
 ]
+
+
+_OUTCOME_COLUMNS = [(o.value, f"n_{o.value}") for o in Outcome]
 
 
 @dataclass(slots=True)
@@ -118,6 +126,25 @@ class Agg:
         sample value at that rank (`monitor.sketch`); None without data or when not read."""
         sketch = self.sketch(metric)
         return None if sketch is None else sketch.quantile(q)
+
+    def figures(self) -> Figures:
+        """These rollups as the one aggregate every surface reads (`monitor.figures.Figures`)."""
+        values = self.values
+        outcomes: Counter[str] = Counter(
+            {o: int(n) for o, column in _OUTCOME_COLUMNS if (n := values.get(column))}
+        )
+        return Figures(
+            probes=self.n,
+            outcomes=outcomes,
+            quality_checked=int(self["n_quality"]),
+            quality_passed=int(self["n_quality_ok"]),
+            cost_usd=self["cost_sum"],
+            ttft_ms=self.sketch("ttft") or Sketch(),
+            latency_ms=self.sketch("lat") or Sketch(),
+            tokens_per_s=self.sketch("tps") or Sketch(),
+            tokens_per_s_sum=self["tps_sum"],
+            tokens_per_s_n=int(self["tps_n"]),
+        )
 
     def merge(self, other: Agg) -> Agg:
         """Add `other` into this aggregate (in place) and return it."""
@@ -335,3 +362,48 @@ def targets_since(store: Store, since: datetime) -> list[str]:
     )
     with store.session() as session:
         return [row[0] for row in session.execute(query)]
+
+
+def first_seen(
+    store: Store, since: datetime, targets: Sequence[str] | None = None
+) -> dict[str, datetime]:
+    """Each target's first hour with results at or after `since` (to the hour): the first day
+    from day rows, then the hour within it from that day's hour rows, so the read stays small
+    however long the range. How surfaces say "3 d of 30 d"."""
+    t = rollups.c
+    start = _epoch(since)
+    where = [t.bucket >= start - start % DAY]
+    if targets is not None:
+        where.append(t.target.in_(list(targets)))
+    days_q = select(t.target, func.min(t.bucket)).where(t.grain == DAY, *where)
+    out: dict[str, datetime] = {}
+    with store.session() as session:
+        first_day = {row[0]: int(row[1]) for row in session.execute(days_q.group_by(t.target))}
+        if not first_day:
+            return out
+        lo, hi = min(first_day.values()), max(first_day.values()) + DAY
+        hours_q = (
+            select(t.target, func.min(t.bucket))
+            .where(t.grain == HOUR, t.bucket >= max(lo, start - start % HOUR), t.bucket < hi)
+            .where(t.target.in_(list(first_day)))
+            .group_by(t.target)
+        )
+        for target, bucket in session.execute(hours_q):
+            if first_day[target] <= int(bucket) < first_day[target] + DAY:
+                out[target] = datetime.fromtimestamp(max(int(bucket), start), UTC)
+    for target, day in first_day.items():  # hour rows pruned: the day is what is known
+        out.setdefault(target, datetime.fromtimestamp(max(day, start), UTC))
+    return out
+
+
+def agg_of(result: ProbeResult) -> Agg:
+    """One raw result as an `Agg` (a chart's raw point)."""
+    (row,) = aggregate([result], (1,))
+    at = {name: i for i, name in enumerate(COLUMNS)}
+    values = {
+        name: float(value)
+        for name, value in zip(COLUMNS, row, strict=True)
+        if name not in KEY and name not in HISTS and value is not None
+    }
+    hists = {name: dict(row[at[name]] or {}) for name in HISTS}
+    return Agg(target=result.target, bucket=int(row[1]), values=values, hists=hists)

@@ -62,7 +62,7 @@ def test_figures_and_history_summarise_a_window(any_store: Store) -> None:
 
     f = figures(any_store, T0, T0 + timedelta(hours=1))["a/m"]
     assert (f.counted, f.answered, f.failures) == (4, 2, 1)
-    assert f.success_ratio == 0.5 and f.availability == 0.75
+    assert f.answered_ratio == 0.5 and f.probe_availability == 0.75
     buckets = history(any_store, "a/m", T0, T0 + timedelta(minutes=4), timedelta(minutes=2))
     assert [b.probes for _, b in buckets] == [2, 2]
 

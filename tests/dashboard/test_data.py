@@ -123,3 +123,49 @@ def test_before_detection_sees_a_target_the_plain_rule_reads_the_minute_rollups(
     got = data.current_statuses(store, Config(), ["a/x", "b/never-probed"], now).targets
     assert (got["a/x"].status, got["a/x"].reasons) == (status, reasons)
     assert got["b/never-probed"].status is Status.UNKNOWN
+
+
+def test_with_a_few_minutes_of_history_every_probe_is_a_chart_point(store: Store) -> None:
+    from monitor.config import Config
+    from monitor.demo.backfill import generate
+
+    now = datetime.now(UTC)
+    names = ["a/x", "b/y"]
+    batch = list(generate(names, now - timedelta(minutes=8), now, seed=3))
+    results.record(store, batch)
+
+    page = data.load(store, Config(), now, range_key="24h")
+
+    assert (page.series.grain, page.series.step) == (0, 0)
+    assert sum(len(points) for points in page.series.lines.values()) == len(batch)
+    first = page.series.lines["a/x"][0]
+    assert first.percentile("lat", 0.5) is not None and first.start >= now - timedelta(minutes=9)
+
+
+def test_the_page_says_in_words_how_many_targets_are_in_each_state(store: Store) -> None:
+    from monitor.config import Config
+    from monitor.demo.backfill import generate
+    from monitor.detect.types import TargetStatus
+    from monitor.store import detection
+
+    now = datetime.now(UTC)
+    names = ["a/x", "a/y", "b/z"]
+    results.record(store, list(generate(names, now - timedelta(minutes=8), now, seed=3)))
+    detection.save_detection(
+        store,
+        statuses=[
+            TargetStatus("a/x", Status.DEGRADED, now, ["latency"]),
+            TargetStatus("a/y", Status.OPERATIONAL, now),
+            TargetStatus("b/z", Status.DOWN, now, ["errors"]),
+        ],
+        now=now,
+    )
+
+    page = data.load(store, Config(), now)
+
+    assert page.summary == (
+        "3 targets: 1 operational, 1 degraded, 1 down. Down: b/z (errors). Degraded: a/x (latency)."
+    )
+    # the 30-day uptime of eight minutes of data says so
+    assert page.targets[0].coverage["30d"] is not None
+    assert page.targets[0].coverage["30d"] <= 3600 + 60  # type: ignore[operator]

@@ -72,7 +72,7 @@ def test_the_report_reads_availability_and_incidents_from_the_detection_store(
 ) -> None:
     report = build_report(detected, Config(), SINCE, UNTIL, now=UNTIL)
     openai, gemini = (next(f for f in report.targets if f.name == n) for n in (OPENAI, GEMINI))
-    assert round(openai.availability * 100, 3) == 99.900  # type: ignore[operator]
+    assert round(openai.time_availability * 100, 3) == 99.900  # type: ignore[operator]
     assert openai.down_s == 43 * 60 and openai.mttr_s == 43 * 60
     assert gemini.incidents == 3 and gemini.down_s == 120 * 60 and gemini.degraded_s == 120 * 60
     assert gemini.mttr_s == 60 * 60  # (20 + 100) / 2; the open one has no repair time yet
@@ -89,7 +89,7 @@ def test_a_range_inside_a_stable_stretch_takes_the_status_from_the_next_transiti
 ) -> None:
     # No transition inside [DOWN+10m, DOWN+20m): openai was down throughout.
     report = build_report(detected, Config(), DOWN + 10 * MINUTE, DOWN + 20 * MINUTE, [OPENAI])
-    assert report.targets[0].availability == 0.0 and report.targets[0].down_s == 600
+    assert report.targets[0].time_availability == 0.0 and report.targets[0].down_s == 600
 
 
 def _export(store: Store, table: str, fmt: str) -> bytes:

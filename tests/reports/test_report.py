@@ -95,7 +95,7 @@ def test_availability_and_probe_figures_are_the_seeded_ones(seeded: Store) -> No
     openai = next(f for f in report.targets if f.name == OPENAI)
     assert openai.probes == N
     assert openai.down_s == 43 * 60 and openai.degraded_s == 0
-    assert round(openai.availability * 100, 3) == 99.900  # type: ignore[operator]
+    assert round(openai.time_availability * 100, 3) == 99.900  # type: ignore[operator]
     assert openai.success_rate == (N - 44 - 43 - 43) / N
     assert openai.rate_limited_share == 44 / N
     assert openai.canary_checked == N - 44 - 43
@@ -111,7 +111,7 @@ def test_mttr_and_longest_incident_come_from_the_incidents(seeded: Store) -> Non
     assert anthropic.incidents == 2
     assert anthropic.mttr_s == 60 * 60
     assert anthropic.longest_incident_s == 90 * 60
-    assert anthropic.availability == 1.0 and anthropic.degraded_s == 120 * 60
+    assert anthropic.time_availability == 1.0 and anthropic.degraded_s == 120 * 60
     assert [(i.target, i.duration_s, i.worst, i.reasons) for i in report.incidents] == [
         (ANTHROPIC, 1800, "degraded", ("latency",)),
         (ANTHROPIC, 5400, "degraded", ("ttft",)),
@@ -125,7 +125,7 @@ def test_the_fleet_and_providers_add_up_their_targets(seeded: Store) -> None:
     assert report.fleet.incidents == 3
     assert report.fleet.mttr_s == (43 + 30 + 90) * 60 / 3
     # Time-weighted over both targets: 43 minutes down out of 60 days of known time.
-    assert report.fleet.availability == pytest.approx(1 - 43 / (60 * 24 * 60))
+    assert report.fleet.time_availability == pytest.approx(1 - 43 / (60 * 24 * 60))
     assert [p.name for p in report.providers] == ["anthropic", "openai"]
     assert report.fleet.cost_usd == pytest.approx(sum(p.cost_usd for p in report.providers))
 
@@ -211,13 +211,13 @@ class NoStatusHistory(RecordedStatuses):
 
 def test_without_status_history_the_report_says_availability_is_not_shown(seeded: Store) -> None:
     report = build_report(seeded, Config(), SINCE, UNTIL, statuses=NoStatusHistory([]))
-    assert report.fleet.probes == 2 * N and report.fleet.availability is None
+    assert report.fleet.probes == 2 * N and report.fleet.time_availability is None
     assert any("No status history" in note for note in report.notes)
 
 
 def test_a_target_detection_never_saw_has_no_availability(seeded: Store) -> None:
     report = build_report(seeded, Config(), SINCE, UNTIL, statuses=RecordedStatuses([]))
-    assert report.fleet.availability is None and report.fleet.unknown_s == 2 * 30 * 86400
+    assert report.fleet.time_availability is None and report.fleet.unknown_s == 2 * 30 * 86400
 
 
 def test_an_empty_range_is_a_report_with_nothing_in_it(seeded: Store) -> None:

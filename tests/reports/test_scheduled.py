@@ -110,7 +110,7 @@ def test_without_attach_only_the_summary_is_sent(week: Store, receiver: Receiver
     clock.now = MONDAY_8
     assert len(scheduler.tick()) == 2  # no channels listed: every channel
     assert all(not m.get("attachments") for m in receiver.received)
-    assert all("Availability" in m["message"] for m in receiver.received)
+    assert all("Time-weighted availability" in m["message"] for m in receiver.received)
 
 
 def test_a_monitor_that_slept_through_sends_sends_one_report_not_a_burst(

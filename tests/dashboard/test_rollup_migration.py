@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Tab
 
 from monitor.result import Outcome
 from monitor.store import db, open_store, results, rollups
+from monitor.store.tables import ProbeRow
 from tests.dashboard.test_rollups import probe
 
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
@@ -39,6 +40,15 @@ def v1_rollups(metadata: MetaData) -> Table:
     )  # fmt: skip
 
 
+def v1_probe_results(metadata: MetaData) -> Table:
+    """The results table of schema version 1: today's columns but those added since."""
+    later = {"retry_reason"}
+    table: Table = ProbeRow.__table__  # type: ignore[attr-defined]
+    return Table(
+        "probe_results", metadata, *(c._copy() for c in table.columns if c.name not in later)
+    )
+
+
 def v1_bin(ms: float) -> int:
     return 0 if ms < 5 else min(43, 1 + int(math.log(ms / 5) / math.log(1.25)))
 
@@ -53,6 +63,7 @@ def test_an_old_database_keeps_its_rollups_and_gains_sketches(
     old = v1_rollups(metadata)
     version = Table("schema_version", metadata, Column("id", Integer, primary_key=True),
                     Column("version", Integer))  # fmt: skip
+    v1_probe_results(metadata)
     metadata.create_all(engine)
     day = int(T0.timestamp())
     row: dict[str, object] = {"grain": rollups.DAY, "bucket": day, "target": "a/x",

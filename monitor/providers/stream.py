@@ -122,11 +122,7 @@ async def stream_call(
                 reply.http_status = response.status_code
                 reply.extra.update(_ids(response.headers))
                 content_type = response.headers.get("content-type", "")
-                if (
-                    not 200 <= response.status_code < 300
-                    or "html" in content_type
-                    or "json" in content_type
-                ):
+                if not 200 <= response.status_code < 300 or not _event_stream(content_type):
                     body = await _read_bounded(response, ERROR_BODY_MAX_BYTES)
                     _fail(reply, classify_status(response.status_code, response.headers, body))
                 else:
@@ -137,6 +133,13 @@ async def stream_call(
         _fail(reply, classify_exception(exc, responded=responded, timeout=timeout))
     _finish(reply, reading, parts, state, timing, prompt_chars)
     return reply
+
+
+def _event_stream(content_type: str) -> bool:
+    """Whether a success reply is read as an event stream: it says `text/event-stream`, or says
+    nothing (some small servers send no content type). Anything else (`text/plain`, JSON, a
+    page, octets) is not a stream, and `classify_status` says what it is instead."""
+    return not content_type or "event-stream" in content_type
 
 
 _STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
@@ -261,6 +264,25 @@ def _fail(reply: Reply, failure: Failure) -> None:
     reply.extra.update(failure.extra)
 
 
+def _cut_failure(text: str, state: _Clock) -> Failure:
+    """Why a reply cut at a size bound before the end of its answer is the provider's failure.
+
+    With no answer text yet, what came was not this protocol's stream (a body without newlines,
+    megabytes of something else, a decompression bomb): `bad_response`. With answer text, the
+    stream broke its own bound mid-answer (a model that ignores `max_tokens` and runs on):
+    `stream_error`. Either way the check never sees it, so it is not a `wrong_answer`."""
+    if not text:
+        return Failure(
+            Outcome.BAD_RESPONSE,
+            f"no answer in the first {STREAM_MAX_BYTES // (1024 * 1024)} MB of the reply",
+        )
+    if state.chars > TEXT_MAX_CHARS:
+        bound = f"{TEXT_MAX_CHARS // 1024}K characters of answer"
+    else:
+        bound = f"{STREAM_MAX_BYTES // (1024 * 1024)} MB"
+    return Failure(Outcome.STREAM_ERROR, f"the reply passed {bound} before the end of the answer")
+
+
 def _finish(
     reply: Reply,
     reading: Reading,
@@ -284,7 +306,9 @@ def _finish(
     if reply.outcome is Outcome.OK:
         if reading.failure is not None:
             _fail(reply, reading.failure)
-        elif state.cut:
+        elif state.cut and not reading.complete:
+            _fail(reply, _cut_failure(text, state))
+        elif state.cut:  # the answer was complete; only what followed it was not read
             reply.extra["truncated"] = True
         elif not reading.complete:
             _fail(reply, Failure(Outcome.STREAM_ERROR, reading.incomplete()))

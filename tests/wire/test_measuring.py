@@ -133,13 +133,14 @@ async def test_tokens_are_estimated_when_the_provider_reports_no_usage(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_an_oversized_reply_is_cut_and_reading_stops(
+async def test_an_answer_running_past_the_bound_is_cut_and_a_stream_error(
     simulator_factory: Callable[..., SimulatorHandle], client: httpx.AsyncClient, kind: str
 ) -> None:
     sim = simulator_factory({"defaults": {"tokens_per_s": 0, "answer": "word " * 30_000}})
     reply = await ask(client, sim, kind, max_tokens=100_000)
     assert len(reply.text) == TEXT_MAX_CHARS
-    assert reply.extra["truncated"] is True
+    assert reply.outcome is Outcome.STREAM_ERROR
+    assert reply.error == "the reply passed 64K characters of answer before the end of the answer"
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -9,7 +9,8 @@ from datetime import datetime
 import plotly.graph_objects as go
 
 from dashboard.banner import COLOURS
-from dashboard.data import DayCell, Incident, Series
+from dashboard.bars import DayCell, Incident
+from dashboard.series import Series
 from monitor.detect.types import Status
 from monitor.result import Outcome
 from monitor.store.rollups import Agg

@@ -1,23 +1,23 @@
 """Everything the status page shows, read from the store in one place: `load(...) -> Page`.
 
-Pure reading: statuses (the detector's, else a plain rule over the last minutes of probes),
-uptime and the 90-day daily bars from day rollups, chart series from minute/hour/day rollups at
-a grain chosen so no query reads more than `ROW_BUDGET` rows, incidents, the transfer switch's
-ranking and the newest probes. Rendering lives in `app.py` and `charts.py`; this module has no
-Streamlit in it, so tests and the benchmark call it directly. Each part's time is in
+Pure reading: the status now (`monitor.read.now`), uptime from hour and day rollups, the 90-day
+daily bars (`bars.py`), chart series (`series.py`), incidents, the transfer switch's ranking and
+the newest probes. Rendering lives in `app.py`, `sections.py` and `charts.py`; this module has
+no Streamlit in it, so tests and the benchmark call it directly. Each part's time is in
 `Page.timings` (seconds).
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from dashboard.banner import Banner, banner
+from dashboard.bars import BAR_DAYS, DayCell, Incident, daily
+from dashboard.series import Series, load_series
 from monitor.config import Config
 from monitor.detect.types import Status, TargetStatus
 from monitor.errors import BrownoutError
@@ -26,8 +26,8 @@ from monitor.read.now import target_names as read_target_names
 from monitor.result import ProbeResult
 from monitor.route import route
 from monitor.secrets import Scrubber
-from monitor.store import Store, dashboard_queries, detection, results, rollups
-from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
+from monitor.store import Store, dashboard_queries, detection, rollups
+from monitor.store.rollups import DAY, HOUR
 
 RANGES: dict[str, int] = {
     "1h": HOUR,
@@ -38,17 +38,10 @@ RANGES: dict[str, int] = {
     "90d": 90 * DAY,
 }
 UPTIME_WINDOWS = {"24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY, "90d": 90 * DAY}
-BAR_DAYS = 90
-ROW_BUDGET = 12_000  # rollup rows one chart query may read (summing 110 columns each)
-MAX_POINTS = 180  # points per series on a chart
-MAX_LINES = 10  # more targets than this are drawn one line per provider
-RAW_POINTS = 600  # a span with at most this many probes is charted probe by probe
-_past_days_cache: dict[tuple[str, tuple[str, ...], datetime], list[Agg]] = {}
 ROUTE_TTL = 30.0  # seconds a transfer switch answer is reused
 _route_cache: dict[
     tuple[str, tuple[str | None, ...]], tuple[datetime, list[tuple[str | None, Any]]]
 ] = {}
-_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800]
 _T = TypeVar("_T")
 
 
@@ -59,40 +52,6 @@ class TargetRow:
     uptime: dict[str, float | None]  # window -> probe-share availability (not time-weighted)
     # window -> seconds of it with data, when less than the window ("3 d of 30 d"); else None
     coverage: dict[str, float | None] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class DayCell:
-    target: str
-    day: date
-    status: Status
-    agg: Agg | None  # the day's figures; None when nothing was probed
-
-
-@dataclass(slots=True)
-class Incident:
-    target: str
-    start: datetime
-    end: datetime | None  # None while open
-    worst: Status
-    reasons: list[str]
-
-    @property
-    def open(self) -> bool:
-        return self.end is None
-
-    def duration(self, now: datetime) -> timedelta:
-        return (self.end or now) - self.start
-
-
-@dataclass(slots=True)
-class Series:
-    """Chart data: per line (a target, or a provider when many targets are shown), its points."""
-
-    grain: int
-    step: int
-    by: str  # "target" | "provider"
-    lines: dict[str, list[Agg]]
 
 
 @dataclass(slots=True)
@@ -245,110 +204,6 @@ def uptimes(
         got = rollups.summary(store, since, now, targets=names, columns=rollups.UPTIME, finest=HOUR)
         out[window] = {n: agg.uptime for n, agg in got.items()}
     return out
-
-
-def day_status(agg: Agg | None) -> Status:
-    """A day's colour from its figures alone: down past 10 % failed probes, degraded past 1 %
-    or with under 95 % of canaries passed, unknown with no probes."""
-    if agg is None or agg.uptime is None:
-        return Status.UNKNOWN
-    failed = 1 - agg.uptime
-    if failed >= 0.10:
-        return Status.DOWN
-    quality = agg.quality_rate
-    if failed >= 0.01 or (quality is not None and quality < 0.95):
-        return Status.DEGRADED
-    return Status.OPERATIONAL
-
-
-def daily(
-    store: Store, now: datetime, names: Sequence[str], incidents: Sequence[Incident]
-) -> list[DayCell]:
-    """The last BAR_DAYS UTC days per target: the worst incident of the day where the day has
-    figures, else `day_status` of no figures (no data)."""
-    today = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    first = today - timedelta(days=BAR_DAYS - 1)
-    # Yesterday is read afresh too: a probe begun before midnight may be stored after it.
-    settled = today - timedelta(days=1)
-    found = _past_days(store, first, settled, names) + rollups.fetch(
-        store, DAY, settled, today + timedelta(days=1), targets=names, columns=rollups.UPTIME
-    )
-    by_key = {(a.target, a.start.date()): a for a in found}
-    worst: dict[tuple[str, date], Status] = {}
-    for incident in incidents:
-        day = max(incident.start, first)
-        while day < (incident.end or now) and day <= now:
-            key = (incident.target, day.date())
-            if incident.worst.severity > worst.get(key, Status.OPERATIONAL).severity:
-                worst[key] = incident.worst
-            day = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
-    cells = []
-    for name in names:
-        for offset in range(BAR_DAYS):
-            when = (first + timedelta(days=offset)).date()
-            agg = by_key.get((name, when))
-            status = (
-                day_status(None) if agg is None else worst.get((name, when), Status.OPERATIONAL)
-            )
-            cells.append(DayCell(name, when, status, agg))
-    return cells
-
-
-def _past_days(store: Store, first: datetime, until: datetime, names: Sequence[str]) -> list[Agg]:
-    """Day rows from `first` to `until` (before yesterday): they no longer change, so they are
-    read once a day and kept (per database and set of targets); a refresh reads the rest."""
-    key = (store.engine.url.render_as_string(), tuple(names), first)
-    kept = _past_days_cache.get(key)
-    if kept is None:
-        kept = rollups.fetch(store, DAY, first, until, targets=names, columns=rollups.UPTIME)
-        if len(_past_days_cache) >= 16:  # a few filter choices per page; never unbounded
-            _past_days_cache.clear()
-        _past_days_cache[key] = kept
-    return kept
-
-
-def choose_grain(span: float, lines: int) -> tuple[int, int]:
-    """(grain, step): the finest rollup grain whose rows over `span` seconds for `lines` series
-    fit ROW_BUDGET (minute rows are kept two days), and the step that gives ≤ MAX_POINTS."""
-    grain = DAY
-    for candidate in (MINUTE, HOUR):
-        if candidate == MINUTE and span > 2 * DAY:
-            continue
-        if span / candidate * max(1, lines) <= ROW_BUDGET:
-            grain = candidate
-            break
-    step = next((s for s in _STEPS if s >= grain and span / s <= MAX_POINTS), _STEPS[-1])
-    return grain, max(step, grain)
-
-
-def load_series(store: Store, since: datetime, until: datetime, names: Sequence[str]) -> Series:
-    """Chart points for `names`: one line per target, or per provider past MAX_LINES targets
-    (merged in SQL, so the percentiles are the provider's, not an average of its models').
-
-    The resolution follows the data, not only the range: the span charted starts where the data
-    does (a 24 h range over ten minutes of history charts ten minutes), and when that span holds
-    few probes (at most RAW_POINTS) every probe is its own point (`grain` and `step` 0)."""
-    groups: dict[str, list[str]] | None = None
-    if len(names) > MAX_LINES:
-        grouped: dict[str, list[str]] = defaultdict(list)
-        for name in names:
-            grouped[name.partition("/")[0]].append(name)
-        groups = dict(grouped)
-    by = "provider" if groups else "target"
-    first = min(rollups.first_seen(store, since, names).values(), default=None)
-    start = max(since, first) if first is not None else since
-    lines: dict[str, list[Agg]] = defaultdict(list)
-    if dashboard_queries.count_between(store, start, until, names, RAW_POINTS + 1) <= RAW_POINTS:
-        owner = {m: g for g, members in (groups or {}).items() for m in members}
-        for result in results.between(store, start, until, targets=list(names)):
-            lines[owner.get(result.target, result.target)].append(rollups.agg_of(result))
-        return Series(0, 0, by, dict(lines))
-    grain, step = choose_grain((until - start).total_seconds(), len(names))
-    aligned = datetime.fromtimestamp(start.timestamp() // step * step, UTC)
-    points = rollups.fetch(store, grain, aligned, until, targets=names, step=step, groups=groups)
-    for agg in points:
-        lines[agg.target].append(agg)
-    return Series(grain, step, by, dict(lines))
 
 
 def load_incidents(store: Store, now: datetime, names: Sequence[str]) -> list[Incident]:

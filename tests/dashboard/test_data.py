@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboard import data
+from dashboard.bars import day_status
+from dashboard.series import MAX_LINES, choose_grain, load_series
 from monitor.detect.types import Status
 from monitor.store import Store, results, rollups
 from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
@@ -29,7 +31,7 @@ from tests.dashboard.conftest import DOWN, Seeded
 def test_charts_read_the_finest_rollups_that_stay_within_budget(
     span: int, lines: int, grain: int, step: int
 ) -> None:
-    assert data.choose_grain(span, lines) == (grain, step)
+    assert choose_grain(span, lines) == (grain, step)
 
 
 def counts(n: int, failed: int = 0, checked: int = 0, passed: int = 0) -> Agg:
@@ -53,7 +55,7 @@ def counts(n: int, failed: int = 0, checked: int = 0, passed: int = 0) -> Agg:
 def test_a_day_without_incident_records_is_coloured_by_its_figures(
     agg: Agg | None, status: Status
 ) -> None:
-    assert data.day_status(agg) is status
+    assert day_status(agg) is status
 
 
 def test_filters_keep_the_targets_of_the_chosen_providers_and_models() -> None:
@@ -64,10 +66,10 @@ def test_filters_keep_the_targets_of_the_chosen_providers_and_models() -> None:
 
 
 def test_many_targets_are_charted_one_line_per_provider(seeded: Seeded) -> None:
-    names = [f"p{i % 3}/m{i}" for i in range(data.MAX_LINES + 1)]
-    series = data.load_series(seeded.store, seeded.now - timedelta(hours=1), seeded.now, names)
+    names = [f"p{i % 3}/m{i}" for i in range(MAX_LINES + 1)]
+    series = load_series(seeded.store, seeded.now - timedelta(hours=1), seeded.now, names)
     assert series.by == "provider"
-    few = data.load_series(
+    few = load_series(
         seeded.store, seeded.now - timedelta(hours=1), seeded.now, [DOWN, "openai/gpt-4o-mini"]
     )
     assert few.by == "target" and set(few.lines) == {DOWN, "openai/gpt-4o-mini"}

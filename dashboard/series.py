@@ -1,0 +1,73 @@
+"""The page's charts: one line per target (or per provider when many are shown), at a rollup
+grain chosen so no query reads more than `ROW_BUDGET` rows, or probe by probe when there are few.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from monitor.store import Store, dashboard_queries, results, rollups
+from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
+
+ROW_BUDGET = 12_000  # rollup rows one chart query may read (summing 110 columns each)
+MAX_POINTS = 180  # points per series on a chart
+MAX_LINES = 10  # more targets than this are drawn one line per provider
+RAW_POINTS = 600  # a span with at most this many probes is charted probe by probe
+_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800]
+
+
+@dataclass(slots=True)
+class Series:
+    """Chart data: per line (a target, or a provider when many targets are shown), its points."""
+
+    grain: int
+    step: int
+    by: str  # "target" | "provider"
+    lines: dict[str, list[Agg]]
+
+
+def choose_grain(span: float, lines: int) -> tuple[int, int]:
+    """(grain, step): the finest rollup grain whose rows over `span` seconds for `lines` series
+    fit ROW_BUDGET (minute rows are kept two days), and the step that gives ≤ MAX_POINTS."""
+    grain = DAY
+    for candidate in (MINUTE, HOUR):
+        if candidate == MINUTE and span > 2 * DAY:
+            continue
+        if span / candidate * max(1, lines) <= ROW_BUDGET:
+            grain = candidate
+            break
+    step = next((s for s in _STEPS if s >= grain and span / s <= MAX_POINTS), _STEPS[-1])
+    return grain, max(step, grain)
+
+
+def load_series(store: Store, since: datetime, until: datetime, names: Sequence[str]) -> Series:
+    """Chart points for `names`: one line per target, or per provider past MAX_LINES targets
+    (merged in SQL, so the percentiles are the provider's, not an average of its models').
+
+    The resolution follows the data, not only the range: the span charted starts where the data
+    does (a 24 h range over ten minutes of history charts ten minutes), and when that span holds
+    few probes (at most RAW_POINTS) every probe is its own point (`grain` and `step` 0)."""
+    groups: dict[str, list[str]] | None = None
+    if len(names) > MAX_LINES:
+        grouped: dict[str, list[str]] = defaultdict(list)
+        for name in names:
+            grouped[name.partition("/")[0]].append(name)
+        groups = dict(grouped)
+    by = "provider" if groups else "target"
+    first = min(rollups.first_seen(store, since, names).values(), default=None)
+    start = max(since, first) if first is not None else since
+    lines: dict[str, list[Agg]] = defaultdict(list)
+    if dashboard_queries.count_between(store, start, until, names, RAW_POINTS + 1) <= RAW_POINTS:
+        owner = {m: g for g, members in (groups or {}).items() for m in members}
+        for result in results.between(store, start, until, targets=list(names)):
+            lines[owner.get(result.target, result.target)].append(rollups.agg_of(result))
+        return Series(0, 0, by, dict(lines))
+    grain, step = choose_grain((until - start).total_seconds(), len(names))
+    aligned = datetime.fromtimestamp(start.timestamp() // step * step, UTC)
+    points = rollups.fetch(store, grain, aligned, until, targets=names, step=step, groups=groups)
+    for agg in points:
+        lines[agg.target].append(agg)
+    return Series(grain, step, by, dict(lines))

@@ -28,7 +28,7 @@ from monitor.commands.run import serve_monitor
 from monitor.config import Config, load_config
 from monitor.durations import parse_duration
 from monitor.errors import UsageError
-from monitor.pipeline.services import build_services
+from monitor.leader import Leadership
 from monitor.result import ProbeResult
 from monitor.store import Store, open_store
 from monitor.terminal import cells, results_table
@@ -143,15 +143,16 @@ class LiveFeed:
 async def _run(
     config: Config, store: Store, feed: LiveFeed, console: Console, duration: float | None
 ) -> None:
-    services = await asyncio.to_thread(build_services, config, store)
-    services.sinks.append(feed)
-    feed.detection = services.detection
+    leadership = Leadership(config, store)
+    feed.detection = leadership
     if sys.stdout.isatty():
         with Live(get_renderable=feed.render, console=console, refresh_per_second=4):
-            await serve_monitor(config, store, duration=duration, services=services)
+            await serve_monitor(
+                config, store, duration=duration, leadership=leadership, sinks=[feed]
+            )
     else:
         feed.printer = console
-        await serve_monitor(config, store, duration=duration, services=services)
+        await serve_monitor(config, store, duration=duration, leadership=leadership, sinks=[feed])
 
 
 def _backfill(store: Store, config: Config, console: Console, days: float = 3.0) -> None:

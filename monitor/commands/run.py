@@ -13,14 +13,16 @@ import contextlib
 import gc
 import logging
 import signal
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from monitor.config import Config, load_config
 from monitor.durations import format_duration, parse_duration
 from monitor.errors import UsageError
-from monitor.pipeline.services import Services, build_services
-from monitor.runner import Monitor, Scheduler, make_client
+from monitor.leader import Leadership
+from monitor.runner import Monitor, Scheduler, Sink, make_client
 from monitor.store import Store, open_store
 
 log = logging.getLogger("brownout")
@@ -116,11 +118,14 @@ async def serve_monitor(
     duration: float | None = None,
     grace: float = 10.0,
     stop: asyncio.Event | None = None,
-    services: Services | None = None,
+    leadership: Leadership | None = None,
+    sinks: Sequence[Sink] = (),
 ) -> None:
     """Run the monitor until `stop` is set, a signal arrives, or `duration` has passed.
 
-    `services` defaults to `build_services(config, store)`; the demo passes its own to add sinks.
+    Every monitor probes and stores; the one holding the database's lease also runs detection,
+    incidents and alerts (`monitor.leader`). `leadership` defaults to `Leadership(config, store)`;
+    `sinks` see each batch this monitor stores (the demo's live table).
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -129,15 +134,16 @@ async def serve_monitor(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     async with make_client(config) as client:
-        if services is None:
-            services = await asyncio.to_thread(build_services, config, store)
-        monitor = Monitor(config, store, client, sinks=services.sinks)
+        if leadership is None:
+            leadership = Leadership(config, store)
+        monitor = Monitor(config, store, client, sinks=[leadership, *sinks])
         scheduler = Scheduler(
-            monitor, grace=grace, periodic=services.periodic(monitor.in_pipeline, client)
+            monitor, grace=grace, periodic=leadership.periodic(monitor.in_pipeline, client)
         )
         server_task = None
         if http is not None:
-            server_task = await _start_api(config, store, monitor, http)
+            server_task = await _start_api(config, store, monitor, leadership, http)
+        await leadership.start(monitor.in_pipeline, client)
         # Everything loaded so far lives as long as the process: move it out of the collector's
         # sight, so full collections stay short and do not stall timing (bench/ttft_accuracy.py).
         gc.collect()
@@ -155,18 +161,22 @@ async def serve_monitor(
         log.info("stopping")
         await scheduler.stop()
         await monitor.close(within=grace)
+        await leadership.stop()
         if server_task is not None:
             server_task.cancel()
             await asyncio.gather(server_task, return_exceptions=True)
 
 
 async def _start_api(
-    config: Config, store: Store, monitor: Monitor, http: tuple[str, int]
+    config: Config, store: Store, monitor: Monitor, leadership: Leadership, http: tuple[str, int]
 ) -> asyncio.Task[None]:
     """Start the HTTP API and wait until it listens; a bind or token problem raises here."""
     from monitor.api.server import build_app, serve
 
-    app = build_app(store, config, health=monitor.health.as_dict)
+    def health() -> dict[str, Any]:
+        return {**monitor.health.as_dict(), "leadership": leadership.as_dict()}
+
+    app = build_app(store, config, health=health)
     listening = asyncio.Event()
     task = asyncio.create_task(serve(app, *http, ready=lambda _port: listening.set()))
     ready = asyncio.create_task(listening.wait())

@@ -172,6 +172,9 @@ class DetectionConfig(Strict):
     flap: FlapConfig = Field(default_factory=FlapConfig)
     fleet: FleetConfig = Field(default_factory=FleetConfig)
     overrides: dict[str, DetectionOverride] = Field(default_factory=dict)
+    # Regions that must say `down` for a target probed from several regions to be `down`
+    # (default: half of the regions reporting, rounded up); see monitor.detect.regions.
+    quorum: int | None = Field(None, ge=1)
 
     def for_target(self, target: str) -> DetectionConfig:
         """The settings for `target`: the defaults with every matching override merged, in order.

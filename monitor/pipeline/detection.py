@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from monitor.config import Config
-from monitor.detect.engine import Detector
+from monitor.detect.regions import RegionalDetector
 from monitor.detect.fleet import fleet_status
 from monitor.detect.incidents import IncidentTracker
 from monitor.detect.types import FleetStatus, TargetStatus, Transition
@@ -30,7 +30,8 @@ RESTORE_WINDOW = timedelta(days=1)  # results replayed to rebuild baselines afte
 
 
 class DetectionService:
-    """Per-target detection state in memory, its outcome in the database."""
+    """Per-target (and per-region: `monitor.detect.regions`) detection state in memory, its
+    outcome in the database."""
 
     def __init__(
         self, store: Store, config: Config, clock: Callable[[], datetime] = utcnow
@@ -38,7 +39,7 @@ class DetectionService:
         self.store = store
         self.config = config
         self.clock = clock
-        self.detector = Detector(config)
+        self.detector = RegionalDetector(config)
         self.tracker = IncidentTracker()
 
     def restore(self, window: timedelta = RESTORE_WINDOW) -> None:
@@ -51,10 +52,10 @@ class DetectionService:
         is no worsening for the flap guard, so restarts neither flap nor reset `since`. The
         read side shows the downtime as missing results."""
         now = self.clock()
-        self.detector = Detector(self.config)
+        self.detector = RegionalDetector(self.config)
         self.detector.observe(stored_results.between(self.store, now - window, now))
         for status in detection.stored_statuses(self.store).values():
-            self.detector.target(status.target, status.since).force(status)
+            self.detector.force(status)
         self.detector.resume(now)
         self.tracker = IncidentTracker(detection.open_incidents(self.store))
         log.info(

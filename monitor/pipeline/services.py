@@ -100,11 +100,18 @@ class _DetectAndAlert:
 
 
 def build_services(
-    config: Config, store: Store, clock: Callable[[], datetime] = utcnow, *, alerts: bool = True
+    config: Config,
+    store: Store,
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    alerts: bool = True,
+    restore: bool = True,
 ) -> Services:
-    """Detection (restored from the database) and, unless `alerts=False`, alerts, as a sink."""
+    """Detection (restored from the database unless `restore=False`) and, unless `alerts=False`,
+    alerts, as a sink."""
     detection = DetectionService(store, config, clock)
-    detection.restore()
+    if restore:
+        detection.restore()
     services = Services(
         config=config,
         store=store,

@@ -28,6 +28,7 @@ _TABLE_MODULES = [
     "monitor.store.outbox",
     "monitor.store.rollup_table",
     "monitor.store.statuspages",
+    "monitor.store.lease",
 ]
 
 

@@ -83,11 +83,11 @@ def test_several_providers_in_trouble_at_once_are_an_intelligence_brownout(store
     clock = Clock(T0)
     service = DetectionService(store, Config(), clock)
     for name in ("openai/a", "openai/b", "anthropic/c", "gemini/d"):
-        service.detector.target(name, T0).force(TargetStatus(name, Status.OPERATIONAL, T0))
-    service.detector.targets["openai/a"].force(TargetStatus("openai/a", Status.DOWN, T0))
-    service.detector.targets["openai/b"].force(TargetStatus("openai/b", Status.DEGRADED, T0))
+        service.detector.force(TargetStatus(name, Status.OPERATIONAL, T0))
+    service.detector.force(TargetStatus("openai/a", Status.DOWN, T0))
+    service.detector.force(TargetStatus("openai/b", Status.DEGRADED, T0))
     assert not service.fleet().intelligence_brownout  # two models of one provider
-    service.detector.targets["gemini/d"].force(TargetStatus("gemini/d", Status.DEGRADED, T0))
+    service.detector.force(TargetStatus("gemini/d", Status.DEGRADED, T0))
     fleet = service.fleet()
     assert fleet.intelligence_brownout
     assert fleet.affected_providers == ["gemini", "openai"]

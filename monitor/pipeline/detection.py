@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from monitor.config import Config
-from monitor.detect.regions import RegionalDetector
 from monitor.detect.fleet import fleet_status
 from monitor.detect.incidents import IncidentTracker
+from monitor.detect.regions import RegionalDetector
 from monitor.detect.types import FleetStatus, TargetStatus, Transition
 from monitor.result import ProbeResult, utcnow
 from monitor.store import Store, detection

@@ -26,7 +26,7 @@ from monitor.read.now import target_names as read_target_names
 from monitor.result import ProbeResult
 from monitor.route import route
 from monitor.secrets import Scrubber
-from monitor.store import Store, dashboard_queries, detection, rollups
+from monitor.store import Store, dashboard_queries, detection, lease, rollups
 from monitor.store.rollups import DAY, HOUR
 
 RANGES: dict[str, int] = {
@@ -126,6 +126,9 @@ def load(
     recent = None
     if not public:
         recent = timed("recent", lambda: recent_probes(store, config, shown, recent_limit))
+    held = current.monitor.leader  # read once, with the statuses
+    if held is not None:
+        notes.append(leader_note(held, public=public))
     first = timed("coverage", lambda: rollups.first_seen(store, now - timedelta(days=BAR_DAYS)))
     rows = [
         TargetRow(
@@ -152,6 +155,15 @@ def load(
         notes=notes,
         timings=timings,
     )
+
+
+def leader_note(held: lease.LeaseInfo, *, public: bool) -> str:
+    """Which monitor runs detection and alerts (monitor.leader); the public view names only
+    its region."""
+    if not held.live:
+        return "No monitor leads right now: statuses are not being updated."
+    who = f"the monitor in {held.region}" if public else f"{held.holder} ({held.region})"
+    return f"Detection and alerts run in {who}."
 
 
 def current_statuses(

@@ -53,7 +53,7 @@ FEED_EVERY_S = 1.0
 
 def lease_ttl(config: Config) -> float:
     """How long a lease lasts: the shortest probe interval, clamped to 2 s … 30 s."""
-    intervals = [t.config.interval or config.schedule.interval for t in config.targets()]
+    intervals = [t.interval for t in config.targets()]
     shortest = min(intervals, default=config.schedule.interval)
     return min(max(shortest, MIN_TTL_S), MAX_TTL_S)
 

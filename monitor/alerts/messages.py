@@ -144,7 +144,12 @@ def _single(e: dict[str, Any]) -> tuple[str, str]:
             title = f"{target} is degraded (was down)"
         else:
             title = f"{target} is {new}"
+        where = _where(e)
+        if where and where.startswith("only in"):
+            title += f" ({where})"
         lines = [f"{target} is {new} since {at}" + (f" (was {old})." if old != "unknown" else ".")]
+        if where:
+            lines.append(f"Seen {where}.")
         if e["incident_start"] and e["incident_start"] != e["ts"]:
             lines.append(f"The incident began {_when(e['incident_start'])}.")
         lines += _why(e)
@@ -188,9 +193,23 @@ def _line(e: dict[str, Any]) -> str:
     if e["kind"] == REMINDER:
         return f"{e['target']}: still {e['new']}{_open_for(e)}"
     figures = "; ".join(_figure(r, e["details"].get(r)) for r in e["reasons"])
-    return f"{e['target']}: {e['new']} since {_when(e['ts'])}" + (
-        f" ({figures})" if figures else ""
+    where = _where(e)
+    return (
+        f"{e['target']}: {e['new']} since {_when(e['ts'])}"
+        + (f" ({figures})" if figures else "")
+        + (f", {where}" if where else "")
     )
+
+
+def _where(e: dict[str, Any]) -> str | None:
+    """Where a target probed from several regions is in trouble: "only in eu-west (regional)"
+    when fewer regions than the quorum see it, "in eu-west, us-east" otherwise."""
+    details = e.get("details") or {}
+    regions = details.get("regions") or []
+    if not regions or len(details.get("by_region") or {}) < 2:
+        return None
+    names = ", ".join(str(r) for r in regions)
+    return f"only in {names} (regional)" if details.get("regional") else f"in {names}"
 
 
 def _why(e: dict[str, Any]) -> list[str]:

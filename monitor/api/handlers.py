@@ -26,7 +26,7 @@ from monitor.errors import BrownoutError, UsageError
 from monitor.read.now import status_now, target_names
 from monitor.result import parse_ts, utcnow
 from monitor.route import route as rank_route
-from monitor.store import Store
+from monitor.store import Store, lease
 
 MAX_POINTS = 2000
 MAX_WINDOW = timedelta(days=400)
@@ -92,6 +92,8 @@ def _target(request: Request) -> str:
 def healthz(request: Request) -> Response:
     """200 when the database answers and the runner (if it reports) is healthy; else 503.
 
+    `leader` is the lease as stored (which monitor runs detection and alerts, see
+    monitor.leader); the runner's own role is `runner.leadership.role`.
     The runner's report is healthy unless it says `ok: false`, `scheduler_running: false`,
     `database: failing` (writes fail or stall; `backlog` then counts the results waiting), or a
     `last_probe_age_s` older than three intervals plus a timeout (nothing is being stored).
@@ -101,6 +103,8 @@ def healthz(request: Request) -> Response:
     try:
         target_names(_store(request), _config(request))
         body["database"] = "ok"
+        held = lease.current(_store(request))
+        body["leader"] = held.to_dict() if held is not None else None
     except BrownoutError as exc:
         body["database"] = str(exc)
         problems.append("the database does not answer")

@@ -23,7 +23,7 @@ from monitor.config import Config, load_config
 from monitor.detect.types import IncidentRecord, Status, TargetStatus
 from monitor.read.now import status_now
 from monitor.result import format_ts, utcnow
-from monitor.store import Store, detection, open_store
+from monitor.store import Store, detection, lease, open_store
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,23 @@ class Section:
 
 
 # Extra sections, printed after the incidents, in this order (e.g. alerts' recent deliveries).
+def _leader(store: Store, _config: Config) -> dict[str, Any] | None:
+    """Which monitor leads (runs detection and alerts): the lease as stored (monitor.leader)."""
+    held = lease.current(store)
+    return held.to_dict() if held is not None else None
+
+
+def _render_leader(value: dict[str, Any]) -> list[str]:
+    if not value["live"]:
+        return ["Leader: none right now (no monitor holds the lease; detection is paused)"]
+    return [
+        f"Leader: {value['holder']} in region {value['region']} "
+        f"(token {value['token']}, since {value['since']})",
+    ]
+
+
 EXTRA_SECTIONS: list[Section] = [
+    Section("leader", _leader, _render_leader),
     Section("alerts", alert_history.section, alert_history.render_section),
 ]
 
@@ -128,6 +144,10 @@ def _targets_table(statuses: dict[str, TargetStatus], now: datetime) -> list[str
     lines = [f"{'target':<{width}}  {'status':<11}  {'since':<10}  reasons"]
     for name, s in statuses.items():
         reasons = ", ".join(s.reasons)
+        regions = s.details.get("regions") or []
+        if regions:  # probed from several regions: where the trouble is seen
+            where = "only in " if s.details.get("regional") else "in "
+            reasons += f" [{where}{', '.join(regions)}]"
         figures = _figures(s)
         lines.append(
             f"{name:<{width}}  {s.status.value:<11}  {_ago(s.since, now):<10}  "

@@ -53,13 +53,17 @@ class TargetStatus:
         """`{"target", "status", "since", "reasons", "details"}`, as `brownout status --json` prints."""
         from monitor.result import format_ts
 
-        return {
+        out: dict[str, Any] = {
             "target": self.target,
             "status": self.status.value,
             "since": format_ts(self.since),
             "reasons": list(self.reasons),
             "details": dict(self.details),
         }
+        if "regions" in self.details:  # probed from several regions (monitor.detect.regions)
+            out["regions"] = list(self.details["regions"])
+            out["regional"] = bool(self.details.get("regional"))
+        return out
 
 
 @dataclass(slots=True)
@@ -83,6 +87,7 @@ class Transition:
             "old": self.old.value,
             "new": self.new.value,
             "reasons": list(self.reasons),
+            **({"regions": list(self.details["regions"])} if "regions" in self.details else {}),
         }
 
 

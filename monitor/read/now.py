@@ -41,9 +41,10 @@ from monitor.detect.engine import stale_seconds_for
 from monitor.detect.fleet import fleet_status
 from monitor.detect.types import FleetStatus, Reason, Status, TargetStatus
 from monitor.result import format_ts
-from monitor.store import Store, rollups
+from monitor.store import Store, lease, rollups
 from monitor.store import detection as detection_store
 from monitor.store import results as stored_results
+from monitor.store.lease import LeaseInfo
 from monitor.store.tables import ProbeRow
 
 # Statuspage's component words, worst last.
@@ -83,6 +84,16 @@ class TargetNow:
     def as_target_status(self) -> TargetStatus:
         return TargetStatus(self.target, self.status, self.since, self.reasons, self.details)
 
+    def _regions(self) -> dict[str, Any]:
+        """`regions` (where it is in trouble) and `regional` beside the reasons, for a target
+        probed from several regions (monitor.detect.regions)."""
+        if "regions" not in self.details:
+            return {}
+        return {
+            "regions": list(self.details["regions"]),
+            "regional": bool(self.details.get("regional")),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target,
@@ -91,6 +102,7 @@ class TargetNow:
             "status": self.status.value,
             "since": format_ts(self.since),
             "reasons": list(self.reasons),
+            **self._regions(),
             "details": _plain(self.details),
             "source": self.source,
             "last_result": format_ts(self.last_result) if self.last_result else None,
@@ -135,11 +147,13 @@ class MonitorNow:
 
     reporting: bool
     last_result: datetime | None
+    leader: LeaseInfo | None = None  # which monitor runs detection and alerts (monitor.leader)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "reporting": self.reporting,
             "last_result": format_ts(self.last_result) if self.last_result else None,
+            "leader": self.leader.to_dict() if self.leader is not None else None,
         }
 
 
@@ -350,7 +364,7 @@ def status_now(
         targets=targets,
         providers=providers_now(targets),
         fleet=fleet_status(statuses, config.detection.fleet.providers),
-        monitor=MonitorNow(reporting, last_any),
+        monitor=MonitorNow(reporting, last_any, lease.current(store)),
     )
 
 

@@ -35,6 +35,7 @@ def test_healthz_is_ok_when_the_database_answers_and_the_runner_is_alive(
     assert response.json() == {
         "status": "ok",
         "database": "ok",
+        "leader": None,  # no monitor has led on this database
         "runner": {"ok": True, "last_probe_age_s": 12.5},
     }
 

@@ -99,6 +99,7 @@ class Leadership:
         self._client: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._lost = False
+        self._failing = False
 
     # --- what others see ------------------------------------------------------------------------
 
@@ -179,7 +180,10 @@ class Leadership:
         """Try the lease once (and say in one line whether this monitor leads or follows), then
         keep it, or keep trying for it, every `ttl / 4`."""
         self._in_pipeline, self._client = in_pipeline, client
-        await self._attempt(first=True)
+        try:
+            await self._attempt(first=True)
+        except Exception as exc:  # the database is down, locked or read-only: probe on
+            log.warning("this monitor follows for now: the lease cannot be read (%s)", exc)
         self._task = asyncio.create_task(self._keep())
 
     async def stop(self) -> None:
@@ -200,8 +204,14 @@ class Leadership:
             await asyncio.sleep(self.ttl / 4)
             try:
                 await self._attempt()
-            except Exception:
-                log.exception("lease check failed")
+            except Exception as exc:
+                if not self._failing:  # one line per streak, not one every ttl/4
+                    log.warning("the lease cannot be read or written: %s", exc)
+                self._failing = True
+            else:
+                if self._failing:
+                    log.info("the lease can be read again")
+                self._failing = False
 
     async def _attempt(self, *, first: bool = False) -> None:
         if self._lost:

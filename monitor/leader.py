@@ -39,8 +39,8 @@ import httpx
 
 from monitor.config import Config
 from monitor.detect.types import TargetStatus
-from monitor.result import ProbeResult
 from monitor.pipeline.services import InPipeline, Periodic, Services, build_services
+from monitor.result import ProbeResult
 from monitor.store import Store, lease
 from monitor.store.lease import FencedStore, LeaseInfo
 from monitor.store.tail import Tail, max_id

@@ -87,7 +87,7 @@ def test_a_paused_ex_leader_writes_nothing_once_another_monitor_holds_the_lease(
         fenced.close()
     assert told == [True, True]
     assert len(detection.transitions_between(any_store)) == 1
-    assert detection.current_statuses(any_store) == {}
+    assert detection.stored_statuses(any_store) == {}
     assert outbox.all_rows(any_store) == []
 
 

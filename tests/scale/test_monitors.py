@@ -29,7 +29,7 @@ TARGET = "openai/gpt-4o-mini"
 
 
 def _status(url: str) -> Status | None:
-    statuses = read(url, detection.current_statuses)
+    statuses = read(url, detection.stored_statuses)
     return statuses[TARGET].status if TARGET in statuses else None
 
 
@@ -151,7 +151,7 @@ def test_three_regions_write_at_once_and_one_failing_region_is_a_regional_browno
             wait_for(lambda: "this monitor leads" in procs["eu-west"].log(), what="a leader")
 
     def by_region() -> dict[str, str]:
-        statuses = read(pg_url, detection.current_statuses)
+        statuses = read(pg_url, detection.stored_statuses)
         return dict(statuses[TARGET].details.get("by_region", {})) if TARGET in statuses else {}
 
     wait_for(
@@ -162,7 +162,7 @@ def test_three_regions_write_at_once_and_one_failing_region_is_a_regional_browno
 
     sims["us-east"].set_scenario(FAILING)  # only us-east's network to the provider fails
     wait_for(lambda: by_region().get("us-east") == "down", what="us-east down")
-    statuses = read(pg_url, detection.current_statuses)
+    statuses = read(pg_url, detection.stored_statuses)
     status = statuses[TARGET]
     assert status.status is Status.DEGRADED  # not down: one region of three
     assert status.details["regions"] == ["us-east"]

@@ -47,8 +47,8 @@ class AlertService:
         clock: Callable[[], datetime] = utcnow,
         *,
         sender: Callable[[channels.Destination, str, str, str], None] = channels.send,
-        lease: timedelta = timedelta(minutes=10),
-        max_attempts: int = 10,
+        lease: timedelta | None = None,
+        max_attempts: int | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -59,7 +59,12 @@ class AlertService:
             for name, dests in channels.registry(config.alerts).items()
         }
         self._deliverer = Deliverer(
-            store, config, clock, sender=sender, lease=lease, max_attempts=max_attempts
+            store,
+            config,
+            clock,
+            sender=sender,
+            lease=lease or timedelta(seconds=config.delivery.lease),
+            max_attempts=max_attempts or config.delivery.max_attempts,
         )
 
     def on_transitions(self, transitions: Sequence[Transition]) -> int:

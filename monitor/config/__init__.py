@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr, ValidationError
 
-from monitor.config.alerts import AlertChannel, MaintenanceWindow
+from monitor.config.alerts import AlertChannel, DeliveryConfig, MaintenanceWindow
 from monitor.config.dashboard import DashboardConfig
 from monitor.config.detection import DetectionConfig
 from monitor.config.families import Families, family_problems
@@ -57,6 +57,7 @@ class Config(Strict):
     canaries: list[CanaryConfig] = Field(default_factory=list)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     alerts: list[AlertChannel] = Field(default_factory=list)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     families: Families = Field(default_factory=dict)
     statuspages: StatusPagesConfig = Field(default_factory=StatusPagesConfig)

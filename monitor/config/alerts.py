@@ -37,6 +37,25 @@ Severity = Literal["degraded", "down", "recovered"]
 SEVERITIES: tuple[Severity, ...] = ("degraded", "down", "recovered")
 
 
+class DeliveryConfig(Strict):
+    """`delivery:` how the outbox is sent (monitor.alerts.delivery).
+
+    `lease`: a message claimed for sending longer ago than this was claimed by a monitor that
+    stopped mid-send, and is sent again (at least once: it may be a repeat). Keep it well above
+    the slowest channel's send time. `max_attempts`: failed attempts before a message is `failed`.
+    """
+
+    lease: Duration = 600.0
+    max_attempts: int = Field(10, ge=1)
+
+    @field_validator("lease")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be greater than zero")
+        return value
+
+
 class AlertChannel(Strict):
     """Who hears what, and how: Apprise URLs and/or Apprise config files, and a filter."""
 

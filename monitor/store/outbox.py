@@ -11,6 +11,10 @@ Two tables, written and read by `monitor.alerts`:
   the same transaction as the log rows, then sent by the delivery loop. Its `status` moves
   `pending` → `sending` (claimed, attempts+1) → `delivered`, or back to `pending` with a later
   `due_at` after a failure, or to `failed` when the delivery loop gives up.
+
+Neither grows for ever: `prune` deletes delivered and failed messages, and decisions, older than
+the retention (`storage.alert_retention`), keeping every pending message and the newest
+decision of each pair (its state). `brownout run` runs it with the other retention, hourly.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, and_, func, or_, update
+from sqlalchemy import Column, DateTime, Index, Text, and_, delete, func, or_, update
 from sqlmodel import Field, SQLModel, col, select
 
 from monitor.store.db import Store
@@ -316,3 +320,26 @@ def undelivered(store: Store) -> dict[tuple[str, int], list[int]]:
         for channel, destination, row_id in session.exec(query):
             out.setdefault((str(channel), int(destination)), []).append(int(row_id or 0))
     return out
+
+
+def prune(store: Store, cutoff: datetime) -> tuple[int, int]:
+    """Delete what is older than `cutoff`: delivered and failed outbox rows (by `created_at`),
+    and alert log rows but the newest of each (channel, target) pair. Pending and sending rows
+    are never deleted. Returns (outbox rows, log rows) deleted."""
+    newest = (
+        select(func.max(AlertLogRow.id))
+        .group_by(col(AlertLogRow.channel), col(AlertLogRow.target))
+        .scalar_subquery()
+    )
+    with store.session() as session:
+        sent = session.execute(
+            delete(OutboxRow).where(
+                col(OutboxRow.status).in_([DELIVERED, FAILED]), col(OutboxRow.created_at) < cutoff
+            )
+        )
+        decided = session.execute(
+            delete(AlertLogRow).where(
+                col(AlertLogRow.recorded_at) < cutoff, col(AlertLogRow.id).not_in(newest)
+            )
+        )
+        return int(sent.rowcount or 0), int(decided.rowcount or 0)  # type: ignore[attr-defined]

@@ -6,7 +6,8 @@ Raw results older than `raw` go (their hour and day rollups stay); minute rollup
 `minute` go (charts over a longer range read hour rows); hour rollups older than `rollup` go, and
 day rollups older than `rollup` too. Deletes run in slices of a day so no transaction holds the
 database for long while the monitor keeps writing. `brownout run` calls `prune_for(config)`
-periodically; nothing else ever deletes results.
+periodically; nothing else ever deletes results. `prune_for` also prunes the alert outbox and
+alert log past `storage.alert_retention` (`monitor.store.outbox.prune`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import col
 
 from monitor.config.schema import StorageConfig
+from monitor.store import outbox
 from monitor.store.db import Store
 from monitor.store.rollup_table import DAY, HOUR, MINUTE, rollups
 from monitor.store.tables import ProbeRow
@@ -33,6 +35,8 @@ class Pruned:
     minute: int = 0
     hour: int = 0
     day: int = 0
+    outbox: int = 0
+    alert_log: int = 0
 
 
 def prune(
@@ -42,24 +46,28 @@ def prune(
     raw: float = 30 * DAY,
     minute: float = MINUTE_ROLLUP_KEEP,
     rollup: float = 400 * DAY,
+    alerts: float = 90 * DAY,
 ) -> Pruned:
     """Delete what is older than its retention (seconds before `now`); returns the counts."""
     raw_deleted = _prune_raw(store, now - timedelta(seconds=raw))
-    counts = [
+    minute_n, hour_n, day_n = (
         _prune_rollups(store, grain, now - timedelta(seconds=keep))
         for grain, keep in ((MINUTE, minute), (HOUR, rollup), (DAY, rollup))
-    ]
-    return Pruned(raw_deleted, *counts)
+    )
+    sent, decided = outbox.prune(store, now - timedelta(seconds=alerts))
+    return Pruned(raw_deleted, minute_n, hour_n, day_n, outbox=sent, alert_log=decided)
 
 
 def prune_for(store: Store, storage: StorageConfig, now: datetime) -> Pruned:
-    """`prune` with the config's `storage.raw_retention` and `storage.rollup_retention`."""
+    """`prune` with the config's `storage.raw_retention`, `storage.rollup_retention` and
+    `storage.alert_retention`."""
     return prune(
         store,
         now,
         raw=storage.raw_retention,
         minute=min(MINUTE_ROLLUP_KEEP, storage.rollup_retention),
         rollup=storage.rollup_retention,
+        alerts=storage.alert_retention,
     )
 
 

@@ -94,3 +94,60 @@ def test_the_newest_log_row_of_each_pair_is_its_state(any_store: Store) -> None:
         ("b", "t/1"): "degraded",
     }
     assert states[("a", "t/1")].ts == T0
+
+
+def _decision(channel: str, target: str, at: timedelta) -> AlertLogRow:
+    ts = T0 + at
+    return AlertLogRow(
+        recorded_at=ts, ts=ts, channel=channel, target=target, old="operational", new="down",
+        decision="queued",
+    )  # fmt: skip
+
+
+def test_retention_prunes_sent_messages_and_old_decisions_but_keeps_pending_and_state(
+    any_store: Store,
+) -> None:
+    from monitor.store import retention
+
+    day = timedelta(days=1)
+    for age_days in (200, 100, 1):  # three messages, two destinations each
+        created = T0 - age_days * day
+        alert = Message("oncall", ["json://a/…", "mailto://b/…"], [{"target": "a/1"}], created)
+        outbox.commit(any_store, [], [alert], created)
+    rows = outbox.all_rows(any_store)
+    for row in rows[:4]:  # the two old messages: one delivered, one failed (per destination)
+        claimed = outbox.claim(any_store, row, row.created_at)
+        assert claimed is not None and claimed.id is not None
+        failed = row.destination == 1
+        outbox.finish(
+            any_store, claimed.id, row.created_at, title="t", body="b",
+            error="refused" if failed else None, retry_at=None,
+        )  # fmt: skip
+    outbox.finish(  # an old message still pending (retried) is kept, whatever its age
+        any_store, rows[1].id or 0, T0 - 100 * day, title="t", body="b", error="x",
+        retry_at=T0 + day,
+    )  # fmt: skip
+    old, older, newest = (-200 * day, -150 * day, -100 * day)
+    decisions = [_decision("oncall", "a/1", at) for at in (older, old, newest)]
+    decisions += [_decision("oncall", "b/1", old), _decision("oncall", "c/1", -day)]
+    outbox.commit(any_store, decisions, [], T0)
+
+    pruned = retention.prune(any_store, T0, alerts=90 * 86400)
+
+    kept = outbox.all_rows(any_store)
+    assert [(r.created_at, r.status) for r in kept] == [
+        (T0 - 200 * day, "pending"),
+        (T0 - day, "pending"),
+        (T0 - day, "pending"),
+    ]
+    assert [(r.target, r.recorded_at) for r in outbox.log_rows(any_store)] == [
+        ("a/1", T0 + newest),  # the newest of each pair is its state: kept however old
+        ("b/1", T0 + old),
+        ("c/1", T0 - day),
+    ]
+    assert (pruned.outbox, pruned.alert_log) == (3, 2)
+    assert set(outbox.latest_states(any_store)) == {
+        ("oncall", "a/1"),
+        ("oncall", "b/1"),
+        ("oncall", "c/1"),
+    }

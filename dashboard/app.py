@@ -20,6 +20,7 @@ import streamlit as st
 from dashboard import data, sections
 from monitor.config import Config, load_config
 from monitor.errors import BrownoutError
+from monitor.read.now import target_names
 from monitor.result import utcnow
 from monitor.store import Store, open_store
 
@@ -44,7 +45,7 @@ def _setup() -> tuple[Config, Store]:
 
 config, store = _setup()
 public = config.dashboard.public or st.query_params.get("public") in ("1", "true", "yes")
-names = data.target_names(store, config, utcnow())
+names = target_names(store, config, utcnow())
 
 with st.sidebar:
     st.markdown("## ⚡ brownout")

@@ -21,8 +21,7 @@ from dashboard.series import Series, load_series
 from monitor.config import Config
 from monitor.detect.types import Status, TargetStatus
 from monitor.errors import BrownoutError
-from monitor.read.now import StatusNow, status_now
-from monitor.read.now import target_names as read_target_names
+from monitor.read.now import StatusNow, status_now, target_names
 from monitor.result import ProbeResult
 from monitor.route import route
 from monitor.secrets import Scrubber
@@ -72,11 +71,6 @@ class Page:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def target_names(store: Store, config: Config, now: datetime) -> list[str]:
-    """The targets every surface lists (`monitor.read.now.target_names`)."""
-    return read_target_names(store, config, now)
-
-
 def select(
     names: Sequence[str], providers: Sequence[str] | None, models: Sequence[str] | None
 ) -> list[str]:
@@ -114,7 +108,7 @@ def load(
     names = timed("targets", lambda: target_names(store, config, now))
     shown = select(names, providers, models)
     since = now - timedelta(seconds=RANGES[range_key])
-    current = timed("statuses", lambda: current_statuses(store, config, names, now))
+    current = timed("statuses", lambda: status_now(store, config, now, names))
     statuses = current.statuses()
     notes: list[str] = []
     incidents = timed("incidents", lambda: load_incidents(store, now, shown))
@@ -164,13 +158,6 @@ def leader_note(held: lease.LeaseInfo, *, public: bool) -> str:
         return "No monitor leads right now: statuses are not being updated."
     who = f"the monitor in {held.region}" if public else f"{held.holder} ({held.region})"
     return f"Detection and alerts run in {who}."
-
-
-def current_statuses(
-    store: Store, config: Config, names: Sequence[str], now: datetime
-) -> StatusNow:
-    """The status now of `names`, as every surface reads it (`monitor.read.now.status_now`)."""
-    return status_now(store, config, now, names)
 
 
 def covered(first: datetime | None, now: datetime, window: float) -> float | None:

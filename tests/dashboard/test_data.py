@@ -10,6 +10,7 @@ from dashboard import data
 from dashboard.bars import day_status
 from dashboard.series import MAX_LINES, choose_grain, load_series
 from monitor.detect.types import Status
+from monitor.read.now import status_now
 from monitor.store import Store, results, rollups
 from monitor.store.rollups import DAY, HOUR, MINUTE, Agg
 from tests.dashboard.conftest import DOWN, Seeded
@@ -122,7 +123,7 @@ def test_before_detection_sees_a_target_the_plain_rule_reads_the_minute_rollups(
     since = now - timedelta(minutes=8)
     trouble = [Episode("a/x", since, now, kind)] if kind else []  # type: ignore[arg-type]
     results.record(store, list(generate(["a/x"], since, now, episodes=trouble, seed=3)))
-    got = data.current_statuses(store, Config(), ["a/x", "b/never-probed"], now).targets
+    got = status_now(store, Config(), now, ["a/x", "b/never-probed"]).targets
     assert (got["a/x"].status, got["a/x"].reasons) == (status, reasons)
     assert got["b/never-probed"].status is Status.UNKNOWN
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,16 +86,33 @@ def parse_number(text: str) -> float | None:
     return _to_float(m.group(0)) if m else None
 
 
-def extract_number(text: str) -> float | None:
+def extract_number(text: str, operands: Sequence[float] = ()) -> float | None:
     """The number a reply answers with: what follows the last `=` if there is one
     (`"17 * 23 = 391"`); then the first number when the reply starts with one
-    (`"391 (17 × 23)"`), else the last (`"17 × 23 is 391."`). None when there is none."""
+    (`"391 (17 × 23)"`), else the last (`"17 × 23 is 391."`). None when there is none.
+
+    With the question's `operands`, a reply that restates the question first is read past it
+    (`"571 * 817 is 466,507"`, `"571 times 817 equals 466507, which is large"`): the numbers
+    that repeat the operands are skipped, each operand once, and the first other number is the
+    answer; a reply of operands only (`"5"` to 5 * 1) answers with its last number."""
     text = clean(clean(text).rpartition("=")[2])
-    found = list(_NUMBER.finditer(text))
+    found = [
+        (m.start(), v) for m in _NUMBER.finditer(text) if (v := _to_float(m.group(0))) is not None
+    ]
     if not found:
         return None
-    chosen = found[0] if found[0].start() == 0 else found[-1]
-    return _to_float(chosen.group(0))
+    values = [value for _, value in found]
+    leading = found[0][0] == 0
+    if operands:
+        unstated = [abs(o) for o in operands]
+        if not (leading and abs(values[0]) not in unstated):
+            for value in values:
+                if abs(value) in unstated:
+                    unstated.remove(abs(value))
+                    continue
+                return value
+            return values[-1]
+    return values[0] if leading else values[-1]
 
 
 def _to_float(token: str) -> float | None:
@@ -142,7 +160,7 @@ def check(expect: Expect, answer: str) -> Verdict:
             return PASS
         return _fail(f"expected a match for /{expect.regex}/", answer)
     if expect.number is not None:
-        return _number(answer, expect.number, expect.tolerance)
+        return _number(answer, expect.number, expect.tolerance, expect.operands or ())
     if expect.json_schema is not None:
         return _json_schema(answer, expect.json_schema)
     raise ValueError("an Expect with no check")  # unreachable: Expect validates exactly one
@@ -164,8 +182,8 @@ def _equals(answer: str, expected: str | int | float, case_sensitive: bool) -> V
     return _fail(f"expected {expected!r}", answer)
 
 
-def _number(answer: str, expected: float, tolerance: float) -> Verdict:
-    got = extract_number(answer)
+def _number(answer: str, expected: float, tolerance: float, operands: Sequence[float]) -> Verdict:
+    got = extract_number(answer, operands)
     if got is None:
         return _fail(f"expected the number {_fmt(expected)}, found no number", answer)
     if _close(got, expected, tolerance):

@@ -25,6 +25,9 @@ class Expect(BaseModel):
     json_schema: dict[str, Any] | None = None
     tolerance: float = Field(0.0, ge=0)
     case_sensitive: bool = False
+    # The numbers the question states (`number` only): a reply that restates the question
+    # ("571 * 817 is 466,507") is read past them to its answer.
+    operands: list[float] | None = None
 
     @field_validator("equals", "one_of", mode="before")
     @classmethod
@@ -47,6 +50,8 @@ class Expect(BaseModel):
                 "expect needs exactly one of equals, contains, regex, number, one_of, json_schema"
                 + (f" (got {', '.join(given)})" if given else "")
             )
+        if self.operands is not None and self.number is None:
+            raise ValueError("operands go with a number check only")
         if self.regex is not None:
             try:
                 re.compile(self.regex)

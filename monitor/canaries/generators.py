@@ -6,7 +6,7 @@ drop shows. Each generator takes a `random.Random` (inject a seeded one in tests
 
     GENERATORS["arithmetic"](random.Random(7))
     # Generated(prompt="What is 512 - 87? Reply with the number only.",
-    #           expect=Expect(number=425), answer="425", max_tokens=16)
+    #           expect=Expect(number=425, operands=[512, 87]), answer="425", max_tokens=16)
 
 Adding a generator is one function and one entry in `GENERATORS`; `monitor.canaries.solve`
 must learn its prompt format too (a test holds them together).
@@ -49,7 +49,9 @@ def arithmetic(rng: random.Random) -> Generated:
     op = rng.choice(list(_OPS))
     value = _OPS[op](a, b)
     return Generated(
-        f"What is {a} {op} {b}? Reply with the number only.", Expect(number=value), str(value)
+        f"What is {a} {op} {b}? Reply with the number only.",
+        Expect(number=value, operands=[a, b]),
+        str(value),
     )
 
 

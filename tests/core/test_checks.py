@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 
 from monitor.canaries.checks import check, clean, extract_json, extract_number, normalise
 from monitor.canaries.expect import Expect
+from monitor.canaries.generators import GENERATORS
 
 
 @pytest.mark.parametrize(
@@ -67,6 +69,41 @@ def test_extract_number_finds_the_number_a_reply_answers_with(
     text: str, number: float | None
 ) -> None:
     assert extract_number(text) == number
+
+
+# Replies real models gave (SmolLM2-135M on llama.cpp, and larger chat models), restating the
+# question before the answer; the canary knows its operands.
+RESTATED = [
+    ("571 * 817 is 466,507", [571, 817], 466507),
+    ("571 times 817 equals 466507", [571, 817], 466507),
+    ("571 times 817 equals 466507, which is a large number.", [571, 817], 466507),
+    ("571 × 817 = 466,507", [571, 817], 466507),
+    ("472 - 456 is 12.", [472, 456], 12),
+    ("189 + 801 = 189 * 1", [189, 801], 1),
+    ("The result of 571 * 817 is 466,507, not 571.", [571, 817], 466507),
+    ("17 multiplied by 23 gives 391.", [17, 23], 391),
+    ("**391** (17 × 23)", [17, 23], 391),
+    ("391", [17, 23], 391),
+    ("5 * 1 is 5", [5, 1], 5),
+    ("5", [5, 1], 5),
+    ("12 + 12 is 24", [12, 12], 24),
+    ("The answer is 466,507.", [571, 817], 466507),
+]
+
+
+@pytest.mark.parametrize(("text", "operands", "number"), RESTATED)
+def test_a_reply_that_restates_the_question_is_read_past_its_operands(
+    text: str, operands: list[float], number: float
+) -> None:
+    assert extract_number(text, operands) == number
+    assert check(Expect(number=number, operands=operands), text).ok
+
+
+def test_the_operands_of_a_generated_sum_are_known_to_its_check() -> None:
+    generated = GENERATORS["arithmetic"](random.Random(7))
+    a, _, b = generated.prompt.removeprefix("What is ").partition("?")[0].split(" ")
+    assert generated.expect.operands == [float(a), float(b)]
+    assert check(generated.expect, f"{a} times {b} equals {generated.answer}").ok
 
 
 @pytest.mark.parametrize(

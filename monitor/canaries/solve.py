@@ -69,6 +69,7 @@ _WORDS = re.compile(r'Write the number "([A-Za-z ,\-]+)" in digits')
 _PRIME = re.compile(r"Is (\d+) a prime number\?")
 _SORT = re.compile(r"Sort these numbers from smallest to largest:\s*(-?\d+(?:\s*,\s*-?\d+)*)")
 _ARITHMETIC = re.compile(r"What is (-?\d+(?:\.\d+)?)\s*([-+−*×x/÷])\s*(-?\d+(?:\.\d+)?)\s*\?")
+_COUNT = re.compile(r"List the numbers from (\d+) to (\d+) in order, separated by commas")
 _CAPITAL = re.compile(r"What is the capital (?:city )?of ([A-Za-z .'\-]+?)\s*\?")
 
 
@@ -87,6 +88,8 @@ def solve(prompt: str) -> str | None:
     if m := _SORT.search(prompt):
         numbers = sorted(int(x) for x in m.group(1).split(","))
         return ", ".join(map(str, numbers))
+    if m := _COUNT.search(prompt):
+        return ", ".join(str(n) for n in range(int(m.group(1)), int(m.group(2)) + 1))
     if m := _ARITHMETIC.search(prompt):
         return _arithmetic(m.group(1), m.group(2), m.group(3))
     if m := _CAPITAL.search(prompt):

@@ -30,6 +30,10 @@ from monitor.pipeline.detection import DetectionService
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, results
 
+MIN_TIMED_TOKENS = 8
+"""Below this many answer tokens the history has no tokens/s: the rate of two or three tokens
+is noise, and a live probe of a one-word answer has none either."""
+
 Kind = Literal["quality", "latency", "outage"]
 
 
@@ -96,14 +100,23 @@ def generate(
     region: str = "default",
     seed: int = 0,
     prices: Mapping[str, tuple[float, float]] | None = None,
+    answer_tokens: Mapping[str, int] | None = None,
 ) -> Iterator[ProbeResult]:
     """One result per target every `interval` seconds over `[since, until)`, oldest first.
-    `prices` (target -> USD per million input, output tokens) replaces the drawn ones."""
+
+    `prices` (target -> USD per million input, output tokens), when given, is every price
+    there is: a target missing from it has none, so its results cost nothing (`cost_usd`
+    None), as its live probes do; without `prices`, each target draws one. `answer_tokens`
+    (canary -> about how many tokens its answer has; 2-4 when not named) sizes the answers;
+    an answer of fewer than MIN_TIMED_TOKENS has no `tokens_per_s`.
+    """
     rng = random.Random(seed)
     baselines = {t: Baseline.of(t) for t in targets}
-    for target, (price_in, price_out) in (prices or {}).items():
-        if target in baselines:
+    if prices is not None:
+        for target in targets:
+            price_in, price_out = prices.get(target, (math.nan, math.nan))
             baselines[target] = replace(baselines[target], price_in=price_in, price_out=price_out)
+    sizes = answer_tokens or {}
     offsets = {t: (Baseline.of(t).ttft_ms * 7919) % interval for t in targets}
     shifts = {t: timedelta(seconds=offsets[t]) for t in targets}
     ticks = int((until - since).total_seconds() // interval)
@@ -118,7 +131,7 @@ def generate(
             if ts >= until:
                 continue
             trouble = next((e.kind for e in episodes if e.covers(target, ts)), None)
-            yield _probe(rng, target, baselines[target], ts, canary, trouble, region, rhythm)
+            yield _probe(rng, target, baselines[target], ts, canary, trouble, region, rhythm, sizes)
 
 
 def _probe(
@@ -130,6 +143,7 @@ def _probe(
     trouble: Kind | None,
     region: str,
     rhythm: float,
+    sizes: Mapping[str, int],
 ) -> ProbeResult:
     provider, _, model = target.partition("/")
     roll = rng.random()
@@ -151,11 +165,14 @@ def _probe(
             outcome=outcome, http_status=status, latency_ms=latency, error=error, **common
         )
     ttft = base.ttft_ms * rhythm * slow * rng.lognormvariate(0, 0.25)
-    output_tokens = 2 + int(rng.random() * 3)
+    size = sizes.get(canary)
+    output_tokens = 2 + int(rng.random() * 3) if size is None else max(1, round(size))
     tps = base.tokens_per_s / slow * rng.lognormvariate(0, 0.15) / rhythm
     latency = ttft + output_tokens / tps * 1000
     wrong = (trouble == "quality" and rng.random() < 0.45) or rng.random() < 0.004
-    cost = (21 * base.price_in + output_tokens * base.price_out) / 1e6
+    cost: float | None = (21 * base.price_in + output_tokens * base.price_out) / 1e6
+    if cost is not None and math.isnan(cost):
+        cost = None  # no price: a live probe of this target costs nothing known either
     return ProbeResult(
         outcome=Outcome.WRONG_ANSWER if wrong else Outcome.OK,
         http_status=200,
@@ -163,7 +180,7 @@ def _probe(
         ttft_ms=round(ttft, 1),
         latency_ms=round(latency, 1),
         output_tokens=output_tokens,
-        tokens_per_s=round(tps, 1),
+        tokens_per_s=round(tps, 1) if output_tokens >= MIN_TIMED_TOKENS else None,
         quality_ok=not wrong,
         answer="381" if wrong else "391",
         response_model=None,  # unknown: the live monitor establishes what answers
@@ -216,6 +233,10 @@ def backfill(
     targets = [t.name for t in config.targets()]
     canaries = [c.name for c in config.canaries] or ["arithmetic"]
     prices = {t.name: (t.price.input, t.price.output) for t in config.targets() if t.price}
+    # A long answer (the `count` canary) is about 0.6 of its max_tokens; short ones are 2-4.
+    answer_tokens = {
+        c.name: round(c.max_tokens * 0.6) for c in config.canaries if c.max_tokens >= 64
+    }
     service = None
     clock = [now - timedelta(days=days)]
     if detect:
@@ -233,6 +254,7 @@ def backfill(
         episodes=day_in_the_life(targets, now, days),
         region=config.region,
         prices=prices,
+        answer_tokens=answer_tokens,
     )
     stored = transitions = 0
     for batch in batched(made, 500):

@@ -3,7 +3,7 @@
 Chosen to be cheap (a few output tokens each), unambiguous for any chat model, and to cover
 what goes wrong: arithmetic (a model swapped for a weaker one), a fact with a well-known trap
 (Sydney), structured output (JSON), and fresh generated prompts no cache can answer. One, `count`,
-answers with about sixty tokens: the one whose tokens/s measures throughput.
+answers with about forty tokens (sixty with a tokenizer that splits digits): the one whose tokens/s measures throughput.
 `monitor.canaries.solve` answers every one of them (tests hold this), so the simulator does.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-COUNT_PROMPT = "List the numbers from 1 to 30 in order, separated by commas, and nothing else."
-COUNT_REGEX = r"^1,\s*2,\s*3,[\s\S]*\b28,\s*29,\s*30\b"
-"""Counting from 1 to 30, checked at both ends (a model that keeps counting past 30 passes)."""
+COUNT_PROMPT = "List the numbers from 1 to 20 in order, separated by commas, and nothing else."
+COUNT_REGEX = r"^1,\s*2,\s*3,[\s\S]*\b18,\s*19,\s*20\b"
+"""Counting from 1 to 20, checked at both ends (a model that keeps counting past 20 passes)."""
 
 DEFAULT_CANARIES: list[dict[str, Any]] = [
     {
@@ -23,7 +23,7 @@ DEFAULT_CANARIES: list[dict[str, Any]] = [
         "max_tokens": 16,
     },
     {
-        # The throughput canary: an answer of about sixty tokens, so tokens/s is measured (a
+        # The throughput canary: an answer of about forty tokens (sixty with a tokenizer that splits digits), so tokens/s is measured (a
         # one-word answer is one or two tokens, too few to time the generation).
         "name": "count",
         "prompt": COUNT_PROMPT,

@@ -38,7 +38,8 @@ class Reply:
     text (`tokens_estimated`). `error` is short (the provider's message, type or code, request
     id) and not yet scrubbed. `extra` may hold `request_id`, `retry_after` (seconds),
     `finish_reason` / `stop_reason`, `message_id` / `response_id` / `generation_id`, and
-    `truncated` (the reply was cut at the size bound). `retry_reason` is set when the request
+    `truncated` (the reply was cut at the size bound), `server_timings` (llama.cpp's own
+    `timings` of the call). `retry_reason` is set when the request
     was sent a second time because its first try hit a kept-alive connection the server had
     closed (before any byte of a reply): what that try raised. The times are the second try's.
     """

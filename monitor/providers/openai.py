@@ -5,7 +5,7 @@
     data: {chunk}  …  data: {"choices": [], "usage": {...}}  data: [DONE]
 
 The first chunk's `{"role": "assistant", "content": ""}` is not a token; the usage chunk has no
-choices; a JSON `error` (or vLLM's `{"object": "error"}`) under HTTP 200 is a failure.
+choices (llama.cpp's server adds its own `timings` to it, kept as `extra["server_timings"]`); a JSON `error` (or vLLM's `{"object": "error"}`) under HTTP 200 is a failure.
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ class OpenaiReading(Reading):
         if usage:
             self.input_tokens = count(usage.get("prompt_tokens"))
             self.output_tokens = count(usage.get("completion_tokens"))
+        timings = chunk.get("timings")
+        if isinstance(timings, dict):
+            self.extra["server_timings"] = timings  # llama.cpp's own measurement of the call
         choices = chunk.get("choices")
         if not choices:
             return ""

@@ -37,7 +37,7 @@ async def test_the_demos_live_probes_measure_throughput(tmp_path: Path) -> None:
         async with httpx.AsyncClient() as client:
             result = await run_probe(client, target, canary, timeout=30.0)
     assert result.outcome is Outcome.OK, result.error
-    assert result.output_tokens is not None and result.output_tokens >= 30
+    assert result.output_tokens is not None and result.output_tokens >= 20
     assert result.tokens_per_s is not None and result.tokens_per_s > 0
 
 

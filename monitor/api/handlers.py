@@ -93,7 +93,7 @@ def healthz(request: Request) -> Response:
     """200 when the database answers and the runner (if it reports) is healthy; else 503.
 
     `leader` is the lease as stored (which monitor runs detection and alerts, see
-    monitor.leader); the runner's own role is `runner.leadership.role`.
+    monitor.pipeline.leader); the runner's own role is `runner.leadership.role`.
     The runner's report is healthy unless it says `ok: false`, `scheduler_running: false`,
     `database: failing` (writes fail or stall; `backlog` then counts the results waiting), or a
     `last_probe_age_s` older than three intervals plus a timeout (nothing is being stored).

@@ -28,7 +28,7 @@ from monitor.commands.run import serve_monitor
 from monitor.config import Config, load_config
 from monitor.durations import parse_duration
 from monitor.errors import UsageError
-from monitor.leader import Leadership
+from monitor.pipeline.leader import Leadership
 from monitor.result import ProbeResult
 from monitor.store import Store, open_store
 from monitor.terminal import cells, results_table

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from monitor.config import Config, load_config
 from monitor.durations import format_duration, parse_duration
 from monitor.errors import UsageError
-from monitor.leader import Leadership
+from monitor.pipeline.leader import Leadership
 from monitor.runner import Monitor, Scheduler, Sink, make_client
 from monitor.store import Store, open_store
 
@@ -124,7 +124,7 @@ async def serve_monitor(
     """Run the monitor until `stop` is set, a signal arrives, or `duration` has passed.
 
     Every monitor probes and stores; the one holding the database's lease also runs detection,
-    incidents and alerts (`monitor.leader`). `leadership` defaults to `Leadership(config, store)`;
+    incidents and alerts (`monitor.pipeline.leader`). `leadership` defaults to `Leadership(config, store)`;
     `sinks` see each batch this monitor stores (the demo's live table).
     """
     stop = stop or asyncio.Event()

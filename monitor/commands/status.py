@@ -38,7 +38,7 @@ class Section:
 
 # Extra sections, printed after the incidents, in this order (e.g. alerts' recent deliveries).
 def _leader(store: Store, _config: Config) -> dict[str, Any] | None:
-    """Which monitor leads (runs detection and alerts): the lease as stored (monitor.leader)."""
+    """Which monitor leads (runs detection and alerts): the lease as stored (monitor.pipeline.leader)."""
     held = lease.current(store)
     return held.to_dict() if held is not None else None
 

@@ -147,7 +147,9 @@ class MonitorNow:
 
     reporting: bool
     last_result: datetime | None
-    leader: LeaseInfo | None = None  # which monitor runs detection and alerts (monitor.leader)
+    leader: LeaseInfo | None = (
+        None  # which monitor runs detection and alerts (monitor.pipeline.leader)
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -52,6 +52,9 @@ class AnthropicWire(Wire):
     chat_paths = ("/v1/messages",)
     models_paths = ("/v1/models",)
 
+    def unknown_path(self, request: Request) -> Response:
+        return json_response(404, _error("not_found_error", "Not Found"))
+
     def speaks(self, request: Request) -> bool:
         return "anthropic-version" in request.headers or "x-api-key" in request.headers
 
@@ -118,8 +121,8 @@ class AnthropicWire(Wire):
                 "output_tokens": 1,
             },
         }
-        if not call.include_usage:
-            del message["usage"]
+        # Usage is always sent, whatever the scenario's `usage`: the real API always does, and
+        # the official SDK fails on a message without it.
         return (
             sse({"type": "message_start", "message": message}, "message_start")
             + sse(
@@ -148,8 +151,7 @@ class AnthropicWire(Wire):
             "type": "message_delta",
             "delta": {"stop_reason": _STOP[call.stop], "stop_sequence": None},
         }
-        if call.include_usage:
-            delta["usage"] = {"output_tokens": call.output_tokens}
+        delta["usage"] = {"output_tokens": call.output_tokens}
         return (
             sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
             + sse(delta, "message_delta")

@@ -47,12 +47,26 @@ def _error(code: int, status: str, message: str, details: list[Any] | None = Non
     return {"error": inner}
 
 
+_NOT_FOUND = {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}
+
+
 class GeminiWire(Wire):
     name = "gemini"
     request_id_header = None
     last_token_differs = True
-    chat_paths = ("/v1beta/models/{rest:path}",)
+    # google-genai calls /v1beta by default, /v1 when asked; older SDKs and REST use /v1beta.
+    chat_paths = ("/v1beta/models/{rest:path}", "/v1/models/{rest:path}")
     models_paths = ("/v1beta/models",)
+
+    def unknown_path(self, request: Request) -> Response:
+        return json_response(404, _NOT_FOUND)
+
+    def speaks(self, request: Request) -> bool:
+        return (
+            request.url.path.startswith("/v1beta")
+            or "x-goog-api-key" in request.headers
+            or "key" in request.query_params
+        )
 
     def endpoint(self, request: Request) -> Endpoint | Response:
         """`models/{model}:streamGenerateContent` (SSE with `alt=sse`, else one JSON array,
@@ -60,7 +74,7 @@ class GeminiWire(Wire):
         model, _, method = request.path_params["rest"].rpartition(":")
         if method not in ("streamGenerateContent", "generateContent") or not model:
             return json_response(
-                404, {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}
+                404, _NOT_FOUND
             )
         stream = method == "streamGenerateContent"
         if stream and request.query_params.get("alt") != "sse":

@@ -63,6 +63,10 @@ class OpenaiWire(Wire):
     chat_paths = ("/v1/chat/completions",)
     models_paths = ("/v1/models",)
 
+    def unknown_path(self, request: Request) -> Response:
+        message = f"Invalid URL ({request.method} {request.url.path})"
+        return json_response(404, _error(message, "invalid_request_error", None))
+
     def key(self, request: Request) -> str | None:
         auth = request.headers.get("authorization", "")
         return auth[7:] if auth[:7].lower() == "bearer " else None

@@ -1,5 +1,5 @@
 """The simulator's paths, from its wires: each wire's chat paths (POST) and list-models paths
-(GET), and `/healthz`."""
+(GET), `/healthz`, and for any other path the JSON 404 of the protocol the request speaks."""
 
 from __future__ import annotations
 
@@ -28,7 +28,25 @@ def routes(wires: Sequence[Wire], answer: Answer, scenario: Callable[[], Scenari
         speakers = [w for w in wires if path in w.models_paths]
         out.append(Route(path, _list_models(speakers, scenario), methods=["GET"]))
     out.append(Route("/healthz", _healthz, methods=["GET"]))
+    out.append(Route("/{path:path}", _unknown(wires), methods=_METHODS))
     return out
+
+
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _unknown(wires: Sequence[Wire]) -> Callable[[Request], Awaitable[Response]]:
+    """Any other path: the 404 of the protocol the request speaks (Gemini's by its path or
+    key, Anthropic's by its headers, else OpenAI's), never a plain-text page."""
+    by_name = {w.name: w for w in wires}
+    order = [by_name[n] for n in ("gemini", "anthropic") if n in by_name]
+    fallback = by_name.get("openai", wires[-1])
+
+    async def unknown(request: Request) -> Response:
+        wire = next((w for w in order if w.speaks(request)), fallback)
+        return wire.unknown_path(request)
+
+    return unknown
 
 
 def _chat(wire: Wire, answer: Answer) -> Callable[[Request], Awaitable[Response]]:

@@ -96,6 +96,11 @@ class Wire(ABC):
         return True
 
     @abstractmethod
+    def unknown_path(self, request: Request) -> Response:
+        """This protocol's own 404 for a path the simulator does not serve (JSON, as the real
+        service sends it: an SDK reads it as its not-found error, not as a crash)."""
+
+    @abstractmethod
     def key(self, request: Request) -> str | None:
         """The API key the request carries, as this protocol sends it."""
 

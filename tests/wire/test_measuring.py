@@ -121,7 +121,7 @@ async def test_keepalives_while_the_model_thinks_are_skipped(
     assert reply.ttft_ms is not None and reply.ttft_ms >= 150
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ["openai", "gemini"])  # Anthropic always sends usage
 async def test_tokens_are_estimated_when_the_provider_reports_no_usage(
     simulator_factory: Callable[..., SimulatorHandle], client: httpx.AsyncClient, kind: str
 ) -> None:
@@ -130,6 +130,15 @@ async def test_tokens_are_estimated_when_the_provider_reports_no_usage(
     assert reply.outcome is Outcome.OK
     assert (reply.output_tokens, reply.tokens_estimated) == (3, True)
     assert reply.input_tokens is not None and reply.input_tokens > 0
+
+
+async def test_anthropic_reports_usage_even_where_a_scenario_turns_it_off(
+    simulator_factory: Callable[..., SimulatorHandle], client: httpx.AsyncClient
+) -> None:
+    sim = simulator_factory({"defaults": {"usage": False, "answer": "twelve chars"}})
+    reply = await ask(client, sim, "anthropic")
+    assert reply.outcome is Outcome.OK
+    assert reply.tokens_estimated is False and reply.output_tokens is not None
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -21,7 +21,7 @@ from dashboard.series import Series, load_series
 from monitor.config import Config
 from monitor.detect.types import Status, TargetStatus
 from monitor.errors import BrownoutError
-from monitor.read.now import StatusNow, status_now, target_names
+from monitor.read.now import StatusNow, covered, status_now, target_names
 from monitor.result import ProbeResult
 from monitor.route import route
 from monitor.secrets import Scrubber
@@ -158,15 +158,6 @@ def leader_note(held: lease.LeaseInfo, *, public: bool) -> str:
         return "No monitor leads right now: statuses are not being updated."
     who = f"the monitor in {held.region}" if public else f"{held.holder} ({held.region})"
     return f"Detection and alerts run in {who}."
-
-
-def covered(first: datetime | None, now: datetime, window: float) -> float | None:
-    """Seconds of the `window` before `now` that have data, when fewer than the window (data
-    began at `first`); None when the data covers it all (or there is none)."""
-    if first is None:
-        return None
-    seconds = (now - max(first, now - timedelta(seconds=window))).total_seconds()
-    return seconds if seconds < window * 0.995 else None
 
 
 def status_summary(current: StatusNow, names: Sequence[str]) -> str:

@@ -204,6 +204,9 @@ def uptime_badge(request: Request) -> Response:
     now = utcnow()
     ratio = views.uptime(_store(request), target, now - window, now)
     label = format_duration(window.total_seconds())
+    cover = views.coverage(_store(request), target, now, window.total_seconds())
+    if cover is not None and ratio is not None:  # less data than the window: say how much
+        label += f" ({format_duration(max(60, round(cover / 60) * 60))} of data)"
     return Response(badges.uptime_badge(label, ratio), media_type=SVG, headers=_no_cache())
 
 

@@ -10,7 +10,7 @@ from monitor.config import Config
 from monitor.detect.types import IncidentRecord
 from monitor.durations import format_duration
 from monitor.figures import Figures
-from monitor.read.now import plain_rule_window, status_now
+from monitor.read.now import covered, plain_rule_window, status_now
 from monitor.result import format_ts
 from monitor.statuspages.leadtime import match
 from monitor.statuspages.model import OfficialIncident
@@ -207,6 +207,13 @@ def _agg_figures(agg: rollups.Agg | None) -> dict[str, Any]:
     point = figures_dict(agg.figures() if agg is not None else None)
     del point["last_probe_at"], point["last_outcome"]
     return point
+
+
+def coverage(store: Store, target: str, now: datetime, window: float) -> float | None:
+    """Seconds of the window before `now` with data for `target` when fewer than the window
+    (`monitor.read.now.covered`, to the hour), else None."""
+    first = rollups.first_seen(store, now - timedelta(seconds=window), [target]).get(target)
+    return covered(first, now, window)
 
 
 def uptime(store: Store, target: str, since: datetime, until: datetime) -> float | None:

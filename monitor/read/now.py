@@ -277,6 +277,16 @@ def target_names(store: Store, config: Config, now: datetime | None = None) -> l
     return names + sorted(others - seen)
 
 
+def covered(first: datetime | None, now: datetime, window: float) -> float | None:
+    """Seconds of the `window` before `now` that have data, when fewer than the window (the data
+    began at `first`, e.g. `rollups.first_seen`); None when the data covers it all or there is
+    none. How every surface says "3 d of 30 d"."""
+    if first is None:
+        return None
+    seconds = (now - max(first, now - timedelta(seconds=window))).total_seconds()
+    return seconds if seconds < window * 0.995 else None
+
+
 def stale_seconds(config: Config, target: str) -> float:
     """The detector's staleness rule for `target`: `stale_after` intervals plus what its probes
     may take (a probe in flight is not missing data)."""

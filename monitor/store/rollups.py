@@ -367,9 +367,10 @@ def targets_since(store: Store, since: datetime) -> list[str]:
 def first_seen(
     store: Store, since: datetime, targets: Sequence[str] | None = None
 ) -> dict[str, datetime]:
-    """Each target's first hour with results at or after `since` (to the hour): the first day
-    from day rows, then the hour within it from that day's hour rows, so the read stays small
-    however long the range. How surfaces say "3 d of 30 d"."""
+    """When each target's results begin at or after `since`: the first day from day rows, the
+    hour within it from that day's hour rows, the minute within that from its minute rows (to the
+    hour once minute rows are pruned), so the read stays small however long the range. How
+    surfaces say "3 d of 30 d"."""
     t = rollups.c
     start = _epoch(since)
     where = [t.bucket >= start - start % DAY]
@@ -388,9 +389,27 @@ def first_seen(
             .where(t.target.in_(list(first_day)))
             .group_by(t.target)
         )
+        first_hour: dict[str, int] = {}
         for target, bucket in session.execute(hours_q):
             if first_day[target] <= int(bucket) < first_day[target] + DAY:
-                out[target] = datetime.fromtimestamp(max(int(bucket), start), UTC)
+                first_hour[target] = int(bucket)
+        if first_hour:  # then the minute within that hour, while minute rows are kept
+            lo, hi = min(first_hour.values()), max(first_hour.values()) + HOUR
+            minutes_q = (
+                select(t.target, func.min(t.bucket))
+                .where(t.grain == MINUTE, t.bucket >= max(lo, start - start % MINUTE))
+                .where(t.bucket < hi, t.target.in_(list(first_hour)))
+                .group_by(t.target)
+            )
+            first_minute = {
+                target: int(bucket)
+                for target, bucket in session.execute(minutes_q)
+                if first_hour[target] <= int(bucket) < first_hour[target] + HOUR
+            }
+            for target, bucket in first_hour.items():
+                out[target] = datetime.fromtimestamp(
+                    max(first_minute.get(target, bucket), start), UTC
+                )
     for target, day in first_day.items():  # hour rows pruned: the day is what is known
         out.setdefault(target, datetime.fromtimestamp(max(day, start), UTC))
     return out

@@ -120,7 +120,7 @@ def load(
     recent = None
     if not public:
         recent = timed("recent", lambda: recent_probes(store, config, shown, recent_limit))
-    held = current.monitor.pipeline.leader  # read once, with the statuses
+    held = current.monitor.leader  # read once, with the statuses
     if held is not None:
         notes.append(leader_note(held, public=public))
     first = timed("coverage", lambda: rollups.first_seen(store, now - timedelta(days=BAR_DAYS)))

@@ -119,7 +119,8 @@ class ErrorsSignal(_RateSignal):
     down. While down,
     the degraded CUSUM rests (the outage explains the failures); leaving `down` lands in
     `degraded` until the leaving test says the failures stopped (`after_down_clear` nats, half
-    the leaving threshold by default, until the next failure, which asks for the whole; a dozen
+    the leaving threshold by default, for an outage that began its incident and until the next
+    failure; the whole threshold otherwise, as for a burst inside a brownout; a dozen
     good probes after an outage of ten failed ones), so a brownout that
     began with a run of failures stays one incident, and the end of an outage is confirmed.
 
@@ -150,6 +151,7 @@ class ErrorsSignal(_RateSignal):
         self.min_span = interval_s / 2
         self._run_start: datetime | None = None  # first failure of the current run
         self._after_down = False  # degraded because an outage just ended
+        self._fresh_down = False  # the outage began its incident (no brownout before it)
         self.run = 0  # failures in a row
 
     def p1(self, p0: float) -> float:
@@ -178,7 +180,10 @@ class ErrorsSignal(_RateSignal):
         else:
             changed = self.down.update(llr)
         if changed and self.down.alarm:
-            if not self.cusum.alarm:  # an incident begins with this run of failures
+            # Only an outage that begins an incident may end on half the evidence; one inside a
+            # brownout is a burst of it.
+            self._fresh_down = not self.cusum.alarm
+            if self._fresh_down:  # an incident begins with this run of failures
                 self._incident = [self.run - 1, self.run - 1]
             self.cusum.reset()
             self._pending.clear()
@@ -186,7 +191,7 @@ class ErrorsSignal(_RateSignal):
         elif changed:
             # Out of `down` into `degraded`, until the leaving test says the failures stopped.
             self.cusum.alarm, self.cusum.s, self.cusum.r = True, self.cusum.threshold, 0.0
-            self.cusum.clear = self.after_down_leave
+            self.cusum.clear = self.after_down_leave if self._fresh_down else self.leave
             self._after_down = True
         self.down_run = self.down_run + 1 if self.down.alarm else 0
         if self.down.alarm:

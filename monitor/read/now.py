@@ -147,9 +147,8 @@ class MonitorNow:
 
     reporting: bool
     last_result: datetime | None
-    leader: LeaseInfo | None = (
-        None  # which monitor runs detection and alerts (monitor.pipeline.leader)
-    )
+    # which monitor runs detection and alerts (`monitor.pipeline.leader`)
+    leader: LeaseInfo | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -73,9 +73,7 @@ class GeminiWire(Wire):
         sent whole) or `models/{model}:generateContent`."""
         model, _, method = request.path_params["rest"].rpartition(":")
         if method not in ("streamGenerateContent", "generateContent") or not model:
-            return json_response(
-                404, _NOT_FOUND
-            )
+            return json_response(404, _NOT_FOUND)
         stream = method == "streamGenerateContent"
         if stream and request.query_params.get("alt") != "sse":
             return Endpoint(model, False, array=True)

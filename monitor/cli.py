@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "export": "raw probe results, incidents or transitions",
     "route": "the transfer switch: targets ranked best first for use right now",
     "replay": "backtest detection over recorded results",
+    "migrate": "copy the whole history into another database (SQLite to PostgreSQL)",
     "notify-test": "send one test notification to every alert channel",
     "simulate": "local provider simulator (OpenAI, Anthropic and Gemini wire protocols)",
     "demo": "simulator + monitor + dashboard together, no API keys needed",

@@ -21,7 +21,8 @@ the lease under a newer token, those writes fail (`Fenced`) and this monitor ste
 paused ex-leader never adds a transition, an incident, an alert or an outbox claim.
 
 Timing: the lease lasts `ttl` (the shortest probe interval, clamped to 2 s … 30 s) and is renewed
-every `ttl / 4`; a follower tries as often. After a SIGKILL, a follower takes over within
+every `ttl / 4` from a thread of its own (a busy event loop or a long restore does not let it run
+out); a follower tries as often. After a SIGKILL, a follower takes over within
 `ttl + ttl / 4` plus its restore, under two probe intervals.
 """
 
@@ -32,6 +33,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -100,6 +102,7 @@ class Leadership:
         self._task: asyncio.Task[None] | None = None
         self._lost = False
         self._failing = False
+        self._term: threading.Event | None = None  # set to end the renewing thread
 
     # --- what others see ------------------------------------------------------------------------
 
@@ -192,6 +195,8 @@ class Leadership:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._term is not None:
+            self._term.set()  # no renewal after the release
         if self.token is not None and self.leading:
             token = self.token
             with contextlib.suppress(Exception):
@@ -215,20 +220,9 @@ class Leadership:
 
     async def _attempt(self, *, first: bool = False) -> None:
         if self._lost:
-            self._step_down("another monitor took the lead")
-        if self.token is not None and self.leading:
-            token = self.token
-            try:
-                held = await asyncio.to_thread(
-                    lease.renew, self.store, self.holder, token, self.ttl
-                )
-            except Exception as exc:
-                log.warning("could not renew the lead: %s", exc)
-                return  # try again; the fence stops our writes if someone takes over meanwhile
-            if not held:
-                self._step_down("the lease expired or was taken over")
-            else:
-                return
+            self._step_down("the lease expired or was taken over")
+        if self._term is not None:
+            return  # leading (or taking over): the renewing thread keeps the lease
         won: int | None = await asyncio.to_thread(
             lease.acquire, self.store, self.holder, self.region, self.ttl
         )
@@ -241,6 +235,12 @@ class Leadership:
 
     async def _take_over(self, token: int) -> None:
         assert self._in_pipeline is not None and self._client is not None
+        # Renewed from its own thread from now on: a busy event loop or a long restore of
+        # detection must not let the lease run out.
+        term = self._term = threading.Event()
+        threading.Thread(
+            target=self._renew, args=(token, term), name="brownout-lease", daemon=True
+        ).start()
         fenced = lease.fenced_store(self.store, token, on_fenced=self._on_fenced)
         floor = await asyncio.to_thread(max_id, self.store)
 
@@ -251,6 +251,7 @@ class Leadership:
             services = await self._in_pipeline(build)
         except Exception:
             fenced.close()
+            self._step_down(None)
             raise
         self.token, self._fenced, self._lost = token, fenced, False
         self._tail = Tail(floor)
@@ -268,7 +269,26 @@ class Leadership:
     def _on_fenced(self) -> None:
         self._lost = True
 
+    def _renew(self, token: int, term: threading.Event) -> None:
+        """Renew the lease every `ttl / 4` until `term` is set or the lease is lost."""
+        failing = False
+        while not term.wait(self.ttl / 4):
+            try:
+                held = lease.renew(self.store, self.holder, token, self.ttl)
+            except Exception as exc:  # try again; the fence stops writes if it is taken over
+                if not failing:
+                    log.warning("could not renew the lead: %s", exc)
+                failing = True
+                continue
+            failing = False
+            if not held:
+                self._lost = True
+                return
+
     def _step_down(self, why: str | None) -> None:
+        if self._term is not None:
+            self._term.set()
+            self._term = None
         was = self.leading or self._lost
         self.services, self._tail, self._jobs, self._lost = None, None, [], False
         if self._fenced is not None:

@@ -150,8 +150,16 @@ def _sqlite_pragmas(readonly: bool) -> Callable[[Any, Any], None]:
     return apply
 
 
+# Held while one process creates or migrates the schema on PostgreSQL (any constant will do).
+SCHEMA_LOCK = 0x62726F776E  # "brown"
+
+
 def _migrate(engine: Engine) -> None:
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Monitors in several regions starting at once on a fresh database would otherwise
+            # race on CREATE TABLE; the lock ends with this transaction.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         SQLModel.metadata.create_all(conn)
         with Session(conn) as session:
             row = session.exec(select(SchemaVersion)).first()

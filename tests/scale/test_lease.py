@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -109,3 +110,24 @@ def test_an_outbox_claim_of_an_ex_leader_is_refused(any_store: Store) -> None:
         fenced.close()
     [still] = outbox.all_rows(any_store)
     assert (still.status, still.attempts) == ("pending", 0)
+
+
+def test_monitors_opening_a_fresh_postgresql_database_at_once_all_get_one_schema(
+    pg_url: str,
+) -> None:
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        barrier.wait()
+        try:
+            open_store(pg_url).close()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []

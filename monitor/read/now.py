@@ -300,7 +300,10 @@ def plain_rule_window(config: Config) -> timedelta:
 def newest_results(store: Store, since: datetime) -> dict[str, datetime]:
     """Each target's newest result time at or after `since` (one grouped read over the ts index)."""
     t = ProbeRow.__table__.c  # type: ignore[attr-defined]
-    query = select(t.target, func.max(t.ts)).where(t.ts >= since).group_by(t.target)
+    # Grouped by `target || ''`, not `target`: SQLite would otherwise walk the whole
+    # (target, ts) index to group without sorting, instead of seeking the recent rows by ts.
+    name = t.target.concat("")
+    query = select(name, func.max(t.ts)).where(t.ts >= since).group_by(name)
     with store.session() as session:
         return {row[0]: _utc(row[1]) for row in session.execute(query)}
 

@@ -20,6 +20,18 @@ from monitor.detect.types import Status, Transition
 from monitor.result import ProbeResult
 
 BAD = (Status.DEGRADED, Status.DOWN)
+# The reasons that name each kind of brownout (traces.py's Event kinds).
+REASONS: dict[str, set[str]] = {
+    "errors": {"errors"},
+    "outage": {"errors"},
+    "flapping": {"errors"},
+    "rate_limit": {"rate_limit"},
+    "quality": {"quality"},
+    "model": {"model_change"},
+    "latency": {"latency", "ttft", "throughput"},
+    "ttft": {"ttft", "latency"},
+    "throughput": {"throughput"},
+}
 MONTH_PROBES = 30 * 24 * 60
 
 
@@ -144,7 +156,11 @@ def _delays(traces: list[Trace], transitions: list[Transition]) -> Delays:
             out.missed += 1
             continue
         out.delays.append(index[hits[0].ts] - event.start + 1)
-        during = [t for t in mine if hits[0].ts < t.ts <= end]
+        # One incident counts from the first alarm that names the brownout's own reason: a
+        # false alarm of another signal that happens to fall inside it is not its detection.
+        own = REASONS.get(event.kind, set())
+        named = next((t for t in hits if own & set(t.reasons)), hits[0])
+        during = [t for t in mine if named.ts < t.ts <= end]
         whole = not any(t.new is Status.OPERATIONAL for t in during)
         out.whole.append(whole)
         back = [t for t in mine if t.ts > end and t.new is Status.OPERATIONAL and t.ts in index]

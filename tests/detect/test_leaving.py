@@ -8,7 +8,8 @@ import pytest
 from monitor.config.detection import DetectionConfig
 from monitor.detect.engine import replay
 from monitor.detect.types import Status
-from tests.detect.conftest import MINUTE, T0, healthy_stream
+from monitor.result import Outcome
+from tests.detect.conftest import MINUTE, T0, healthy_stream, probe
 
 WARM = 1440  # a healthy day first
 EPISODE = 180  # three hours at one probe a minute
@@ -49,3 +50,19 @@ def test_the_leaving_threshold_is_derived_like_the_entering_one() -> None:
     assert cfg.leave_threshold(60) == pytest.approx(8.19, abs=0.01)  # ln(180 / 5 %)
     assert cfg.leave_threshold(30) > cfg.leave_threshold(60)
     assert cfg.leave_threshold(60, per_interval=3) == pytest.approx(cfg.leave_threshold(20))
+
+
+def test_a_burst_of_failures_inside_a_brownout_does_not_let_it_end_on_half_the_evidence() -> None:
+    # A 30 % brownout, called, then a run of failures (`down`), then 20 clean probes: a 30 %
+    # brownout makes that by chance; only an outage that began the incident may end that soon.
+    brownout = "F..F.F...F..F.F..FF..F...F.F..F.F..F...F..F.F...F..F..F.F...F"  # 30 %
+    pattern = brownout + "F" * 15 + "." * 14 + "F..F.F"
+    results = healthy_stream(0, WARM, error_rate=0.005)
+    for k, mark in enumerate(pattern):
+        if mark == "F":
+            results.append(probe(WARM + k, outcome=Outcome.SERVER_ERROR, http_status=500))
+        else:
+            results += healthy_stream(WARM + k, 1)
+    moves = [t.new for t in replay(results) if int((t.ts - T0) / MINUTE) >= WARM]
+    assert Status.DOWN in moves
+    assert Status.OPERATIONAL not in moves

@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.config import CanaryConfig, Config
 from monitor.errors import StorageError
+from monitor.http_pool import ShardedTransport, shards_for
 from monitor.pipeline.writer import ResultWriter, spool_path_for
 from monitor.probe import run_probe
 from monitor.result import Outcome, ProbeResult, utcnow
@@ -38,13 +39,15 @@ from monitor.target import Target
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+START_RATE = 50.0  # first probes a second at most, when many targets start at once
 
 
 class Sink(Protocol):
     """Something that consumes each batch of stored results (detection, alerts, a live table).
 
-    `on_results` runs in the pipeline's worker thread, one batch at a time, after the batch has
-    been committed; it must not raise (the pipeline logs and carries on if it does).
+    `on_results` runs in the pipeline thread, one batch at a time, after the batch has been
+    committed; a batch may hold several targets' results (what one transaction wrote), in
+    order. It must not raise (the pipeline logs and carries on if it does).
     """
 
     def on_results(self, batch: Sequence[ProbeResult]) -> None: ...
@@ -75,15 +78,20 @@ class Health:
         }
 
 
-def make_client(config: Config) -> httpx.AsyncClient:
-    """The one HTTP client every probe shares (connection reuse keeps setup out of TTFT)."""
+def make_client(config: Config, *, shards: int | None = None) -> httpx.AsyncClient:
+    """The one HTTP client every probe shares (connection reuse keeps setup out of TTFT).
+
+    Its connections are split over `shards` pools (default: one per 32 connections), since
+    httpcore's cost per request grows with its pool's size (`monitor.http_pool`)."""
     limits = httpx.Limits(
         max_connections=config.schedule.max_concurrency * 2,
         max_keepalive_connections=config.schedule.max_concurrency * 2,
         keepalive_expiry=max(config.schedule.interval * 2, 30.0),
     )
+    assert limits.max_connections is not None
+    count = shards if shards is not None else shards_for(limits.max_connections)
     return httpx.AsyncClient(
-        limits=limits,
+        transport=ShardedTransport(limits, count),
         timeout=httpx.Timeout(config.schedule.timeout),
         headers={"user-agent": "brownout/0.1"},
         follow_redirects=False,
@@ -227,24 +235,38 @@ class Scheduler:
         self._stopping = False
 
     def start(self) -> None:
-        """Add one interval job per target (starts spread over the jitter window) and start."""
+        """Add one interval job per target and start.
+
+        First runs are spread over the jitter window, and wider when there are many targets (no
+        more than `START_RATE` first probes a second, up to a whole interval), so that 2,000
+        targets do not all fire in the same few seconds of every interval.
+        """
         config = self.monitor.config
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         now = datetime.now().astimezone()
         rng = self.monitor.rng
+        count = len(config.targets())
         for target in config.targets():
             interval = target.interval
             spread = interval * config.schedule.jitter
+            first = max(spread, 0.5, min(interval, count / START_RATE))
+            # The trigger starts at the first run: later runs keep that phase (a trigger that
+            # started "now" would bring every target back to the same instant each interval).
+            start = now + timedelta(seconds=rng.uniform(0, first))
             self._scheduler.add_job(
                 self._spawn,
-                IntervalTrigger(seconds=interval, jitter=spread or None),
+                # APScheduler's jitter only delays (0..spread): centre it, so the mean interval
+                # is the configured one (it used to be interval + spread/2: 5 % fewer probes).
+                IntervalTrigger(
+                    seconds=interval - spread / 2, jitter=spread or None, start_date=start
+                ),
                 args=[target],
                 id=target.name,
                 name=target.name,
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=max(1, int(interval)),
-                next_run_time=now + timedelta(seconds=rng.uniform(0, max(spread, 0.5))),
+                next_run_time=start,
             )
         for every, work in self.periodic:
             self._scheduler.add_job(

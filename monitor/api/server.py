@@ -12,12 +12,15 @@ beyond kind and base URL.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import functools
 import hmac
 import ipaddress
 import logging
 import os
 import socket
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from typing import Any
@@ -201,3 +204,61 @@ async def serve(
         raise
     finally:
         sock.close()
+
+
+API_WORKERS = 2  # threads answering requests at once: bounded, so they cannot crowd the probes
+
+
+class ApiThread:
+    """The API served from its own thread and event loop, off the probes' clock.
+
+        api = ApiThread(app, "127.0.0.1", 8321)
+        port = api.start()      # returns once it listens; raises what stopped it (UsageError)
+        ...
+        api.stop()
+
+    Requests are parsed, answered and encoded on this thread's loop; the handlers' database
+    reads run in at most `API_WORKERS` worker threads. 200 requests at once then queue here
+    instead of delaying probes on the monitor's loop (`bench/isolation.py` measures it).
+    """
+
+    def __init__(self, app: Starlette, host: str, port: int) -> None:
+        self.app, self.host, self.port = app, host, port
+        self._ready: concurrent.futures.Future[int] = concurrent.futures.Future()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._thread = threading.Thread(target=self._main, name="brownout-api", daemon=True)
+
+    def start(self, within: float = 60.0) -> int:
+        self._thread.start()
+        return self._ready.result(timeout=within)
+
+    def _main(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = API_WORKERS
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        try:
+            await serve(self.app, self.host, self.port, ready=self._listening)
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:
+            if not self._ready.done():
+                self._ready.set_exception(exc)
+            else:
+                log.error("the HTTP API stopped: %s", exc)
+
+    def _listening(self, port: int) -> None:
+        self._ready.set_result(port)
+
+    def stop(self) -> None:
+        """Stop serving (open requests are answered first) and wait for the thread."""
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(task.cancel)
+        self._thread.join(timeout=30)

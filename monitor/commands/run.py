@@ -14,7 +14,7 @@ import gc
 import logging
 import signal
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
@@ -24,6 +24,9 @@ from monitor.errors import UsageError
 from monitor.pipeline.leader import Leadership
 from monitor.runner import Monitor, Scheduler, Sink, make_client
 from monitor.store import Store, open_store
+
+if TYPE_CHECKING:
+    from monitor.api.server import ApiThread
 
 log = logging.getLogger("brownout")
 
@@ -140,9 +143,9 @@ async def serve_monitor(
         scheduler = Scheduler(
             monitor, grace=grace, periodic=leadership.periodic(monitor.in_pipeline, client)
         )
-        server_task = None
+        api = None
         if http is not None:
-            server_task = await _start_api(config, store, monitor, leadership, http)
+            api = await asyncio.to_thread(_start_api, config, store, monitor, leadership, http)
         await leadership.start(monitor.in_pipeline, client)
         # Everything loaded so far lives as long as the process: move it out of the collector's
         # sight, so full collections stay short and do not stall timing (bench/ttft_accuracy.py).
@@ -162,26 +165,20 @@ async def serve_monitor(
         await scheduler.stop()
         await monitor.close(within=grace)
         await leadership.stop()
-        if server_task is not None:
-            server_task.cancel()
-            await asyncio.gather(server_task, return_exceptions=True)
+        if api is not None:
+            await asyncio.to_thread(api.stop)
 
 
-async def _start_api(
+def _start_api(
     config: Config, store: Store, monitor: Monitor, leadership: Leadership, http: tuple[str, int]
-) -> asyncio.Task[None]:
-    """Start the HTTP API and wait until it listens; a bind or token problem raises here."""
-    from monitor.api.server import build_app, serve
+) -> ApiThread:
+    """Start the HTTP API in its own thread and event loop, off the probes' clock; returns once
+    it listens. A bind or token problem raises here (UsageError)."""
+    from monitor.api.server import ApiThread, build_app
 
     def health() -> dict[str, Any]:
         return {**monitor.health.as_dict(), "leadership": leadership.as_dict()}
 
-    app = build_app(store, config, health=health)
-    listening = asyncio.Event()
-    task = asyncio.create_task(serve(app, *http, ready=lambda _port: listening.set()))
-    ready = asyncio.create_task(listening.wait())
-    await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
-    ready.cancel()
-    if task.done():
-        task.result()  # raises what stopped the server (UsageError: cannot listen, no token)
-    return task
+    api = ApiThread(build_app(store, config, health=health), *http)
+    api.start()
+    return api

@@ -154,7 +154,8 @@ class ResultWriter:
                     exc.strerror or exc,
                 )
             if self._spool is None and self.spool_path is not None:
-                log.warning(
+                # `brownout once` beside a running monitor: expected, so not a warning.
+                log.info(
                     "another monitor holds the spool %s; results wait in memory only",
                     self.spool_path,
                 )
@@ -413,8 +414,10 @@ class ResultWriter:
             self._check = False
         self._done(source, taken, len(flat))
         feed = fresh + known if self._check_feed else fresh
-        for batch in self._regroup(feed, batches):
-            self._feed(batch)
+        # The sinks see the whole group at once: detection saves its state once per group.
+        group = [r for batch in self._regroup(feed, batches) for r in batch]
+        if group:
+            self._feed(group)
 
     def _unstored(self, flat: list[ProbeResult]) -> tuple[list[ProbeResult], list[ProbeResult]]:
         """(not yet stored, already stored): a commit whose answer was lost went through."""

@@ -1,0 +1,252 @@
+"""Load and cost: the whole monitor (`serve_monitor`: scheduler, probes, pipeline thread, SQLite,
+detection) probing N targets every INTERVAL against the simulator in its own process.
+
+    .venv/bin/python -m bench.load [--targets 2000] [--interval 30] [--minutes 10]
+                                   [--shards N] [--ttft 0.2] [--pool-bench]
+
+Prints, over the measured window (after one interval of warm-up): the monitor process's CPU
+(% of one core) and RSS (peak), probe lateness against the schedule (result `ts` minus the run
+time APScheduler planned, jitter included) p50/p99/max, results stored per second against
+results due, and the database's growth per day. `--shards N` sets how many connection pools
+the client has; `--pool-bench` times httpcore's pool bookkeeping against its connection count,
+one pool against sharded pools, in the same run.
+The goals: CPU < 25 %, RSS < 200 MB, lateness p99 < 1 s, stored = due.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextvars
+import os
+import resource
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench._sim import machine, percentile, simulator
+
+MONITORS: list[Any] = []
+TIMELINE: list[tuple[float, float]] = []
+SCHEDULED: contextvars.ContextVar[datetime | None] = contextvars.ContextVar(
+    "scheduled", default=None
+)
+
+
+def _instrument(lateness: list[float]) -> None:
+    """Record each probe's lateness: APScheduler's planned run time is kept in a context
+    variable by the executor's job wrapper and read when the probe's batch is handed over."""
+    import apscheduler.executors.asyncio as executor
+
+    from monitor.runner import Monitor
+
+    original = executor.run_coroutine_job
+
+    async def run_coroutine_job(job: Any, alias: str, run_times: list[datetime], name: str) -> Any:
+        SCHEDULED.set(run_times[-1])
+        return await original(job, alias, run_times, name)
+
+    executor.run_coroutine_job = run_coroutine_job
+    submit = Monitor.submit
+
+    def timed_submit(self: Monitor, batch: Any) -> None:
+        MONITORS[:] = [self]
+        planned = SCHEDULED.get()
+        if planned is not None and batch:
+            late = (batch[0].ts - planned).total_seconds()
+            lateness.append(late)
+            TIMELINE.append((time.monotonic(), late))
+        submit(self, batch)
+
+    Monitor.submit = timed_submit  # type: ignore[method-assign]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _db_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
+
+
+def _config_text(url: str, db: Path, targets: int, interval: float, concurrency: int) -> str:
+    models = "\n".join(f"      - load{i:05d}" for i in range(targets))
+    return f"""\
+storage:
+  url: sqlite:///{db}
+schedule:
+  interval: {interval}s
+  timeout: 10s
+  jitter: 0.1
+  max_concurrency: {concurrency}
+providers:
+  sim:
+    kind: openai
+    base_url: {url}/v1
+    api_key: bench-key-not-a-secret-0000
+    models:
+{models}
+canaries:
+  - name: arithmetic
+    prompt: "What is 17 * 23? Reply with the number only."
+    expect: {{equals: "391"}}
+"""
+
+
+async def _pool_round(url: str, workers: int, seconds: float, shards: int) -> float:
+    """Client CPU ms per request with `workers` streams in a tight loop over one client."""
+    from bench._sim import bare_request, config_for
+    from monitor.runner import make_client
+
+    config = config_for(url, [f"pool{i:04d}" for i in range(workers)], ["openai"],
+                        max_concurrency=workers)  # fmt: skip
+    targets = config.targets()
+    done = 0
+    async with make_client(config, shards=shards) as client:
+
+        async def loop(target: Any, until: float) -> None:
+            nonlocal done
+            request = bare_request(target, "What is 17 * 23?", 16)
+            while time.monotonic() < until:
+                url_, headers, body = request
+                async with client.stream("POST", url_, content=body, headers=headers) as r:
+                    async for _ in r.aiter_bytes():
+                        pass
+                done += 1
+
+        await asyncio.gather(*(loop(t, time.monotonic() + 1.0) for t in targets))  # warm-up
+        done, cpu = 0, time.process_time()
+        await asyncio.gather(*(loop(t, time.monotonic() + seconds) for t in targets))
+        return 1000 * (time.process_time() - cpu) / max(done, 1)
+
+
+def pool_bench(seconds: float) -> None:
+    """httpcore's cost per request against its pool's size, one pool against sharded pools."""
+    from monitor.http_pool import shards_for
+
+    print(f"pool bench: client CPU ms per request, {seconds:g} s per round\n{machine()}")
+    with simulator({"name": "pool", "defaults": {"ttft": "0ms", "tokens_per_s": 0}}) as url:
+        for workers in (32, 128, 512):
+            one = asyncio.run(_pool_round(url, workers, seconds, 1))
+            many = asyncio.run(_pool_round(url, workers, seconds, shards_for(2 * workers)))
+            print(
+                f"{workers:4d} streams ({2 * workers} connections allowed): one pool {one:.2f} ms, "
+                f"{shards_for(2 * workers)} pools {many:.2f} ms (ratio {one / many:.2f})"
+            )
+
+
+async def _run(args: argparse.Namespace, config_path: Path, db: Path) -> dict[str, Any]:
+    import functools
+
+    import monitor.commands.run as run_command
+    from monitor.commands.run import serve_monitor
+    from monitor.config import load_config
+    from monitor.store import open_store, results
+
+    if args.shards is not None:
+        run_command.make_client = functools.partial(run_command.make_client, shards=args.shards)
+    config = load_config(str(config_path))
+    store = open_store(config.storage.url)
+    lateness: list[float] = []
+    _instrument(lateness)
+    stop = asyncio.Event()
+    window = args.minutes * 60.0
+    samples: dict[str, Any] = {}
+
+    async def measure() -> None:
+        await asyncio.sleep(args.interval)  # warm-up: every target has started
+        rss = [_rss_mb()]
+        lateness.clear()
+        TIMELINE.clear()
+        start_rows, start_bytes = results.count(store), _db_bytes(db)
+        cpu0, t0 = time.process_time(), time.monotonic()
+        while time.monotonic() - t0 < window:
+            await asyncio.sleep(5)
+            rss.append(_rss_mb())
+        elapsed, cpu = time.monotonic() - t0, time.process_time() - cpu0
+        stored = results.count(store) - start_rows
+        samples["backlog"] = MONITORS[0].writer.state()["backlog"]["results"] if MONITORS else 0
+        samples.update(
+            elapsed=elapsed,
+            cpu=cpu,
+            rss=rss,
+            stored=stored,
+            growth=_db_bytes(db) - start_bytes,
+            lateness=list(lateness),
+        )
+        stop.set()
+
+    task = asyncio.create_task(measure())
+    await serve_monitor(config, store, stop=stop, grace=5.0)
+    await task
+    store.close()
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--targets", type=int, default=2000)
+    parser.add_argument("--interval", type=float, default=30.0)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--ttft", type=float, default=0.2, help="the simulator's TTFT, seconds")
+    parser.add_argument("--max-concurrency", type=int, default=64)
+    parser.add_argument("--shards", type=int, help="connection pools (default: one per 32)")
+    parser.add_argument("--pool-bench", action="store_true", help="time httpcore's pools only")
+    args = parser.parse_args()
+    if args.pool_bench:
+        pool_bench(seconds=5.0)
+        return
+    scenario = {
+        "name": "load",
+        "defaults": {"ttft": f"{int(args.ttft * 1000)}ms", "tokens_per_s": 200},
+    }
+    print(
+        f"{args.targets} targets every {args.interval:g} s for {args.minutes:g} min "
+        f"(+{args.interval:g} s warm-up); simulator TTFT {args.ttft * 1000:.0f} ms\n"
+        f"before: {machine()}"
+    )
+    with tempfile.TemporaryDirectory(prefix="brownout-load-") as tmp, simulator(scenario) as url:
+        db = Path(tmp) / "load.db"
+        config_path = Path(tmp) / "probes.yaml"
+        config_path.write_text(
+            _config_text(url, db, args.targets, args.interval, args.max_concurrency)
+        )
+        s = asyncio.run(_run(args, config_path, db))
+    due = args.targets / args.interval
+    late = s["lateness"]
+    per_day = s["growth"] / s["elapsed"] * 86400
+    print(f"after:  {machine()}")
+    print(f"CPU      {100 * s['cpu'] / s['elapsed']:.1f} % of one core (goal < 25 %)")
+    print(
+        f"RSS      peak {max(s['rss']):.0f} MB, end {s['rss'][-1]:.0f} MB, "
+        f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (goal < 200 MB)"
+    )
+    if late:
+        print(
+            f"lateness p50 {statistics.median(late) * 1000:.0f} ms, p99 "
+            f"{percentile(late, 99) * 1000:.0f} ms, max {max(late) * 1000:.0f} ms "
+            f"(n={len(late)}; goal p99 < 1 s)"
+        )
+    if TIMELINE:
+        t0, worst = TIMELINE[0][0], []
+        for minute in range(int(args.minutes) or 1):
+            part = [v for t, v in TIMELINE if minute * 60 <= t - t0 < (minute + 1) * 60]
+            if part:
+                worst.append(f"{percentile(part, 99):.1f}")
+        print(f"lateness p99 per minute (s): {' '.join(worst)}")
+    print(
+        f"stored   {s['stored'] / s['elapsed']:.1f} results/s against {due:.1f} due "
+        f"(ratio {s['stored'] / s['elapsed'] / due:.3f}); backlog at the end {s['backlog']}"
+    )
+    print(
+        f"database +{per_day / 2**30:.2f} GiB/day ({s['growth'] / max(s['stored'], 1):.0f} B/result"
+        " with rollups and indexes, before retention)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -135,7 +135,8 @@ def healthz(request: Request) -> Response:
 
 
 def status(request: Request) -> Response:
-    return JSONResponse(views.status_view(_store(request), _config(request), utcnow()))
+    region = request.query_params.get("region") or None
+    return JSONResponse(views.status_view(_store(request), _config(request), utcnow(), region))
 
 
 def incidents(request: Request) -> Response:

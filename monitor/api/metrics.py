@@ -12,8 +12,9 @@ Gauges (status, ratios, tokens/s) describe the recent window.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -181,6 +182,19 @@ class StoreCollector(Collector):
             provider, _, model = target.partition("/")
             for word in _STATUSES:
                 status.add_metric([provider, model, word], float(ts.status.value == word))
+        yield _region_statuses(view.targets)
+        leading = GaugeMetricFamily(
+            "brownout_leader",
+            "1 while a monitor holds the lease (runs detection and alerts), labelled with its "
+            "region; 0 when none does.",
+            labels=["region"],
+        )
+        held = view.monitor.leader
+        leading.add_metric(
+            [held.region if held is not None and held.live else ""],
+            float(held is not None and held.live),
+        )
+        yield leading
         whole = GaugeMetricFamily(
             "brownout_fleet_status",
             "1 for the fleet's current status word, else 0.",
@@ -221,6 +235,23 @@ class StoreCollector(Collector):
         for page, n in sorted(per_page.items()):
             posted.add_metric([page], n)
         yield from (components, posted)
+
+
+def _region_statuses(targets: Mapping[str, Any]) -> GaugeMetricFamily:
+    """`brownout_target_region_status{provider,model,region,status}`: each region's own status
+    of a target probed from several regions (monitor.detect.regions), 1 for its word."""
+    family = GaugeMetricFamily(
+        "brownout_target_region_status",
+        "1 for the status word one region sees for the target (targets probed from several "
+        "regions), else 0.",
+        labels=["provider", "model", "region", "status"],
+    )
+    for target, ts in sorted(targets.items()):
+        provider, _, model = target.partition("/")
+        for region, word_now in sorted(dict(ts.details.get("by_region") or {}).items()):
+            for word in _STATUSES:
+                family.add_metric([provider, model, str(region), word], float(word_now == word))
+    return family
 
 
 def _le(bound: float) -> str:

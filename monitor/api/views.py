@@ -79,23 +79,37 @@ def baseline(
     return out
 
 
-def status_view(store: Store, config: Config, now: datetime) -> dict[str, Any]:
+def status_view(
+    store: Store, config: Config, now: datetime, region: str | None = None
+) -> dict[str, Any]:
     """`GET /api/status`: the read model's status now (`monitor.read.now`), with each target's
-    figures over the recent window and the day before it."""
+    figures over the recent window and the day before it.
+
+    With `region` (`?region=eu-west`), each target's `figures` are that region's probes only and
+    `region_status` is the status that region sees (its own detection, `monitor.detect.regions`;
+    for a target probed from one region, the target's status when that region probed it
+    recently, else null); the target's `status` stays the combined one."""
     current = status_now(store, config, now)
     window = plain_rule_window(config)
     names = list(current.targets)
-    recent = figures(store, now - window, now)
+    recent = figures(store, now - window, now, region=region)
     base = baseline(store, now - window - BASELINE, now - window, names)
     targets = []
     for name, item in current.targets.items():
         entry = item.to_dict()
         entry["figures"] = figures_dict(recent.get(name))
         entry["baseline"] = base[name]
+        if region is not None:
+            seen = dict(item.details.get("by_region") or {})
+            entry["region"] = region
+            entry["region_status"] = (
+                seen.get(region) if seen else item.status.value if name in recent else None
+            )
         targets.append(entry)
     opened = detection.open_incidents(store)
     return {
         "generated_at": format_ts(now),
+        **({"region": region} if region is not None else {}),
         "source": current.source,
         "status": current.fleet.status.value,
         "monitor": current.monitor.to_dict(),

@@ -42,11 +42,14 @@ def figures(
     until: datetime | None = None,
     *,
     targets: Sequence[str] | None = None,
+    region: str | None = None,
 ) -> dict[str, Figures]:
-    """Per target, the figures of its results with `since <= ts < until`."""
+    """Per target, the figures of its results with `since <= ts < until` (probed from `region`
+    only, when given)."""
     out: dict[str, Figures] = {}
     for result in between(store, since, until, targets=targets):
-        out.setdefault(result.target, Figures()).add(result)
+        if region is None or result.region == region:
+            out.setdefault(result.target, Figures()).add(result)
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
@@ -128,11 +128,16 @@ def open_store(url: str, *, readonly: bool = False, create: bool = True) -> Stor
         else:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
+    except SQLAlchemyError as exc:
+        # A failed migration (a schema another build left behind) is as much "cannot open" as
+        # an unreachable server; either way the pool's connections are closed here, not by GC.
         engine.dispose()
         raise StorageError(
             f"cannot open database {parsed.render_as_string()}: {_short(exc)}"
         ) from exc
+    except BaseException:
+        engine.dispose()
+        raise
     return store
 
 

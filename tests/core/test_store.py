@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -99,3 +100,25 @@ def test_an_unusable_url_is_a_storage_error() -> None:
         open_store("nosuchdb://x")
     with pytest.raises(StorageError):
         open_store("sqlite:////nonexistent/dir/x.db")
+
+
+def test_a_failed_migration_is_a_storage_error_that_leaves_no_connection_open(
+    any_store: Store,
+) -> None:
+    url = any_store.engine.url.render_as_string(hide_password=False)
+    with any_store.engine.begin() as conn:
+        # The schema says version 2, but the table already has migration 3's column: what a
+        # database written by another build looks like. Migration 3 then fails.
+        conn.execute(text("UPDATE schema_version SET version = 2"))
+    tag = f"leakcheck_{uuid.uuid4().hex[:10]}"
+    if any_store.dialect == "postgresql":
+        url = f"{url}&application_name={tag}"
+    with pytest.raises(StorageError, match="cannot open database"):
+        open_store(url)
+    if any_store.dialect == "postgresql":
+        with any_store.engine.connect() as conn:
+            still_open = conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag"),
+                {"tag": tag},
+            ).scalar()
+        assert still_open == 0

@@ -40,12 +40,22 @@ def stale_seconds_for(config: Config, target: str) -> float:
     """The detector's staleness rule for `target` under `config` (seconds without a result
     before `unknown`): `stale_after` intervals plus what its probes may take (see
     `monitor.detect.target.stale_seconds`). Unconfigured targets: the schedule's figures."""
-    match = next((t for t in config.targets() if t.name == target), None)
-    interval = match.interval if match else config.schedule.interval
-    timeout = match.timeout if match else config.schedule.timeout
-    canaries = len(config.canaries_for(match)) if match else 1
-    stale_after = config.detection.for_target(target).stale_after
-    return stale_seconds(stale_after, interval, timeout, canaries)
+    return stale_windows_for(config, [target])[target]
+
+
+def stale_windows_for(config: Config, names: Iterable[str]) -> dict[str, float]:
+    """`stale_seconds_for` of each of `names`, with the config's targets resolved once (a page
+    of 200 targets would otherwise resolve them 200 times)."""
+    configured = {t.name: t for t in config.targets()}
+    out: dict[str, float] = {}
+    for name in names:
+        match = configured.get(name)
+        interval = match.interval if match else config.schedule.interval
+        timeout = match.timeout if match else config.schedule.timeout
+        canaries = len(config.canaries_for(match)) if match else 1
+        stale_after = config.detection.for_target(name).stale_after
+        out[name] = stale_seconds(stale_after, interval, timeout, canaries)
+    return out
 
 
 def canaries_of(config: Config) -> dict[str, int]:

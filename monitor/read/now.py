@@ -34,10 +34,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
 from monitor.config import Config
-from monitor.detect.engine import stale_seconds_for
+from monitor.detect.engine import stale_seconds_for, stale_windows_for
 from monitor.detect.fleet import fleet_status
 from monitor.detect.types import FleetStatus, Reason, Status, TargetStatus
 from monitor.result import format_ts
@@ -45,7 +43,6 @@ from monitor.store import Store, lease, rollups
 from monitor.store import detection as detection_store
 from monitor.store import results as stored_results
 from monitor.store.lease import LeaseInfo
-from monitor.store.tables import ProbeRow
 
 # Statuspage's component words, worst last.
 OPERATIONAL = "operational"
@@ -297,17 +294,6 @@ def plain_rule_window(config: Config) -> timedelta:
     return timedelta(seconds=max(PLAIN_RULE_MIN_WINDOW, 5 * config.schedule.interval))
 
 
-def newest_results(store: Store, since: datetime) -> dict[str, datetime]:
-    """Each target's newest result time at or after `since` (one grouped read over the ts index)."""
-    t = ProbeRow.__table__.c  # type: ignore[attr-defined]
-    # Grouped by `target || ''`, not `target`: SQLite would otherwise walk the whole
-    # (target, ts) index to group without sorting, instead of seeking the recent rows by ts.
-    name = t.target.concat("")
-    query = select(name, func.max(t.ts)).where(t.ts >= since).group_by(name)
-    with store.session() as session:
-        return {row[0]: _utc(row[1]) for row in session.execute(query)}
-
-
 def recent_counts(
     store: Store, since: datetime, until: datetime, names: Sequence[str]
 ) -> dict[str, Counts]:
@@ -332,9 +318,9 @@ def status_now(
     fleet verdict and whether the monitor is reporting. See the module's docstring for the rules."""
     names = list(names) if names is not None else target_names(store, config, now)
     stored = detection_store.stored_statuses(store)
-    windows = {n: stale_seconds(config, n) for n in names}
+    windows = stale_windows_for(config, names)
     longest = max(windows.values(), default=0.0)
-    newest = newest_results(store, now - timedelta(seconds=longest))
+    newest = stored_results.newest_since(store, now - timedelta(seconds=longest))
     missing = [n for n in names if n not in stored]
     plain: dict[str, TargetStatus] = {}
     if missing:
@@ -342,16 +328,18 @@ def status_now(
         plain = {n: status_from_counts(n, counts.get(n), now) for n in missing}
     fresh = {n for n in names if n in newest and (now - newest[n]).total_seconds() < windows[n]}
     # The monitor reports while any target at all (named here or not) has a fresh result.
+    every = windows | stale_windows_for(config, [n for n in newest if n not in windows])
     reporting = bool(fresh) or any(
-        (now - ts).total_seconds() < stale_seconds(config, n) for n, ts in newest.items()
+        (now - ts).total_seconds() < every[n] for n, ts in newest.items()
     )
+    older = stored_results.newest_of(store, [n for n in names if n not in newest])
     targets: dict[str, TargetNow] = {}
     for name in names:
         base = stored.get(name) or plain[name]
         source = "detector" if name in stored else "probes"
         last = newest.get(name)
         if last is None:
-            last = _last_result(store, name)
+            last = older.get(name)
         item = TargetNow(
             name,
             Status(base.status),
@@ -380,17 +368,6 @@ def status_now(
         fleet=fleet_status(statuses, config.detection.fleet.providers),
         monitor=MonitorNow(reporting, last_any, lease.current(store)),
     )
-
-
-def _last_result(store: Store, name: str) -> datetime | None:
-    """The newest result of a stale target: one index probe."""
-    latest = stored_results.latest(store, name, limit=1)
-    return latest[-1].ts if latest else None
-
-
-def _utc(ts: Any) -> datetime:
-    value: datetime = ts
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _plain(value: Any) -> Any:

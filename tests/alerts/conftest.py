@@ -12,16 +12,11 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-import yaml
 from aiosmtpd.controller import Controller
-
-from monitor.config import Config, load_config
-from monitor.detect.types import Status, Transition
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
@@ -127,29 +122,5 @@ def smtp() -> Iterator[SmtpReceiver]:
     controller.stop()
 
 
-def make_config(tmp_path: Path, data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
-    """A Config loaded the way users load theirs: YAML on disk through `load_config`."""
-    path = tmp_path / "probes.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return load_config(str(path), env=env or {})
-
-
 def channel(name: str, *urls: str, **options: Any) -> dict[str, Any]:
     return {"name": name, "urls": list(urls), "group_wait": 0, **options}
-
-
-def flip(
-    target: str,
-    old: str,
-    new: str,
-    at: datetime,
-    reasons: list[str] | None = None,
-    details: dict[str, Any] | None = None,
-) -> Transition:
-    return Transition(at, target, Status(old), Status(new), reasons or [], details or {})
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
-    """A database URL to open more than once (a restart): a SQLite file, or PostgreSQL."""
-    return sqlite_url if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))

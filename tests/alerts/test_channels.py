@@ -14,7 +14,8 @@ from monitor.alerts.channels import Destination, mask_url
 from monitor.alerts.service import AlertService
 from monitor.cli import main
 from monitor.store import Store
-from tests.alerts.conftest import Clock, HttpReceiver, SmtpReceiver, channel, flip, make_config
+from tests.alerts.conftest import Clock, HttpReceiver, SmtpReceiver, channel
+from tests.factories import config_file, flip
 
 SECRET = "xoxb-9f8e7d6c5b4a"
 SLACK = "TIiajkdnlazkcOXrIdevi7FQ"
@@ -105,9 +106,9 @@ async def test_the_delivery_history_shows_what_went_where_with_secrets_masked(
     tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
     good = f"json://bot:{SECRET}@127.0.0.1:{receiver.port}/hook"
-    config = make_config(tmp_path, {"alerts": [channel("oncall", good, "json://127.0.0.1:9/x")]})
+    config = config_file(tmp_path, {"alerts": [channel("oncall", good, "json://127.0.0.1:9/x")]})
     service = AlertService(store, config, clock)
-    service.on_transitions([flip("openai/gpt-4o-mini", "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", "openai/gpt-4o-mini")])
     await service.deliver_due()
 
     lines = history.delivery_lines(store, limit=10)
@@ -135,7 +136,7 @@ async def test_the_delivery_history_shows_what_went_where_with_secrets_masked(
 def test_the_status_section_is_left_out_when_alerts_are_not_used(
     tmp_path: Path, store: Store
 ) -> None:
-    assert history.section(store, make_config(tmp_path, {})) is None
+    assert history.section(store, config_file(tmp_path, {})) is None
 
 
 async def test_an_apprise_config_file_delivers_to_the_services_its_tags_select(
@@ -154,9 +155,9 @@ async def test_an_apprise_config_file_delivers_to_the_services_its_tags_select(
         encoding="utf-8",
     )
     team = {"name": "team", "config": [str(apprise_file)], "tags": ["llm"], "group_wait": 0}
-    service = AlertService(store, make_config(tmp_path, {"alerts": [team]}), clock)
+    service = AlertService(store, config_file(tmp_path, {"alerts": [team]}), clock)
 
-    service.on_transitions([flip("openai/gpt-4o-mini", "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", "openai/gpt-4o-mini")])
     assert await service.deliver_due() == 1
 
     assert receiver.paths == ["/llm-team"]
@@ -173,11 +174,11 @@ async def test_brownout_status_shows_the_recent_deliveries(
     from monitor.store import open_store
 
     data = {"storage": {"url": sqlite_url}, "alerts": [channel("oncall", receiver.url())]}
-    config = make_config(tmp_path, data)
+    config = config_file(tmp_path, data)
     store = open_store(sqlite_url)
     try:
         service = AlertService(store, config, clock)
-        service.on_transitions([flip("openai/gpt-4o-mini", "operational", "down", clock())])
+        service.on_transitions([flip(clock(), "operational", "down", "openai/gpt-4o-mini")])
         await service.deliver_due()
     finally:
         store.close()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from monitor.alerts.service import AlertService
 from monitor.store import Store, outbox
-from tests.alerts.conftest import Clock, HttpReceiver, SmtpReceiver, channel, flip, make_config
+from tests.alerts.conftest import Clock, HttpReceiver, SmtpReceiver, channel
+from tests.factories import config_file, flip
 
 LATENCY = {"latency": {"value_ms": 2400, "baseline_ms": 800, "ratio": 3.0}}
 
@@ -14,7 +15,7 @@ LATENCY = {"latency": {"value_ms": 2400, "baseline_ms": 800, "ratio": 3.0}}
 async def test_degraded_then_down_then_recovered_arrive_in_order_with_the_duration(
     tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
-    config = make_config(
+    config = config_file(
         tmp_path,
         {
             "alerts": [channel("oncall", receiver.url())],
@@ -24,14 +25,14 @@ async def test_degraded_then_down_then_recovered_arrive_in_order_with_the_durati
     service = AlertService(store, config, clock)
 
     service.on_transitions(
-        [flip("openai/gpt-4o-mini", "operational", "degraded", clock(), ["latency"], LATENCY)]
+        [flip(clock(), "operational", "degraded", "openai/gpt-4o-mini", ["latency"], LATENCY)]
     )
     await service.deliver_due()
     clock.advance(minutes=5)
-    service.on_transitions([flip("openai/gpt-4o-mini", "degraded", "down", clock(), ["errors"])])
+    service.on_transitions([flip(clock(), "degraded", "down", "openai/gpt-4o-mini", ["errors"])])
     await service.deliver_due()
     clock.advance(minutes=15)
-    service.on_transitions([flip("openai/gpt-4o-mini", "down", "operational", clock())])
+    service.on_transitions([flip(clock(), "down", "operational", "openai/gpt-4o-mini")])
     await service.deliver_due()
 
     assert receiver.titles == [
@@ -52,11 +53,11 @@ async def test_degraded_then_down_then_recovered_arrive_in_order_with_the_durati
 async def test_an_email_channel_gets_the_alert_over_smtp(
     tmp_path: Path, store: Store, clock: Clock, smtp: SmtpReceiver
 ) -> None:
-    config = make_config(tmp_path, {"alerts": [channel("mail", smtp.url())]})
+    config = config_file(tmp_path, {"alerts": [channel("mail", smtp.url())]})
     service = AlertService(store, config, clock)
 
     service.on_transitions(
-        [flip("anthropic/claude-haiku-4-5", "operational", "down", clock(), ["errors"])]
+        [flip(clock(), "operational", "down", "anthropic/claude-haiku-4-5", ["errors"])]
     )
     delivered = await service.deliver_due()
 
@@ -70,14 +71,14 @@ async def test_a_receiver_that_is_down_and_comes_back_gets_every_alert_exactly_o
     tmp_path: Path, any_store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
     store = any_store
-    config = make_config(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
+    config = config_file(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
     service = AlertService(store, config, clock)
     receiver.up = False
 
-    service.on_transitions([flip("openai/gpt-4o-mini", "operational", "degraded", clock())])
+    service.on_transitions([flip(clock(), "operational", "degraded", "openai/gpt-4o-mini")])
     assert await service.deliver_due() == 0
     clock.advance(minutes=1)
-    service.on_transitions([flip("gemini/gemini-2.5-flash", "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", "gemini/gemini-2.5-flash")])
     for _ in range(3):  # failing, retried with backoff; the later alert waits behind the first
         clock.advance(minutes=5)
         assert await service.deliver_due() == 0
@@ -102,10 +103,10 @@ async def test_a_new_service_over_the_same_database_delivers_what_was_pending(
 ) -> None:
     from monitor.store import open_store
 
-    config = make_config(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
+    config = config_file(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
     before = open_store(db_url)
     AlertService(before, config, clock).on_transitions(
-        [flip("openai/gpt-4o-mini", "operational", "down", clock())]
+        [flip(clock(), "operational", "down", "openai/gpt-4o-mini")]
     )
     before.close()  # the monitor stops before sending
     assert receiver.received == []  # deciding never touches the network
@@ -116,7 +117,7 @@ async def test_a_new_service_over_the_same_database_delivers_what_was_pending(
         assert await restarted.deliver_due() == 1
         assert await restarted.deliver_due() == 0
         # Detection starts from unknown after a restart: the channel already knows it is down.
-        restarted.on_transitions([flip("openai/gpt-4o-mini", "unknown", "down", clock())])
+        restarted.on_transitions([flip(clock(), "unknown", "down", "openai/gpt-4o-mini")])
         assert await restarted.deliver_due() == 0
     finally:
         after.close()
@@ -126,9 +127,9 @@ async def test_a_new_service_over_the_same_database_delivers_what_was_pending(
 async def test_a_send_interrupted_by_a_crash_is_sent_again_after_the_lease_marked_as_a_repeat(
     tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
-    config = make_config(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
+    config = config_file(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
     service = AlertService(store, config, clock)
-    service.on_transitions([flip("openai/gpt-4o-mini", "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", "openai/gpt-4o-mini")])
     [row] = outbox.due(store, clock(), service._deliverer.lease)
     assert outbox.claim(store, row, clock()) is not None  # claimed, then the process died
 
@@ -144,11 +145,11 @@ async def test_a_send_interrupted_by_a_crash_is_sent_again_after_the_lease_marke
 async def test_a_destination_apprise_cannot_use_fails_at_once_and_others_still_deliver(
     tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
-    config = make_config(
+    config = config_file(
         tmp_path, {"alerts": [channel("oncall", "nosuchservice://token@x", receiver.url())]}
     )
     service = AlertService(store, config, clock)
-    service.on_transitions([flip("openai/gpt-4o-mini", "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", "openai/gpt-4o-mini")])
 
     assert await service.deliver_due() == 1
 
@@ -161,10 +162,10 @@ async def test_a_destination_apprise_cannot_use_fails_at_once_and_others_still_d
 async def test_a_destination_that_keeps_failing_is_given_up_after_the_last_attempt(
     tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
-    config = make_config(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
+    config = config_file(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
     service = AlertService(store, config, clock, max_attempts=3)
     receiver.up = False
-    service.on_transitions([flip("openai/gpt-4o-mini", "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", "openai/gpt-4o-mini")])
 
     for _ in range(5):
         await service.deliver_due()
@@ -179,11 +180,11 @@ async def test_two_monitors_sharing_a_database_send_each_message_once(
 ) -> None:
     import asyncio
 
-    config = make_config(tmp_path, {"alerts": [channel("oncall", receiver.url(), cooldown=0)]})
+    config = config_file(tmp_path, {"alerts": [channel("oncall", receiver.url(), cooldown=0)]})
     first, second = AlertService(any_store, config, clock), AlertService(any_store, config, clock)
     targets = [f"openai/model-{i}" for i in range(8)]
     for target in targets:
-        first.on_transitions([flip(target, "operational", "down", clock())])
+        first.on_transitions([flip(clock(), "operational", "down", target)])
         clock.advance(seconds=1)
 
     counts = await asyncio.gather(first.deliver_due(), second.deliver_due())
@@ -195,10 +196,10 @@ async def test_two_monitors_sharing_a_database_send_each_message_once(
 async def test_a_form_webhook_gets_the_alert_as_form_fields(
     tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
-    config = make_config(tmp_path, {"alerts": [channel("hook", receiver.url(scheme="form"))]})
+    config = config_file(tmp_path, {"alerts": [channel("hook", receiver.url(scheme="form"))]})
     service = AlertService(store, config, clock)
 
-    service.on_transitions([flip("gemini/gemini-2.5-flash", "operational", "degraded", clock())])
+    service.on_transitions([flip(clock(), "operational", "degraded", "gemini/gemini-2.5-flash")])
     await service.deliver_due()
 
     [form] = receiver.received

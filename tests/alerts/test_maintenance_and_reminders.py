@@ -11,7 +11,8 @@ import pytest
 
 from monitor.alerts.service import AlertService
 from monitor.store import Store, outbox
-from tests.alerts.conftest import T0, Clock, HttpReceiver, channel, flip, make_config
+from tests.alerts.conftest import T0, Clock, HttpReceiver, channel
+from tests.factories import config_file, flip
 
 TARGET = "openai/gpt-4o-mini"
 
@@ -26,7 +27,7 @@ def service_for(
     **ch: Any,
 ) -> AlertService:
     data = {"alerts": [channel("oncall", receiver.url(), **ch)], "maintenance": list(windows)}
-    return AlertService(store, make_config(tmp_path, data), clock)
+    return AlertService(store, config_file(tmp_path, data), clock)
 
 
 def fixed_window(minutes: int, **extra: Any) -> dict[str, Any]:
@@ -44,9 +45,9 @@ async def test_nothing_is_sent_during_a_maintenance_window_but_everything_is_rec
 ) -> None:
     service = service_for(tmp_path, store, clock, receiver, windows=[fixed_window(60)])
 
-    service.on_transitions([flip(TARGET, "operational", "down", clock(), ["errors"])])
+    service.on_transitions([flip(clock(), "operational", "down", TARGET, ["errors"])])
     clock.advance(minutes=20)
-    service.on_transitions([flip(TARGET, "down", "operational", clock())])
+    service.on_transitions([flip(clock(), "down", "operational", TARGET)])
     service.remind()
     await service.deliver_due()
 
@@ -65,8 +66,8 @@ async def test_a_window_for_one_provider_leaves_the_others_alone(
 
     service.on_transitions(
         [
-            flip(TARGET, "operational", "down", clock()),
-            flip("anthropic/claude-haiku-4-5", "operational", "down", clock()),
+            flip(clock(), "operational", "down", TARGET),
+            flip(clock(), "operational", "down", "anthropic/claude-haiku-4-5"),
         ]
     )
     await service.deliver_due()
@@ -78,7 +79,7 @@ async def test_a_target_still_down_when_the_window_ends_is_announced_then(
     tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
     service = service_for(tmp_path, store, clock, receiver, windows=[fixed_window(30)])
-    service.on_transitions([flip(TARGET, "operational", "down", clock(), ["errors"])])
+    service.on_transitions([flip(clock(), "operational", "down", TARGET, ["errors"])])
 
     clock.advance(minutes=29)
     assert service.remind() == 0
@@ -95,10 +96,10 @@ async def test_a_recovery_during_a_window_is_announced_when_it_ends(
 ) -> None:
     window = fixed_window(60) | {"start": (T0 + timedelta(minutes=10)).isoformat()}
     service = service_for(tmp_path, store, clock, receiver, windows=[window])
-    service.on_transitions([flip(TARGET, "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", TARGET)])
     await service.deliver_due()
     clock.advance(minutes=15)
-    service.on_transitions([flip(TARGET, "down", "operational", clock())])
+    service.on_transitions([flip(clock(), "down", "operational", TARGET)])
     await service.deliver_due()
     assert receiver.titles == [f"{TARGET} is down"]
 
@@ -131,7 +132,7 @@ async def test_a_recurring_window_holds_alerts_back_each_day(
     service = service_for(tmp_path, store, clock, receiver, windows=[nightly])
     clock.advance(minutes=minutes_after_t0)  # T0 is 10:00; the window is 13:00–13:20
 
-    service.on_transitions([flip(TARGET, "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", TARGET)])
     await service.deliver_due()
 
     assert len(receiver.received) == (0 if silenced else 1)
@@ -141,7 +142,7 @@ async def test_a_silence_on_one_channel_keeps_the_others_informed(
     tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
     silence = {"channels": ["chat"], "end": (T0 + timedelta(hours=2)).isoformat()}
-    config = make_config(
+    config = config_file(
         tmp_path,
         {
             "alerts": [
@@ -153,7 +154,7 @@ async def test_a_silence_on_one_channel_keeps_the_others_informed(
     )
     service = AlertService(store, config, clock)
 
-    service.on_transitions([flip(TARGET, "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", TARGET)])
     await service.deliver_due()
 
     assert len(receiver.received) == 1
@@ -167,7 +168,7 @@ async def test_an_open_incident_is_repeated_every_remind_every_and_stops_when_it
     tmp_path: Path, store: Store, clock: Clock, receiver: HttpReceiver
 ) -> None:
     service = service_for(tmp_path, store, clock, receiver, remind_every="1h")
-    service.on_transitions([flip(TARGET, "operational", "down", clock(), ["errors"])])
+    service.on_transitions([flip(clock(), "operational", "down", TARGET, ["errors"])])
     await service.deliver_due()
 
     for _ in range(6):  # the monitor calls remind() every ten minutes
@@ -175,7 +176,7 @@ async def test_an_open_incident_is_repeated_every_remind_every_and_stops_when_it
         service.remind()
         await service.deliver_due()
     clock.advance(minutes=5)
-    service.on_transitions([flip(TARGET, "down", "operational", clock())])
+    service.on_transitions([flip(clock(), "down", "operational", TARGET)])
     for _ in range(12):
         clock.advance(minutes=10)
         service.remind()
@@ -194,7 +195,7 @@ async def test_reminders_for_many_open_incidents_are_one_digest(
 ) -> None:
     service = service_for(tmp_path, store, clock, receiver, remind_every="30m")
     service.on_transitions(
-        [flip(f"openai/model-{i}", "operational", "degraded", clock()) for i in range(5)]
+        [flip(clock(), "operational", "degraded", f"openai/model-{i}") for i in range(5)]
     )
     await service.deliver_due()
 

@@ -9,13 +9,14 @@ import pytest
 
 from monitor.alerts.service import AlertService
 from monitor.store import Store, outbox
-from tests.alerts.conftest import Clock, HttpReceiver, channel, flip, make_config
+from tests.alerts.conftest import Clock, HttpReceiver, channel
+from tests.factories import config_file, flip
 
 
 def service_for(
     tmp_path: Path, store: Store, clock: Clock, *channels: dict[str, Any], **extra: Any
 ) -> AlertService:
-    return AlertService(store, make_config(tmp_path, {"alerts": list(channels), **extra}), clock)
+    return AlertService(store, config_file(tmp_path, {"alerts": list(channels), **extra}), clock)
 
 
 async def test_start_up_from_unknown_to_operational_sends_nothing(
@@ -24,7 +25,7 @@ async def test_start_up_from_unknown_to_operational_sends_nothing(
     service = service_for(tmp_path, store, clock, channel("oncall", receiver.url()))
     targets = ["openai/gpt-4o-mini", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash"]
 
-    queued = service.on_transitions([flip(t, "unknown", "operational", clock()) for t in targets])
+    queued = service.on_transitions([flip(clock(), "unknown", "operational", t) for t in targets])
     await service.deliver_due()
 
     assert queued == 0
@@ -37,7 +38,7 @@ async def test_a_target_already_down_at_start_up_is_announced(
 ) -> None:
     service = service_for(tmp_path, store, clock, channel("oncall", receiver.url()))
 
-    service.on_transitions([flip("openai/gpt-4o-mini", "unknown", "down", clock(), ["errors"])])
+    service.on_transitions([flip(clock(), "unknown", "down", "openai/gpt-4o-mini", ["errors"])])
     await service.deliver_due()
 
     assert receiver.titles == ["openai/gpt-4o-mini is down"]
@@ -49,7 +50,7 @@ async def test_going_stale_is_not_an_alert(
     service = service_for(tmp_path, store, clock, channel("oncall", receiver.url()))
 
     assert (
-        service.on_transitions([flip("openai/gpt-4o-mini", "operational", "unknown", clock())]) == 0
+        service.on_transitions([flip(clock(), "operational", "unknown", "openai/gpt-4o-mini")]) == 0
     )
     assert receiver.received == []
 
@@ -81,7 +82,7 @@ async def test_a_channel_hears_only_what_its_filter_lets_through(
 ) -> None:
     service = service_for(tmp_path, store, clock, channel("oncall", receiver.url(), **filters))
 
-    service.on_transitions([flip(target, "operational", new, clock())])
+    service.on_transitions([flip(clock(), "operational", new, target)])
     await service.deliver_due()
 
     assert len(receiver.received) == (1 if heard else 0)
@@ -100,7 +101,7 @@ async def test_each_channel_gets_its_own_share(
     target = "openai/gpt-4o-mini"
 
     for old, new in [("operational", "degraded"), ("degraded", "down"), ("down", "operational")]:
-        service.on_transitions([flip(target, old, new, clock())])
+        service.on_transitions([flip(clock(), old, new, target)])
         await service.deliver_due()
         clock.advance(minutes=5)
 
@@ -120,9 +121,9 @@ async def test_a_recovery_is_not_sent_to_a_channel_that_never_heard_of_the_probl
         tmp_path, store, clock, channel("pager", receiver.url(), severities=["down", "recovered"])
     )
 
-    service.on_transitions([flip("openai/gpt-4o-mini", "operational", "degraded", clock())])
+    service.on_transitions([flip(clock(), "operational", "degraded", "openai/gpt-4o-mini")])
     clock.advance(minutes=5)
-    service.on_transitions([flip("openai/gpt-4o-mini", "degraded", "operational", clock())])
+    service.on_transitions([flip(clock(), "degraded", "operational", "openai/gpt-4o-mini")])
     await service.deliver_due()
 
     assert receiver.received == []
@@ -135,9 +136,9 @@ async def test_a_flapping_target_is_announced_once_per_cooldown(
     target = "openai/gpt-4o-mini"
 
     for _ in range(5):  # degraded for a minute, fine for a minute, five times
-        service.on_transitions([flip(target, "operational", "degraded", clock())])
+        service.on_transitions([flip(clock(), "operational", "degraded", target)])
         clock.advance(minutes=1)
-        service.on_transitions([flip(target, "degraded", "operational", clock())])
+        service.on_transitions([flip(clock(), "degraded", "operational", target)])
         clock.advance(minutes=1)
         await service.deliver_due()
 
@@ -152,11 +153,11 @@ async def test_an_escalation_to_down_goes_through_the_cooldown(
     service = service_for(tmp_path, store, clock, channel("oncall", receiver.url(), cooldown="1h"))
     target = "openai/gpt-4o-mini"
 
-    service.on_transitions([flip(target, "operational", "degraded", clock())])
+    service.on_transitions([flip(clock(), "operational", "degraded", target)])
     clock.advance(minutes=1)
-    service.on_transitions([flip(target, "degraded", "operational", clock())])
+    service.on_transitions([flip(clock(), "degraded", "operational", target)])
     clock.advance(minutes=1)
-    service.on_transitions([flip(target, "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", target)])
     await service.deliver_due()
 
     assert receiver.titles == [
@@ -171,11 +172,11 @@ async def test_a_problem_held_back_by_cooldown_is_announced_when_it_ends_if_stil
 ) -> None:
     service = service_for(tmp_path, store, clock, channel("oncall", receiver.url(), cooldown="10m"))
     target = "openai/gpt-4o-mini"
-    service.on_transitions([flip(target, "operational", "degraded", clock())])
+    service.on_transitions([flip(clock(), "operational", "degraded", target)])
     clock.advance(minutes=1)
-    service.on_transitions([flip(target, "degraded", "operational", clock())])
+    service.on_transitions([flip(clock(), "degraded", "operational", target)])
     clock.advance(minutes=1)
-    service.on_transitions([flip(target, "operational", "degraded", clock())])  # cooldown
+    service.on_transitions([flip(clock(), "operational", "degraded", target)])  # cooldown
 
     clock.advance(minutes=5)
     assert service.remind() == 0  # still cooling down
@@ -202,7 +203,7 @@ async def test_a_fleet_wide_brownout_is_one_message(
         "openrouter/meta-llama/llama-3.3-70b-instruct",
     ]
     for i, target in enumerate(targets):  # detection reports them over a few passes
-        service.on_transitions([flip(target, "operational", "degraded", clock(), ["latency"])])
+        service.on_transitions([flip(clock(), "operational", "degraded", target, ["latency"])])
         await service.deliver_due()
         clock.advance(seconds=5 + i)
 
@@ -224,8 +225,8 @@ async def test_a_few_changes_of_one_provider_are_one_digest_not_a_brownout(
 
     service.on_transitions(
         [
-            flip("openai/gpt-4o-mini", "operational", "degraded", clock()),
-            flip("openai/gpt-4o", "operational", "down", clock()),
+            flip(clock(), "operational", "degraded", "openai/gpt-4o-mini"),
+            flip(clock(), "operational", "down", "openai/gpt-4o"),
         ]
     )
     clock.advance(minutes=1)
@@ -241,10 +242,10 @@ async def test_alerts_after_a_group_was_sent_start_a_new_message(
         tmp_path, store, clock, channel("oncall", receiver.url(), group_wait="30s")
     )
 
-    service.on_transitions([flip("openai/gpt-4o-mini", "operational", "degraded", clock())])
+    service.on_transitions([flip(clock(), "operational", "degraded", "openai/gpt-4o-mini")])
     clock.advance(seconds=30)
     await service.deliver_due()
-    service.on_transitions([flip("gemini/gemini-2.5-flash", "operational", "down", clock())])
+    service.on_transitions([flip(clock(), "operational", "down", "gemini/gemini-2.5-flash")])
     clock.advance(seconds=30)
     await service.deliver_due()
 

@@ -14,7 +14,7 @@ from monitor.config import Config
 from monitor.result import utcnow
 from monitor.store import Store
 from monitor.store import results as stored
-from tests.api.conftest import TARGETS, Seed, probe
+from tests.factories import TARGETS, Seed, probe
 
 
 def scrape(url: str) -> dict[str, list[Sample]]:
@@ -65,7 +65,7 @@ def test_ttft_histogram_buckets_are_cumulative_seconds(api: str, store: Store) -
     stored.record(
         store,
         [
-            probe("openai/gpt-4o-mini", now - timedelta(minutes=5 + i), ttft_ms=t)
+            probe(now - timedelta(minutes=5 + i), "openai/gpt-4o-mini", ttft_ms=t)
             for i, t in enumerate(ttfts)
         ],
     )
@@ -124,7 +124,7 @@ def test_counters_only_grow_as_results_arrive_and_old_ones_are_deleted(
     registry = registry_for(collector)
     start = clock_now[0]
     stored.record(
-        store, [probe("openai/gpt-4o-mini", start - timedelta(minutes=m)) for m in (2, 3, 4)]
+        store, [probe(start - timedelta(minutes=m), "openai/gpt-4o-mini") for m in (2, 3, 4)]
     )
 
     def total() -> float:
@@ -143,7 +143,7 @@ def test_counters_only_grow_as_results_arrive_and_old_ones_are_deleted(
 
     assert total() == 3
     # A result recorded late with a start time not yet settled is counted once it settles.
-    stored.record(store, [probe("openai/gpt-4o-mini", start - timedelta(seconds=30))])
+    stored.record(store, [probe(start - timedelta(seconds=30), "openai/gpt-4o-mini")])
     assert total() == 3
     clock_now[0] = start + timedelta(minutes=1)
     assert total() == 4

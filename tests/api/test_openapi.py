@@ -23,7 +23,7 @@ from monitor.statuspages.model import OfficialComponent, OfficialIncident
 from monitor.store import Store
 from monitor.store.detection import save_detection
 from monitor.store.statuspages import save_poll
-from tests.api.conftest import TARGETS, Seed
+from tests.factories import TARGETS, Seed
 
 
 def test_the_openapi_document_is_valid() -> None:

@@ -14,7 +14,7 @@ from monitor.config import Config
 from monitor.result import utcnow
 from monitor.store import Store
 from monitor.store import results as stored
-from tests.api.conftest import TARGETS, probe
+from tests.factories import TARGETS, probe
 
 
 def test_status_history_route_metrics_and_badges_on_either_database(
@@ -25,12 +25,17 @@ def test_status_history_route_metrics_and_badges_on_either_database(
         any_store,
         [
             *(
-                probe(TARGETS[0], now - timedelta(minutes=2 + i), ttft_ms=200.0 + i)
+                probe(now - timedelta(minutes=2 + i), TARGETS[0], ttft_ms=200.0 + i)
                 for i in range(6)
             ),
-            *(probe(TARGETS[1], now - timedelta(minutes=2 + i), "overloaded") for i in range(6)),
             *(
-                probe(TARGETS[2], now - timedelta(minutes=2 + i), "ok" if i % 4 else "timeout")
+                probe(now - timedelta(minutes=2 + i), TARGETS[1], outcome="overloaded")
+                for i in range(6)
+            ),
+            *(
+                probe(
+                    now - timedelta(minutes=2 + i), TARGETS[2], outcome="ok" if i % 4 else "timeout"
+                )
                 for i in range(8)
             ),
         ],

@@ -13,7 +13,7 @@ from monitor.detect.regions import combine
 from monitor.detect.types import Status, TargetStatus
 from monitor.result import utcnow
 from monitor.store import Store, detection, lease, results
-from tests.api.conftest import probe
+from tests.factories import probe
 
 
 def _two_regions(store: Store, config: Config) -> str:
@@ -22,8 +22,8 @@ def _two_regions(store: Store, config: Config) -> str:
     batch = []
     for i in range(10):
         ts = now - timedelta(seconds=20 * (i + 1))
-        batch.append(dataclasses.replace(probe(target, ts), region="eu-west"))
-        batch.append(dataclasses.replace(probe(target, ts, "overloaded"), region="us-east"))
+        batch.append(dataclasses.replace(probe(ts, target), region="eu-west"))
+        batch.append(dataclasses.replace(probe(ts, target, outcome="overloaded"), region="us-east"))
     results.record(store, batch)
     per = {
         "eu-west": TargetStatus(target, Status.OPERATIONAL, now),

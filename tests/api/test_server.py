@@ -17,7 +17,7 @@ from monitor.api.server import build_app, is_loopback, serve
 from monitor.config import Config
 from monitor.errors import UsageError
 from monitor.store import Store, open_store
-from tests.api.conftest import TARGETS, Seed
+from tests.factories import TARGETS, Seed
 
 Serve = Callable[[Starlette], str]
 SVG_NS = "{http://www.w3.org/2000/svg}"

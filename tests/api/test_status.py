@@ -10,7 +10,7 @@ import pytest
 from monitor.detect.types import IncidentRecord, Status, TargetStatus
 from monitor.result import format_ts, parse_ts, utcnow
 from monitor.store import Store
-from tests.api.conftest import SECRET, TARGETS, Seed
+from tests.factories import SECRET, TARGETS, Seed
 
 
 def _by_target(body: dict) -> dict[str, dict]:

@@ -8,7 +8,7 @@ from monitor.config.detection import DetectionConfig
 from monitor.detect.engine import Detector, replay
 from monitor.detect.types import Status, Transition
 from monitor.result import Outcome, ProbeResult
-from tests.detect.conftest import MINUTE, SECOND, T0, healthy_stream, probe
+from tests.factories import MINUTE, SECOND, T0, healthy_stream, minute_probe
 
 WARM = 600  # healthy probes before anything happens
 
@@ -58,38 +58,40 @@ def test_each_kind_of_brownout_is_told_apart_quickly(
 
 
 def test_three_failures_in_a_row_are_an_outage_and_two_are_not() -> None:
-    failing = [probe(WARM + k, outcome=Outcome.TIMEOUT) for k in range(2)]
+    failing = [minute_probe(WARM + k, outcome=Outcome.TIMEOUT) for k in range(2)]
     assert bad(replay(healthy_stream(0, WARM) + failing)) == []
-    failing.append(probe(WARM + 2, outcome=Outcome.CONNECTION_ERROR))
+    failing.append(minute_probe(WARM + 2, outcome=Outcome.CONNECTION_ERROR))
     [alarm] = bad(replay(healthy_stream(0, WARM) + failing))
     assert (alarm.new, alarm.reasons) == (Status.DOWN, ["errors"])
 
 
 def test_one_wrong_answer_is_no_alarm() -> None:
     results = healthy_stream(0, WARM, wrong_rate=0.0)
-    results.append(probe(WARM, outcome=Outcome.WRONG_ANSWER, quality_ok=False))
+    results.append(minute_probe(WARM, outcome=Outcome.WRONG_ANSWER, quality_ok=False))
     assert bad(replay(results)) == []
 
 
 def test_rate_limits_are_kept_apart_from_errors() -> None:
-    limited = [probe(WARM + k, outcome=Outcome.RATE_LIMITED, http_status=429) for k in range(30)]
+    limited = [
+        minute_probe(WARM + k, outcome=Outcome.RATE_LIMITED, http_status=429) for k in range(30)
+    ]
     alarms = bad(replay(healthy_stream(0, WARM) + limited))
     assert alarms and all(t.new is Status.DEGRADED for t in alarms)
     assert "errors" not in alarms[0].reasons and "rate_limit" in alarms[0].reasons
 
 
 def test_cancelled_probes_say_nothing_about_the_provider() -> None:
-    cancelled = [probe(WARM + k, outcome=Outcome.CANCELLED) for k in range(50)]
+    cancelled = [minute_probe(WARM + k, outcome=Outcome.CANCELLED) for k in range(50)]
     assert bad(replay(healthy_stream(0, WARM) + cancelled)) == []
 
 
 def test_an_outage_ends_in_degraded_until_the_failures_have_clearly_stopped() -> None:
-    outage = [probe(WARM + k, outcome=Outcome.SERVER_ERROR) for k in range(10)]
+    outage = [minute_probe(WARM + k, outcome=Outcome.SERVER_ERROR) for k in range(10)]
     after = WARM + 10
     results = healthy_stream(0, WARM) + outage
 
     def path(good: int) -> list[Status]:
-        transitions = replay(results + [probe(after + k) for k in range(good)])
+        transitions = replay(results + [minute_probe(after + k) for k in range(good)])
         return [t.new for t in transitions[1:]]
 
     assert path(1) == [Status.DOWN]  # one good answer is not the end of an outage
@@ -99,7 +101,7 @@ def test_an_outage_ends_in_degraded_until_the_failures_have_clearly_stopped() ->
 
 
 def test_a_brownout_that_begins_with_a_run_of_failures_stays_one_incident() -> None:
-    run = [probe(WARM + k, outcome=Outcome.TIMEOUT) for k in range(3)]
+    run = [minute_probe(WARM + k, outcome=Outcome.TIMEOUT) for k in range(3)]
     results = healthy_stream(0, WARM) + run + healthy_stream(WARM + 3, 200, error_rate=0.3)
     transitions = replay(results)
     assert [t.new for t in transitions[1:3]] == [Status.DOWN, Status.DEGRADED]
@@ -118,7 +120,7 @@ def test_a_flapping_provider_is_held_as_one_stretch_of_trouble() -> None:
     results = healthy_stream(0, WARM)
     i = WARM
     for _cycle in range(8):  # 4 minutes down, 6 up, eight times
-        results += [probe(i + k, outcome=Outcome.OVERLOADED) for k in range(4)]
+        results += [minute_probe(i + k, outcome=Outcome.OVERLOADED) for k in range(4)]
         results += healthy_stream(i + 4, 6)
         i += 10
     detector = Detector(DetectionConfig())
@@ -138,7 +140,7 @@ def test_no_fresh_result_for_three_intervals_beyond_the_timeout_is_unknown() -> 
     # Last result at minute 9, plus three intervals, plus two timeouts (the probe in flight
     # when the next round was due, and the next round's own).
     assert stale.ts == T0 + 13 * MINUTE
-    [back] = detector.observe([probe(20)])
+    [back] = detector.observe([minute_probe(20)])
     assert (back.old, back.new) == (Status.UNKNOWN, Status.OPERATIONAL)
 
 
@@ -157,7 +159,7 @@ def test_a_new_model_becomes_the_baseline_after_a_while() -> None:
 
 def test_an_absolute_latency_limit_from_config_applies_to_the_median() -> None:
     config = DetectionConfig.model_validate({"latency": {"max_ms": 900}})
-    results = healthy_stream(0, 10) + [probe(10 + k, latency_ms=1500.0) for k in range(3)]
+    results = healthy_stream(0, 10) + [minute_probe(10 + k, latency_ms=1500.0) for k in range(3)]
     [alarm] = bad(replay(results, config))
     assert alarm.reasons == ["latency"] and alarm.details["latency"]["limit"] == 900
 
@@ -177,7 +179,9 @@ def test_an_override_applies_only_to_the_targets_it_names() -> None:
 def test_one_round_of_canaries_failing_together_is_not_yet_an_outage() -> None:
     def round_of(minute: int) -> list[ProbeResult]:
         return [
-            probe(minute, outcome=Outcome.CONNECTION_ERROR, ts=T0 + minute * MINUTE + k * SECOND)
+            minute_probe(
+                minute, outcome=Outcome.CONNECTION_ERROR, ts=T0 + minute * MINUTE + k * SECOND
+            )
             for k in range(3)
         ]
 

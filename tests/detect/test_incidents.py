@@ -11,7 +11,7 @@ from monitor.config.detection import DetectionConfig
 from monitor.detect.incidents import IncidentTracker
 from monitor.detect.types import Status, TargetStatus, Transition
 from monitor.errors import ConfigError
-from tests.detect.conftest import MINUTE, T0
+from tests.factories import MINUTE, T0
 
 A = "openai/gpt-4o-mini"
 OP, DEG, DOWN, UNK = Status.OPERATIONAL, Status.DEGRADED, Status.DOWN, Status.UNKNOWN

@@ -9,7 +9,7 @@ from monitor.config.detection import DetectionConfig
 from monitor.detect.engine import replay
 from monitor.detect.types import Status
 from monitor.result import Outcome
-from tests.detect.conftest import MINUTE, T0, healthy_stream, probe
+from tests.factories import MINUTE, T0, healthy_stream, minute_probe
 
 WARM = 1440  # a healthy day first
 EPISODE = 180  # three hours at one probe a minute
@@ -60,7 +60,7 @@ def test_a_burst_of_failures_inside_a_brownout_does_not_let_it_end_on_half_the_e
     results = healthy_stream(0, WARM, error_rate=0.005)
     for k, mark in enumerate(pattern):
         if mark == "F":
-            results.append(probe(WARM + k, outcome=Outcome.SERVER_ERROR, http_status=500))
+            results.append(minute_probe(WARM + k, outcome=Outcome.SERVER_ERROR, http_status=500))
         else:
             results += healthy_stream(WARM + k, 1)
     moves = [t.new for t in replay(results) if int((t.ts - T0) / MINUTE) >= WARM]

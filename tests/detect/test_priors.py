@@ -14,7 +14,7 @@ from monitor.pipeline.detection import DetectionService
 from monitor.runner import Monitor, make_client
 from monitor.simulator.thread import SimulatorHandle
 from monitor.store import Store
-from tests.detect.conftest import T0, healthy_stream
+from tests.factories import T0, healthy_stream
 
 HEALTHY = {"name": "healthy", "defaults": {"ttft": "20ms", "tokens_per_s": 2000}}
 SLOW_START = {"name": "ttft x15", "defaults": {"ttft": "300ms", "tokens_per_s": 2000}}

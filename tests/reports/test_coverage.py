@@ -10,7 +10,7 @@ from monitor.reports import build_report
 from monitor.reports.render import render
 from monitor.reports.statuses import RecordedStatuses
 from monitor.store import Store
-from tests.reports.conftest import DAY, T0, probe, seed
+from tests.factories import DAY, T0, probe, seed
 
 TARGET = "openai/gpt-4o-mini"
 

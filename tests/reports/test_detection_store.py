@@ -16,7 +16,7 @@ from monitor.reports.build import build_report
 from monitor.reports.export import export_rows
 from monitor.result import format_ts
 from monitor.store import Store, detection
-from tests.reports.conftest import DAY, T0, flip, probe, seed
+from tests.factories import DAY, T0, flip, probe, seed
 
 MINUTE = timedelta(minutes=1)
 OPENAI, GEMINI = "openai/gpt-4o-mini", "gemini/gemini-2.5-flash"

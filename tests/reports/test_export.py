@@ -24,7 +24,7 @@ from monitor.reports.tables import RESULT_SCHEMA, TABLES
 from monitor.result import Outcome, ProbeResult, format_ts
 from monitor.secrets import Scrubber
 from monitor.store import Store, results
-from tests.reports.conftest import DAY, T0, probe, seed
+from tests.factories import DAY, T0, probe, seed
 
 SINCE, UNTIL = T0, T0 + DAY
 

@@ -12,7 +12,7 @@ from monitor.reports.build import build_report
 from monitor.reports.render import render
 from monitor.reports.statuses import RecordedStatuses
 from monitor.store import Store
-from tests.reports.conftest import DAY, T0, flip, probe, seed
+from tests.factories import DAY, T0, flip, probe, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

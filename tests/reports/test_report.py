@@ -16,7 +16,7 @@ from monitor.reports.stats import wilson
 from monitor.reports.statuses import RecordedStatuses
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, open_store, retention
-from tests.reports.conftest import DAY, T0, flip, probe, seed
+from tests.factories import DAY, T0, flip, probe, seed
 
 MINUTE = timedelta(minutes=1)
 OPENAI, ANTHROPIC = "openai/gpt-4o-mini", "anthropic/claude-haiku-4-5"
@@ -30,9 +30,9 @@ def openai_probes() -> list[ProbeResult]:
     for i in range(N):
         ts = SINCE + i * EVERY
         if i % 100 == 0:
-            out.append(probe(ts, outcome=Outcome.RATE_LIMITED, http_status=429))
+            out.append(probe(ts, outcome=Outcome.RATE_LIMITED, http_status=429, cost_usd=0.00001))
         elif i % 100 == 50:
-            out.append(probe(ts, outcome=Outcome.TIMEOUT))
+            out.append(probe(ts, outcome=Outcome.TIMEOUT, cost_usd=0.00001))
         elif i % 100 == 25:
             out.append(
                 probe(

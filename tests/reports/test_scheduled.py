@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from monitor.config import Config
 from monitor.reports.scheduled import ReportScheduler
 from monitor.store import Store
-from tests.reports.conftest import probe, seed
+from tests.factories import probe, seed
 
 MONDAY_8 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a Monday
 

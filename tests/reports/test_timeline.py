@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from monitor.detect.types import Status
 from monitor.reports.timeline import segments, status_time, stretches
-from tests.reports.conftest import DAY, T0, flip
+from tests.factories import DAY, T0, flip
 
 MINUTE = timedelta(minutes=1)
 

@@ -9,7 +9,7 @@ from monitor.detect.types import Status, TargetStatus
 from monitor.pipeline.detection import DetectionService
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, detection, results
-from tests.detect.conftest import MINUTE, T0, healthy_stream, probe
+from tests.factories import MINUTE, T0, healthy_stream, minute_probe
 
 A = "openai/gpt-4o-mini"
 
@@ -34,7 +34,12 @@ def test_an_outage_is_stored_as_transitions_an_incident_and_a_status(store: Stor
     service = DetectionService(store, Config(), clock)
     service.restore()
     feed(service, store, healthy_stream(0, 300), clock)
-    feed(service, store, [probe(300 + k, outcome=Outcome.SERVER_ERROR) for k in range(5)], clock)
+    feed(
+        service,
+        store,
+        [minute_probe(300 + k, outcome=Outcome.SERVER_ERROR) for k in range(5)],
+        clock,
+    )
 
     assert [(t.old, t.new) for t in detection.transitions_between(store, T0, None)] == [
         (Status.UNKNOWN, Status.OPERATIONAL),
@@ -53,7 +58,7 @@ def test_after_a_restart_the_open_incident_is_continued_and_closed(store: Store)
     before = DetectionService(store, Config(), clock)
     before.restore()
     feed(before, store, healthy_stream(0, 300), clock)
-    feed(before, store, [probe(300 + k, outcome=Outcome.TIMEOUT) for k in range(5)], clock)
+    feed(before, store, [minute_probe(300 + k, outcome=Outcome.TIMEOUT) for k in range(5)], clock)
 
     after = DetectionService(store, Config(), clock)  # the monitor restarted
     after.restore()

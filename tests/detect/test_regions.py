@@ -10,7 +10,7 @@ from monitor.detect.engine import replay
 from monitor.detect.regions import RegionalDetector
 from monitor.detect.types import Status
 from monitor.result import Outcome, ProbeResult
-from tests.detect.conftest import healthy_stream, probe
+from tests.factories import healthy_stream, minute_probe
 
 REGIONS = ["eu-west", "us-east", "ap-south"]
 TARGET = "openai/gpt-4o-mini"
@@ -22,7 +22,8 @@ def _in(region: str, results: list[ProbeResult]) -> list[ProbeResult]:
 
 def _failing(start: int, n: int) -> list[ProbeResult]:
     return [
-        probe(i, outcome=Outcome.SERVER_ERROR, http_status=500) for i in range(start, start + n)
+        minute_probe(i, outcome=Outcome.SERVER_ERROR, http_status=500)
+        for i in range(start, start + n)
     ]
 
 

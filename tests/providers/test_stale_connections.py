@@ -23,7 +23,7 @@ from monitor.simulator import SimulatorHandle
 from monitor.simulator.connections import DROP_DELAY_S
 from monitor.store import Store, results
 from tests.conftest import FAST_SCENARIO
-from tests.wire.conftest import KINDS, ask, target_for
+from tests.factories import KINDS, ask, target_for
 
 ARITHMETIC = CanaryConfig(**DEFAULT_CANARIES[0])
 

@@ -16,7 +16,7 @@ import pytest
 from monitor.cli import main
 from monitor.result import utcnow
 from monitor.store import Store
-from tests.reports.conftest import probe, seed
+from tests.factories import probe, seed
 
 
 @pytest.fixture

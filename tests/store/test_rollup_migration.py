@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, String, Tab
 from monitor.result import Outcome
 from monitor.store import db, open_store, results, rollups
 from monitor.store.tables import ProbeRow
-from tests.dashboard.test_rollups import probe
+from tests.store.test_rollups import probe
 
 T0 = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 OUTCOMES = [o.value for o in Outcome]

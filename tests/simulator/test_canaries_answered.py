@@ -15,7 +15,7 @@ from monitor.config import CanaryConfig
 from monitor.probe import run_probe
 from monitor.result import Outcome
 from monitor.simulator import SimulatorHandle
-from tests.wire.conftest import KINDS, target_for
+from tests.factories import KINDS, target_for
 
 CANARIES = [CanaryConfig.model_validate(c) for c in DEFAULT_CANARIES] + [
     CanaryConfig(name=f"generated_{name}", generator=name) for name in sorted(GENERATORS)

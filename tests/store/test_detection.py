@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from monitor.detect.types import IncidentRecord, Status, TargetStatus, Transition
 from monitor.store import Store, detection
-from tests.detect.conftest import MINUTE, T0
+from tests.factories import MINUTE, T0
 
 A, B = "openai/gpt-4o-mini", "anthropic/claude-haiku-4-5"
 

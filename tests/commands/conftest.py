@@ -73,12 +73,6 @@ def receiver() -> Iterator[Receiver]:
     thread.join()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
-    """A SQLite file several processes share, or a fresh PostgreSQL schema."""
-    return sqlite_url if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
-
-
 def write_config(
     path: Path,
     url: str,

@@ -10,7 +10,7 @@ import pytest
 
 from monitor.result import Outcome
 from monitor.simulator import SimulatorHandle
-from tests.wire.conftest import KINDS, ask
+from tests.factories import KINDS, ask
 
 # scenario fault → outcome, per protocol where the real services differ
 FAULTS: list[tuple[str, dict[str, Outcome]]] = [

@@ -18,7 +18,7 @@ from monitor.reports import build_report
 from monitor.result import format_ts, utcnow
 from monitor.store import Store, detection
 from monitor.store import results as stored
-from tests.api.conftest import TARGETS, probe
+from tests.factories import TARGETS, probe
 
 OPENAI, ANTHROPIC, OPENROUTER = TARGETS
 
@@ -41,9 +41,9 @@ def test_every_surface_gives_the_same_status_reasons_since_and_figures(
     batch = []
     for i in range(16):  # the last eight minutes, one probe every 30 s
         ts = now - timedelta(seconds=30 * (16 - i))
-        batch.append(probe(OPENAI, ts, ttft_ms=250.0 + i, latency_ms=600.0 + 3 * i))
-        batch.append(probe(ANTHROPIC, ts, "overloaded" if i % 4 else "ok", ttft_ms=900.0))
-        batch.append(probe(OPENROUTER, ts, ttft_ms=1800.0 + 10 * i, latency_ms=4000.0))
+        batch.append(probe(ts, OPENAI, ttft_ms=250.0 + i, latency_ms=600.0 + 3 * i))
+        batch.append(probe(ts, ANTHROPIC, outcome="overloaded" if i % 4 else "ok", ttft_ms=900.0))
+        batch.append(probe(ts, OPENROUTER, ttft_ms=1800.0 + 10 * i, latency_ms=4000.0))
     stored.record(store, batch)
     detection.save_detection(
         store,

@@ -14,7 +14,7 @@ from monitor.detect.types import Status
 from monitor.route import Candidate, rank
 from monitor.store import Store
 from monitor.target import Price
-from tests.api.conftest import SECRET, TARGETS, Seed
+from tests.factories import SECRET, TARGETS, Seed
 
 
 def cand(

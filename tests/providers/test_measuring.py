@@ -14,7 +14,7 @@ import pytest
 from monitor.providers.stream import TEXT_MAX_CHARS
 from monitor.result import Outcome
 from monitor.simulator import SimulatorHandle
-from tests.wire.conftest import KINDS, ask
+from tests.factories import KINDS, ask
 
 
 @pytest.mark.parametrize("kind", KINDS)

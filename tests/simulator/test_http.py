@@ -22,7 +22,7 @@ from monitor.simulator.anthropic_wire import AnthropicWire
 from monitor.simulator.gemini_wire import GeminiWire
 from monitor.simulator.openai_wire import OpenaiWire
 from monitor.simulator.wire import Call, Wire
-from tests.wire.conftest import KEY, KINDS, ask
+from tests.factories import KEY, KINDS, ask
 
 ROOT = Path(__file__).parents[2]
 

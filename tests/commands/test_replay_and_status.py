@@ -12,14 +12,16 @@ from monitor.config import Config
 from monitor.pipeline.detection import DetectionService
 from monitor.result import Outcome, utcnow
 from monitor.store import open_store, results
-from tests.detect.conftest import healthy_stream, probe
+from tests.factories import healthy_stream, minute_probe
 
 
 @pytest.fixture
 def trace(tmp_path: Path) -> Path:
     """A healthy stretch, then an outage."""
     path = tmp_path / "results.jsonl"
-    batch = healthy_stream(0, 200) + [probe(200 + k, outcome=Outcome.TIMEOUT) for k in range(4)]
+    batch = healthy_stream(0, 200) + [
+        minute_probe(200 + k, outcome=Outcome.TIMEOUT) for k in range(4)
+    ]
     path.write_text("".join(r.to_json() + "\n" for r in batch))
     return path
 
@@ -83,7 +85,7 @@ def test_status_reads_the_database_without_a_config_file(
     store = open_store(url)
     now = utcnow()
     batch = healthy_stream(0, 100) + [
-        probe(100 + k, outcome=Outcome.SERVER_ERROR) for k in range(3)
+        minute_probe(100 + k, outcome=Outcome.SERVER_ERROR) for k in range(3)
     ]
     shift = now - batch[-1].ts
     for r in batch:
@@ -137,7 +139,7 @@ def test_replay_of_a_history_exported_from_the_database_judges_it_on_its_own_spa
     url = f"sqlite:///{tmp_path}/brownout.db"
     config = _history_config(tmp_path, url)
     batch = healthy_stream(0, 1400)
-    batch += [probe(1400 + k, outcome=Outcome.TIMEOUT) for k in range(6)]
+    batch += [minute_probe(1400 + k, outcome=Outcome.TIMEOUT) for k in range(6)]
     batch += healthy_stream(1406, 34)
     now = utcnow()
     shift = now - batch[-1].ts

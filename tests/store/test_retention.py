@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from monitor.config.schema import StorageConfig
 from monitor.store import Store, results, retention, rollups
 from monitor.store.rollups import DAY, HOUR, MINUTE
-from tests.dashboard.test_rollups import probe
+from tests.store.test_rollups import probe
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from typing import Any
 from monitor.detect.types import Status
 from monitor.simulator import SimulatorHandle
 from monitor.store import detection, outbox, results
-from tests.scale.conftest import (
+from tests.commands.conftest import (
     FAILING,
     FAST,
     Brownout,

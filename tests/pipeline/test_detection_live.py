@@ -13,7 +13,7 @@ from monitor.result import ProbeResult
 from monitor.runner import Monitor, make_client
 from monitor.simulator.thread import SimulatorHandle
 from monitor.store import Store, detection
-from tests.detect.conftest import T0
+from tests.factories import T0
 
 HEALTHY = {"name": "healthy", "defaults": {"ttft": "5ms", "tokens_per_s": 2000}}
 OUTAGE = {"name": "outage", "defaults": {"ttft": "5ms", "errors": {"overloaded": 1.0}}}

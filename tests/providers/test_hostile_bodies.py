@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from monitor.providers import Reply
 from monitor.providers.classify import classify_status
 from monitor.result import Outcome
+from tests.factories import ask
 from tests.hostile import Response, Server, serve
-from tests.wire.conftest import ask
 
 KINDS = ["openai", "anthropic", "gemini"]
 MB = 1024 * 1024

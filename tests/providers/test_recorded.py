@@ -18,7 +18,7 @@ import pytest
 from monitor.providers import Prompt, Reply, provider_for
 from monitor.result import Outcome
 from monitor.simulator import SimulatorHandle
-from tests.wire.conftest import KINDS, target_for
+from tests.factories import KINDS, target_for
 
 
 def _openai_chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:

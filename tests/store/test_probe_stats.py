@@ -13,7 +13,7 @@ from monitor.store import Store
 from monitor.store import results as stored
 from monitor.store import statuspages as official
 from monitor.store.probe_stats import figures, history, percentile, totals
-from tests.api.conftest import probe
+from tests.factories import probe
 
 T0 = parse_ts("2026-11-28T10:00:00Z")
 
@@ -22,7 +22,13 @@ def test_totals_sum_counts_costs_and_cumulative_buckets(any_store: Store) -> Non
     stored.record(
         any_store,
         [
-            probe("openai/gpt-4o-mini", T0 + timedelta(seconds=i), o, ttft_ms=t, latency_ms=t * 2)
+            probe(
+                T0 + timedelta(seconds=i),
+                "openai/gpt-4o-mini",
+                outcome=o,
+                ttft_ms=t,
+                latency_ms=t * 2,
+            )
             for i, (o, t) in enumerate(
                 [("ok", 100.0), ("ok", 400.0), ("wrong_answer", 900.0), ("timeout", 0.0)]
             )
@@ -55,7 +61,7 @@ def test_figures_and_history_summarise_a_window(any_store: Store) -> None:
     stored.record(
         any_store,
         [
-            probe("a/m", T0 + timedelta(minutes=i), o)
+            probe(T0 + timedelta(minutes=i), "a/m", outcome=o)
             for i, o in enumerate(["ok", "overloaded", "rate_limited", "ok"])
         ],
     )
@@ -122,6 +128,6 @@ def test_known_targets_is_empty_without_results(any_store: Store) -> None:
 
 def test_known_targets_lists_each_target_once_in_order(any_store: Store) -> None:
     names = ["b/m", "a/m", "openrouter/meta-llama/llama-3.3-70b-instruct", "a/m", "b/m"]
-    stored.record(any_store, [probe(n, T0 + timedelta(seconds=i)) for i, n in enumerate(names)])
+    stored.record(any_store, [probe(T0 + timedelta(seconds=i), n) for i, n in enumerate(names)])
 
     assert stored.known_targets(any_store) == sorted(set(names))

@@ -26,7 +26,7 @@ from monitor.statuspages.leadtime import match
 from monitor.statuspages.model import OfficialIncident, parse_components, parse_incidents
 from monitor.store import Store
 from monitor.store import statuspages as official
-from tests.api.conftest import make_config
+from tests.factories import api_config
 
 PAGE = {
     "id": "tymt9n04zgry",
@@ -166,7 +166,7 @@ def statuspage() -> Iterator[StatusPageServer]:
 
 
 def page_config(server: StatusPageServer) -> Config:
-    return make_config(
+    return api_config(
         statuspages={"pages": {"anthropic": {"url": server.url, "components": ["Claude API*"]}}}
     )
 

@@ -18,7 +18,7 @@ from monitor.probe import run_probe
 from monitor.result import Outcome, ProbeResult
 from monitor.runner import make_client
 from monitor.target import Target
-from tests.real.conftest import MODEL_ALIAS, LlamaServer
+from tests.providers.conftest import MODEL_ALIAS, LlamaServer
 
 pytestmark = pytest.mark.slow
 

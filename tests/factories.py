@@ -1,0 +1,254 @@
+"""What tests build their data from: probe results, transitions, configs, seeded stores and
+targets on the simulator. One helper each, shared by every test folder; fixtures live in the
+conftest files.
+
+    seed(store, [probe(T0 + i * MINUTE) for i in range(60)])        # an hour of good probes
+    seed(store, [probe(T0, "anthropic/claude-haiku-4-5", outcome=Outcome.OVERLOADED)])
+    flip(T0, "operational", "down", "openai/gpt-4o-mini", ["errors"])
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from monitor.config import Config, ProviderConfig, load_config
+from monitor.detect.types import Status, Transition
+from monitor.providers import Prompt, Reply, provider_for
+from monitor.result import Outcome, ProbeResult
+from monitor.simulator import SimulatorHandle
+from monitor.store import Store, results
+from monitor.target import Target
+
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+SECOND = timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+Seed = Callable[..., None]  # the `seed` fixture: seed(target, outcomes, ago=…, **fields)
+
+KINDS = ["openai", "anthropic", "gemini"]
+KEY = "sk-test-abcdefghijklmnop0123456789"  # a fake key
+
+SECRET = "sk-test-Zq8v1LmN4pR7sT0uW3xY6aB9cD2eF5gH"  # a fake key
+TARGETS = [
+    "openai/gpt-4o-mini",
+    "anthropic/claude-haiku-4-5",
+    "openrouter/meta-llama/llama-3.3-70b-instruct",
+]
+
+# An ordinary answered probe: what `probe` gives unless told otherwise.
+ANSWERED: dict[str, Any] = {
+    "http_status": 200,
+    "connect_ms": 40.0,
+    "ttft_ms": 300.0,
+    "latency_ms": 500.0,
+    "input_tokens": 21,
+    "output_tokens": 2,
+    "tokens_per_s": 40.0,
+    "quality_ok": True,
+    "answer": "391",
+    "cost_usd": 0.00001,
+}
+# What only an answer has; a probe that failed has none of it (unless told otherwise).
+ANSWER_ONLY = (
+    "http_status",
+    "ttft_ms",
+    "latency_ms",
+    "output_tokens",
+    "tokens_per_s",
+    "quality_ok",
+    "answer",
+    "cost_usd",
+    "response_model",
+    "system_fingerprint",
+)
+
+
+def probe(
+    ts: datetime = T0,
+    target: str = "openai/gpt-4o-mini",
+    *,
+    figures: Mapping[str, Any] = ANSWERED,
+    **fields: Any,
+) -> ProbeResult:
+    """A probe result of `target` at `ts`: answered and `ok`, with `figures` (`ANSWERED`, the
+    response model named after the model) unless `fields` say otherwise. A `wrong_answer` has
+    `quality_ok` False; a failure outcome has none of `ANSWER_ONLY`. `fields` set any field and
+    win over both."""
+    provider, _, model = target.partition("/")
+    outcome = Outcome(fields.get("outcome", Outcome.OK))
+    values: dict[str, Any] = {
+        "ts": ts,
+        "target": target,
+        "provider": provider,
+        "model": model,
+        "canary": "arithmetic",
+        "response_model": model,
+        **figures,
+    }
+    if outcome is Outcome.WRONG_ANSWER:
+        values["quality_ok"] = False
+    elif not outcome.answered:
+        values.update(dict.fromkeys(ANSWER_ONLY))
+    values.update(fields)
+    values["outcome"] = outcome
+    return ProbeResult(**values)
+
+
+# The figures of `minute_probe`: a detector's ordinary target.
+STEADY: dict[str, Any] = {
+    "http_status": 200,
+    "ttft_ms": 400.0,
+    "latency_ms": 600.0,
+    "output_tokens": 12,
+    "tokens_per_s": 60.0,
+    "quality_ok": True,
+    "answer": "391",
+    "response_model": "gpt-4o-mini-2024-07-18",
+    "system_fingerprint": "fp_1",
+}
+
+
+def minute_probe(i: int, target: str = "openai/gpt-4o-mini", **fields: Any) -> ProbeResult:
+    """Probe number `i`, one a minute from T0, with the `STEADY` figures: a good answer unless
+    `fields` say otherwise."""
+    ts = fields.pop("ts", T0 + i * MINUTE)
+    return probe(ts, target, figures=STEADY, **fields)
+
+
+def healthy_stream(
+    start: int,
+    n: int,
+    seed: int = 7,
+    target: str = "openai/gpt-4o-mini",
+    slow: float = 1.0,
+    error_rate: float = 0.0,
+    wrong_rate: float = 0.02,
+    limit_rate: float = 0.0,
+    model: str = "gpt-4o-mini-2024-07-18",
+) -> list[ProbeResult]:
+    """Probes `start`..`start+n-1` with lognormal timings (×`slow`) and the given rates."""
+    rng = random.Random(seed * 1_000_003 + start)
+    out = []
+    for i in range(start, start + n):
+        u = rng.random()
+        if u < limit_rate:
+            out.append(minute_probe(i, target, outcome=Outcome.RATE_LIMITED, http_status=429))
+        elif u < limit_rate + error_rate:
+            out.append(minute_probe(i, target, outcome=Outcome.SERVER_ERROR, http_status=500))
+        else:
+            ttft = 400 * slow * math.exp(rng.gauss(0, 0.35))
+            tps = 60 / slow * math.exp(rng.gauss(0, 0.3))
+            ok = rng.random() >= wrong_rate
+            out.append(
+                minute_probe(
+                    i,
+                    target,
+                    ttft_ms=ttft,
+                    latency_ms=ttft + 12000 / tps,
+                    tokens_per_s=tps,
+                    outcome=Outcome.OK if ok else Outcome.WRONG_ANSWER,
+                    quality_ok=ok,
+                    response_model=model,
+                )
+            )
+    return out
+
+
+def seed(store: Store, probes: Iterable[ProbeResult]) -> int:
+    """Store `probes` through the one write path (`results.record`), in chunks; returns how many."""
+    batch: list[ProbeResult] = []
+    n = 0
+    for p in probes:
+        batch.append(p)
+        if len(batch) == 5000:
+            n += results.record(store, batch)
+            batch = []
+    return n + results.record(store, batch)
+
+
+def flip(
+    ts: datetime,
+    old: str,
+    new: str,
+    target: str = "openai/gpt-4o-mini",
+    reasons: Sequence[str] = (),
+    details: dict[str, Any] | None = None,
+) -> Transition:
+    """A change of `target`'s status from `old` to `new` at `ts`."""
+    return Transition(ts, target, Status(old), Status(new), list(reasons), details or {})
+
+
+def config_file(tmp_path: Path, data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
+    """A Config loaded the way users load theirs: `data` as YAML on disk, through `load_config`."""
+    path = tmp_path / "probes.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return load_config(str(path), env=env or {})
+
+
+def target_for(
+    sim: SimulatorHandle | str, kind: str, model: str = "sim-model", key: str | None = KEY
+) -> Target:
+    """The target `kind/model` on the simulator (or at a base URL), resolved as the config does."""
+    base = sim if isinstance(sim, str) else sim.base_url(kind)
+    provider = ProviderConfig(kind=kind, base_url=base, api_key=key, models=[model])
+    return Config(providers={kind: provider}).targets()[0]
+
+
+async def ask(
+    client: httpx.AsyncClient,
+    sim: SimulatorHandle | str,
+    kind: str,
+    *,
+    model: str = "sim-model",
+    key: str | None = KEY,
+    prompt: str = "What is 17 * 23? Reply with the number only.",
+    max_tokens: int = 16,
+    timeout: float = 10.0,  # noqa: ASYNC109 (passed on to Provider.complete)
+) -> Reply:
+    """One call of `kind`'s provider to the simulator, as a probe makes it."""
+    target = target_for(sim, kind, model, key)
+    return await provider_for(kind).complete(
+        client, target, Prompt(prompt, max_tokens=max_tokens), timeout=timeout
+    )
+
+
+def api_config(**extra: Any) -> Config:
+    """Three targets on two protocols (one with a price, a header secret), in two families."""
+    data: dict[str, Any] = {
+        "providers": {
+            "openai": {
+                "kind": "openai",
+                "base_url": "http://127.0.0.1:9/v1",
+                "api_key": SECRET,
+                "headers": {"x-private": SECRET},
+                "models": ["gpt-4o-mini"],
+                "price": {"gpt-4o-mini": {"input": 0.15, "output": 0.60}},
+            },
+            "anthropic": {
+                "kind": "anthropic",
+                "base_url": "http://127.0.0.1:9",
+                "api_key": SECRET,
+                "models": ["claude-haiku-4-5"],
+                "price": {"claude-haiku-4-5": {"input": 1.0, "output": 5.0}},
+            },
+            "openrouter": {
+                "kind": "openai",
+                "base_url": "http://127.0.0.1:9/api/v1",
+                "api_key": SECRET,
+                "models": ["meta-llama/llama-3.3-70b-instruct"],
+            },
+        },
+        "families": {"fast-small": TARGETS[:2], "all": TARGETS},
+    }
+    data.update(extra)
+    return Config.model_validate(data)

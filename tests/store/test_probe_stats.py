@@ -26,11 +26,10 @@ def test_totals_sum_counts_costs_and_cumulative_buckets(any_store: Store) -> Non
                 T0 + timedelta(seconds=i),
                 "openai/gpt-4o-mini",
                 outcome=o,
-                ttft_ms=t,
-                latency_ms=t * 2,
+                **({"ttft_ms": t, "latency_ms": t * 2} if t is not None else {}),
             )
             for i, (o, t) in enumerate(
-                [("ok", 100.0), ("ok", 400.0), ("wrong_answer", 900.0), ("timeout", 0.0)]
+                [("ok", 100.0), ("ok", 400.0), ("wrong_answer", 900.0), ("timeout", None)]
             )
         ],
     )

@@ -32,7 +32,7 @@ fmt: $(STAMP)
 
 test: check
 	@tools/ensure-chromium
-	@tools/ensure-llama-server >/dev/null || echo "make test: the tests against llama-server (tests/real) will skip" >&2
+	@tools/ensure-llama-server >/dev/null || echo "make test: the tests against llama-server (tests/providers/test_llama_server.py) will skip" >&2
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

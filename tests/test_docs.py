@@ -232,3 +232,27 @@ def test_a_markdown_file_named_but_absent_is_found(
     files = {"README.md", "docs/a.md", "docs/b.md"}
     problems = unknown_md_names(source, text, files)
     assert [p.split("'")[1] for p in problems] == found
+
+
+def _blocks(text: str, language: str) -> list[str]:
+    return re.findall(r"^```" + language + r"\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+
+
+def test_the_contracts_config_example_is_a_valid_config(tmp_path: Path) -> None:
+    from monitor.config import load_config
+
+    [example] = _blocks((ROOT / "docs/contract.md").read_text("utf-8"), "yaml")
+    path = tmp_path / "probes.yaml"
+    path.write_text(example, "utf-8")
+    config = load_config(str(path), env={"OPENAI_API_KEY": "sk-test-fake", "NTFY_TOPIC": "t"})
+    assert [t.name for t in config.targets()] == ["openai/gpt-4o-mini", "openai/gpt-4.1-mini"]
+
+
+def test_the_contracts_result_record_has_every_field_a_result_has() -> None:
+    import json
+
+    from monitor.result import ProbeResult
+
+    [example] = _blocks((ROOT / "docs/contract.md").read_text("utf-8"), "json")
+    record = json.loads(example)
+    assert list(record) == list(ProbeResult.from_dict(record).to_dict())

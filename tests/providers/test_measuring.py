@@ -4,6 +4,7 @@ the end, connection setup apart, tokens from usage (estimated only when absent),
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -75,10 +76,15 @@ async def test_connection_setup_is_reported_apart_and_not_counted_in_ttft(
     transport = httpx.AsyncHTTPTransport()
     transport._pool._network_backend = _SlowConnect()  # the one seam httpx offers for this
     async with httpx.AsyncClient(transport=transport) as slow:
+        started = time.perf_counter()
         reply = await ask(slow, sim, kind)
+        whole_ms = (time.perf_counter() - started) * 1000
     assert reply.outcome is Outcome.OK
     assert reply.connect_ms is not None and reply.connect_ms >= 290
-    assert reply.ttft_ms is not None and 90 <= reply.ttft_ms < 250
+    assert reply.ttft_ms is not None and reply.ttft_ms >= 90
+    # The connection is set up before the request is written, and the whole call spans both:
+    # a TTFT that counted the set-up could not fit beside it, however loaded the machine is.
+    assert reply.ttft_ms <= whole_ms - reply.connect_ms
 
 
 async def test_waiting_for_a_pooled_connection_does_not_count_as_ttft(
@@ -87,12 +93,18 @@ async def test_waiting_for_a_pooled_connection_does_not_count_as_ttft(
     sim = simulator_factory({"defaults": {"ttft": "300ms", "tokens_per_s": 0}})
     limits = httpx.Limits(max_connections=1)
     async with httpx.AsyncClient(limits=limits) as one_connection:
+        started = time.perf_counter()
         first, second = await asyncio.gather(
             ask(one_connection, sim, "openai"), ask(one_connection, sim, "openai")
         )
-    # The second waited ~300 ms for the connection; timed from its call it would show ~600 ms.
+        whole_ms = (time.perf_counter() - started) * 1000
+    # One connection: the later request is written only once the earlier answer has ended, so
+    # its TTFT fits in what is left of the whole after the earlier one's latency. Timed from its
+    # call (the wait for the connection included), it would not.
     assert first.ttft_ms is not None and second.ttft_ms is not None
-    assert max(first.ttft_ms, second.ttft_ms) < 450
+    assert first.latency_ms is not None and second.latency_ms is not None
+    assert first.ttft_ms <= whole_ms - second.latency_ms
+    assert second.ttft_ms <= whole_ms - first.latency_ms
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -46,6 +46,10 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
         command.add_argument(
             "--config", metavar="F", help="config file (default ./probes.yaml or $BROWNOUT_CONFIG)"
         )
+        # Also after the command (`brownout check -v`); SUPPRESS keeps a -v given before it.
+        command.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more"
+        )
         if name == chosen:
             module = importlib.import_module(f"monitor.commands.{_module(name)}")
             module.add_arguments(command)

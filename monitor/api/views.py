@@ -52,14 +52,19 @@ def baseline(
     store: Store, since: datetime, until: datetime, targets: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """Per target, its figures over the day before the recent window, from the rollups (a day
-    of raw results is too much to read per request)."""
+    of raw results is too much to read per request). `coverage_s`: the seconds of that window
+    with data when fewer than all of it (null when it is covered, 0 without data), as every
+    figure over a window longer than its data says."""
     aggs = rollups.summary(store, since, until, targets=list(targets))
+    span = (until - since).total_seconds()
+    first = rollups.first_seen(store, since, list(targets))
     out: dict[str, dict[str, Any]] = {}
     for target in targets:
         agg = aggs.get(target)
         if agg is None or agg.n == 0:
             out[target] = {
                 "probes": 0,
+                "coverage_s": 0.0,
                 "probe_availability": None,
                 "ttft_p50_ms": None,
                 "latency_p50_ms": None,
@@ -68,8 +73,10 @@ def baseline(
             }
             continue
         f = agg.figures()
+        seen = covered(first.get(target), until, span)
         out[target] = {
             "probes": f.counted,
+            "coverage_s": None if seen is None else round(seen, 1),
             "probe_availability": _round(f.probe_availability),
             "ttft_p50_ms": _round(f.ttft_ms.quantile(0.5), 1),
             "latency_p50_ms": _round(f.latency_ms.quantile(0.5), 1),

@@ -169,3 +169,18 @@ def test_the_detectors_status_wins_over_the_plain_rule(api: str, store: Store, s
     assert targets["openai/gpt-4o-mini"]["since"] == format_ts(since)
     assert targets["anthropic/claude-haiku-4-5"]["source"] == "probes"
     assert body["source"] == "mixed"
+
+
+def test_the_baseline_says_how_much_of_its_day_has_data(api: str, seed: Seed) -> None:
+    seed("openai/gpt-4o-mini", ["ok"] * 20, ago=120)  # two hours of history before the window
+    seed("anthropic/claude-haiku-4-5", ["ok"] * 3)  # nothing before the recent window
+
+    body = httpx.get(f"{api}/api/status").json()
+
+    targets = _by_target(body)
+    openai = targets["openai/gpt-4o-mini"]["baseline"]
+    assert openai["probes"] == 20
+    # From its first minute (~130 min ago) to the start of the 10-minute recent window.
+    assert 119 * 60 <= openai["coverage_s"] <= 121 * 60
+    anthropic = targets["anthropic/claude-haiku-4-5"]["baseline"]
+    assert anthropic["probes"] == 0 and anthropic["coverage_s"] == 0.0

@@ -125,7 +125,7 @@ providers:
   openai:
     kind: openai
     base_url: http://127.0.0.1:9/v1
-    api_key: sk-test-not-a-real-key-0000
+    api_key: sk-fake-test-key-0000
     models: [gpt-4o-mini]
 """
     )

@@ -21,6 +21,7 @@ import yaml
 
 from monitor.config import Config, ProviderConfig, load_config
 from monitor.detect.types import Status, Transition
+from monitor.pipeline.detection import DetectionService
 from monitor.providers import Prompt, Reply, provider_for
 from monitor.result import Outcome, ProbeResult
 from monitor.simulator import SimulatorHandle
@@ -252,3 +253,48 @@ def api_config(**extra: Any) -> Config:
     }
     data.update(extra)
     return Config.model_validate(data)
+
+
+def sim_config(sim: SimulatorHandle, **sections: Any) -> Config:
+    """One OpenAI-protocol target on the simulator, `sim/gpt-4o-mini`, probed with the
+    arithmetic canary; `sections` add or replace top-level sections (`schedule={…}`)."""
+    data: dict[str, Any] = {
+        "providers": {
+            "sim": {
+                "kind": "openai",
+                "base_url": sim.openai_url,
+                "api_key": "sk-sim-0123456789",
+                "models": ["gpt-4o-mini"],
+            }
+        },
+        "canaries": [
+            {
+                "name": "arithmetic",
+                "prompt": "What is 17 * 23? Reply with the number only.",
+                "expect": {"equals": "391"},
+            }
+        ],
+        **sections,
+    }
+    return Config.model_validate(data)
+
+
+class MinuteClock:
+    """Each reading is one minute later: probes one a minute, as far as detection can tell."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+class DetectionSink:
+    """A monitor's sink that feeds every stored batch to a detection service."""
+
+    def __init__(self, service: DetectionService) -> None:
+        self.service = service
+
+    def on_results(self, batch: Sequence[ProbeResult]) -> None:
+        self.service.observe(batch)

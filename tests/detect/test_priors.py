@@ -4,8 +4,6 @@ jump, and a target with no history of its own is judged against the same model e
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
 
 from monitor.config import Config
 from monitor.detect.engine import Detector
@@ -14,55 +12,23 @@ from monitor.pipeline.detection import DetectionService
 from monitor.runner import Monitor, make_client
 from monitor.simulator.thread import SimulatorHandle
 from monitor.store import Store
-from tests.factories import T0, healthy_stream
+from tests.factories import DetectionSink, MinuteClock, healthy_stream, sim_config
 
 HEALTHY = {"name": "healthy", "defaults": {"ttft": "20ms", "tokens_per_s": 2000}}
 SLOW_START = {"name": "ttft x15", "defaults": {"ttft": "300ms", "tokens_per_s": 2000}}
-
-
-class MinuteClock:
-    """Each reading is one minute later: probes one a minute, as far as detection can tell."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
 
 
 async def test_a_ttft_jump_of_15x_after_40_probes_of_a_flat_server_is_degraded(
     simulator_factory: Callable[..., SimulatorHandle], store: Store
 ) -> None:
     sim = simulator_factory(HEALTHY)
-    data: dict[str, Any] = {
-        "providers": {
-            "sim": {
-                "kind": "openai",
-                "base_url": sim.openai_url,
-                "api_key": "sk-sim-0123456789",
-                "models": ["gpt-4o-mini"],
-            }
-        },
-        "canaries": [
-            {
-                "name": "arithmetic",
-                "prompt": "What is 17 * 23? Reply with the number only.",
-                "expect": {"equals": "391"},
-            }
-        ],
-    }
-    config = Config.model_validate(data)
+    config = sim_config(sim)
     clock = MinuteClock()
     service = DetectionService(store, config, clock)
     service.restore()
 
-    class Detect:
-        def on_results(self, batch: Any) -> None:
-            service.observe(batch)
-
     async with make_client(config) as client:
-        monitor = Monitor(config, store, client, sinks=[Detect()], clock=clock)
+        monitor = Monitor(config, store, client, sinks=[DetectionSink(service)], clock=clock)
         for _ in range(40):
             await monitor.run_once(config.targets())
         await monitor.in_pipeline(lambda: None)  # the sinks have seen every batch

@@ -4,53 +4,29 @@ answers taking 1.6 s, detection ticking as `brownout run` does (more often, to c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 from monitor.config import Config
 from monitor.detect.types import Status
 from monitor.pipeline.detection import DetectionService
-from monitor.result import ProbeResult
 from monitor.runner import Monitor, Scheduler, make_client
 from monitor.simulator.thread import SimulatorHandle
 from monitor.store import Store
 from monitor.store import detection as stored
+from tests.factories import DetectionSink, sim_config
 
 FAST = {"name": "fast", "defaults": {"ttft": "10ms", "tokens_per_s": 2000}}
 SLOW = {"name": "slow", "defaults": {"ttft": "1.6s", "tokens_per_s": 2000}}
 TARGET = "sim/gpt-4o-mini"
 
 
-class Detect:
-    def __init__(self, service: DetectionService) -> None:
-        self.service = service
-
-    def on_results(self, batch: Sequence[ProbeResult]) -> None:
-        self.service.observe(batch)
-
-
 def _config(sim: SimulatorHandle) -> Config:
-    data: dict[str, Any] = {
-        "schedule": {"interval": "1s", "timeout": "5s", "jitter": 0},
-        "providers": {
-            "sim": {
-                "kind": "openai",
-                "base_url": sim.openai_url,
-                "api_key": "sk-sim-0123456789",
-                "models": ["gpt-4o-mini"],
-            }
-        },
-        "canaries": [
-            {
-                "name": "arithmetic",
-                "prompt": "What is 17 * 23? Reply with the number only.",
-                "expect": {"equals": "391"},
-            }
-        ],
+    return sim_config(
+        sim,
+        schedule={"interval": "1s", "timeout": "5s", "jitter": 0},
         # A short warm-up, so that the test needs seconds, not minutes.
-        "detection": {"latency": {"min_samples": 5}, "ttft": {"min_samples": 5}},
-    }
-    return Config.model_validate(data)
+        detection={"latency": {"min_samples": 5}, "ttft": {"min_samples": 5}},
+    )
 
 
 async def test_a_target_slower_than_its_interval_is_degraded_by_latency_and_never_stale(
@@ -65,7 +41,7 @@ async def test_a_target_slower_than_its_interval_is_degraded_by_latency_and_neve
         await monitor.in_pipeline(service.tick)
 
     async with make_client(config) as client:
-        monitor = Monitor(config, store, client, sinks=[Detect(service)])
+        monitor = Monitor(config, store, client, sinks=[DetectionSink(service)])
         scheduler = Scheduler(monitor, grace=6.0, periodic=[(0.1, tick)])
         scheduler.start()
         try:

@@ -20,10 +20,11 @@ import httpx
 import yaml
 
 from monitor.config import Config, ProviderConfig, load_config
-from monitor.detect.types import Status, Transition
+from monitor.detect.types import Status, TargetStatus, Transition
 from monitor.pipeline.detection import DetectionService
 from monitor.providers import Prompt, Reply, provider_for
 from monitor.result import Outcome, ProbeResult
+from monitor.runner import Monitor, make_client
 from monitor.simulator import SimulatorHandle
 from monitor.store import Store, results
 from monitor.target import Target
@@ -298,3 +299,28 @@ class DetectionSink:
 
     def on_results(self, batch: Sequence[ProbeResult]) -> None:
         self.service.observe(batch)
+
+
+async def live_status_after(
+    sim: SimulatorHandle, store: Store, scenario: Mapping[str, Any], probes: int
+) -> TargetStatus:
+    """`sim/gpt-4o-mini` (`sim_config`) probed for real 40 times, one a minute as detection sees
+    it (the baseline; asserted operational), then `probes` times more after the simulator turns
+    to `scenario`: the detector's status then."""
+    config = sim_config(sim)
+    clock = MinuteClock()
+    service = DetectionService(store, config, clock)
+    service.restore()
+    async with make_client(config) as client:
+        monitor = Monitor(config, store, client, sinks=[DetectionSink(service)], clock=clock)
+        for _ in range(40):
+            await monitor.run_once(config.targets())
+        await monitor.in_pipeline(lambda: None)  # the sinks have seen every batch
+        assert service.statuses()["sim/gpt-4o-mini"].status is Status.OPERATIONAL
+        sim.set_scenario(dict(scenario))
+        for _ in range(probes):
+            await monitor.run_once(config.targets())
+        # run_once returns once the results are written; the sinks are fed just after, in the
+        # pipeline thread, which runs this after them.
+        await monitor.in_pipeline(lambda: None)
+    return service.statuses()["sim/gpt-4o-mini"]

@@ -56,14 +56,15 @@ def _check_one_history(url: str, receiver: Receiver) -> None:
     assert len(set(titles)) == len(titles), titles
 
 
-def test_two_monitors_on_one_database_store_one_set_of_transitions_incidents_and_alerts(
+def _two_monitors_see_an_outage(
     tmp_path: Path,
     db_url: str,
-    simulator_factory: Callable[..., SimulatorHandle],
+    sim: SimulatorHandle,
     receiver: Receiver,
     monitors: Callable[..., Brownout],
-) -> None:
-    sim = simulator_factory(FAST)
+) -> tuple[Brownout, Brownout]:
+    """Start a leader and a follower on one database, wait for operational, take the simulator
+    down, and wait for `down` and its alert: (the leader, the follower)."""
     config = write_config(tmp_path / "probes.yaml", db_url, sim, receiver=receiver)
     first = monitors(tmp_path / "first.log", "--config", str(config))
     wait_for(lambda: "this monitor leads" in first.log(), what="the first monitor leads")
@@ -74,6 +75,18 @@ def test_two_monitors_on_one_database_store_one_set_of_transitions_incidents_and
     sim.set_scenario(FAILING)
     wait_for(lambda: _status(db_url) is Status.DOWN, what="down")
     wait_for(lambda: any("down" in t for t in receiver.titles), what="the down alert")
+    return first, second
+
+
+def test_two_monitors_on_one_database_store_one_set_of_transitions_incidents_and_alerts(
+    tmp_path: Path,
+    db_url: str,
+    simulator_factory: Callable[..., SimulatorHandle],
+    receiver: Receiver,
+    monitors: Callable[..., Brownout],
+) -> None:
+    sim = simulator_factory(FAST)
+    first, second = _two_monitors_see_an_outage(tmp_path, db_url, sim, receiver, monitors)
     sim.set_scenario(FAST)
     wait_for(lambda: not _open_incidents(db_url), what="the incident closed")
     wait_for(lambda: "has recovered" in " ".join(receiver.titles), what="the recovery alert")
@@ -94,16 +107,7 @@ def test_a_sigkilled_leader_is_replaced_and_the_open_incident_carried_on_without
     monitors: Callable[..., Brownout],
 ) -> None:
     sim = simulator_factory(FAST)
-    config = write_config(tmp_path / "probes.yaml", db_url, sim, receiver=receiver)
-    first = monitors(tmp_path / "first.log", "--config", str(config))
-    wait_for(lambda: "this monitor leads" in first.log(), what="the first monitor leads")
-    second = monitors(tmp_path / "second.log", "--config", str(config))
-    wait_for(lambda: "this monitor follows" in second.log(), what="the second follows")
-    wait_for(lambda: _status(db_url) is Status.OPERATIONAL, what="operational")
-
-    sim.set_scenario(FAILING)
-    wait_for(lambda: _status(db_url) is Status.DOWN, what="down")
-    wait_for(lambda: any("down" in t for t in receiver.titles), what="the down alert")
+    first, second = _two_monitors_see_an_outage(tmp_path, db_url, sim, receiver, monitors)
     [incident] = _open_incidents(db_url)
     before = leader(db_url)
     assert before is not None and before.holder.endswith(f":{first.pid}")

@@ -8,11 +8,9 @@ from collections.abc import Callable
 from monitor.config import Config
 from monitor.detect.engine import Detector
 from monitor.detect.types import Status
-from monitor.pipeline.detection import DetectionService
-from monitor.runner import Monitor, make_client
 from monitor.simulator.thread import SimulatorHandle
 from monitor.store import Store
-from tests.factories import DetectionSink, MinuteClock, healthy_stream, sim_config
+from tests.factories import healthy_stream, live_status_after
 
 HEALTHY = {"name": "healthy", "defaults": {"ttft": "20ms", "tokens_per_s": 2000}}
 SLOW_START = {"name": "ttft x15", "defaults": {"ttft": "300ms", "tokens_per_s": 2000}}
@@ -22,25 +20,7 @@ async def test_a_ttft_jump_of_15x_after_40_probes_of_a_flat_server_is_degraded(
     simulator_factory: Callable[..., SimulatorHandle], store: Store
 ) -> None:
     sim = simulator_factory(HEALTHY)
-    config = sim_config(sim)
-    clock = MinuteClock()
-    service = DetectionService(store, config, clock)
-    service.restore()
-
-    async with make_client(config) as client:
-        monitor = Monitor(config, store, client, sinks=[DetectionSink(service)], clock=clock)
-        for _ in range(40):
-            await monitor.run_once(config.targets())
-        await monitor.in_pipeline(lambda: None)  # the sinks have seen every batch
-        assert service.statuses()["sim/gpt-4o-mini"].status is Status.OPERATIONAL
-        sim.set_scenario(SLOW_START)
-        for _ in range(10):
-            await monitor.run_once(config.targets())
-        # run_once returns once the results are written; the sinks are fed just after, in the
-        # pipeline thread, which runs this after them.
-        await monitor.in_pipeline(lambda: None)
-
-    status = service.statuses()["sim/gpt-4o-mini"]
+    status = await live_status_after(sim, store, SLOW_START, probes=10)
     assert status.status is Status.DEGRADED
     assert "ttft" in status.reasons
     assert status.details["ttft"]["ratio"] > 5  # 15x in the simulator, less overhead

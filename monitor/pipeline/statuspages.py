@@ -19,12 +19,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from monitor.result import utcnow
-from monitor.statuspages.model import (
-    OfficialComponent,
-    OfficialIncident,
-    parse_components,
-    parse_incidents,
-)
+from monitor.statuspages.atlassian import parse_components, parse_incidents
+from monitor.statuspages.model import OfficialComponent, OfficialIncident
 from monitor.store import statuspages as stored
 
 if TYPE_CHECKING:

@@ -22,8 +22,9 @@ from monitor.detect.types import IncidentRecord, Status
 from monitor.errors import ConfigError
 from monitor.pipeline.statuspages import poll_statuspages
 from monitor.result import format_ts, parse_ts, utcnow
+from monitor.statuspages.atlassian import parse_components, parse_incidents
 from monitor.statuspages.leadtime import match
-from monitor.statuspages.model import OfficialIncident, parse_components, parse_incidents
+from monitor.statuspages.model import OfficialIncident
 from monitor.store import Store
 from monitor.store import statuspages as official
 from tests.factories import api_config

@@ -324,3 +324,84 @@ async def live_status_after(
         # pipeline thread, which runs this after them.
         await monitor.in_pipeline(lambda: None)
     return service.statuses()["sim/gpt-4o-mini"]
+
+
+# Official status pages as incident.io's widget API, Google Cloud and Instatus publish them.
+INCIDENTIO_WIDGET = {
+    "ongoing_incidents": [
+        {
+            "id": "01JDX5A7KQ3V0ZC1M8N2P4R6T8",
+            "name": "Elevated error rates on chat completions",
+            "status": "identified",
+            "url": "https://status.example.com/incidents/01JDX5A7KQ3V0ZC1M8N2P4R6T8",
+            "last_update_at": "2026-12-01T10:04:00.000Z",
+            "last_update_message": "We have identified the cause.",
+            "current_worst_impact": "partial_outage",
+            "affected_components": [
+                {"id": "01HC0", "name": "Chat Completions", "current_status": "partial_outage"},
+                {"id": "01HC1", "name": "Responses", "current_status": "degraded_performance"},
+            ],
+        },
+        {
+            "id": "01JDX5B0000000000000000000",
+            "name": "Fine-tuning jobs delayed",
+            "status": "investigating",
+            "published_at": "2026-12-01T09:30:00.000Z",
+            "current_worst_impact": "full_outage",
+            "affected_components": [
+                {"id": "01HC9", "name": "Fine-tuning", "current_status": "full_outage"}
+            ],
+        },
+    ],
+    "in_progress_maintenances": [],
+    "scheduled_maintenances": [],
+}
+
+GOOGLE_CLOUD_INCIDENTS = [
+    {
+        "id": "mR3kQm1tZXd2Zk",
+        "number": "1234567890123456789",
+        "begin": "2026-12-01T09:40:00+00:00",
+        "created": "2026-12-01T09:52:11+00:00",
+        "modified": "2026-12-01T10:01:00+00:00",
+        "external_desc": "Vertex Gemini API elevated latency in us-central1",
+        "severity": "medium",
+        "status_impact": "SERVICE_DISRUPTION",
+        "affected_products": [{"title": "Vertex Gemini API", "id": "Z0FZJAMvEB4j3NbCJs6B"}],
+        "uri": "incidents/mR3kQm1tZXd2Zk",
+        "most_recent_update": {"status": "SERVICE_DISRUPTION", "text": "Mitigation in progress"},
+    },
+    {
+        "id": "oldOne",
+        "begin": "2026-11-20T01:00:00+00:00",
+        "created": "2026-11-20T01:30:00+00:00",
+        "end": "2026-11-20T03:00:00+00:00",
+        "external_desc": "Cloud Storage errors",
+        "severity": "high",
+        "status_impact": "SERVICE_OUTAGE",
+        "affected_products": [{"title": "Cloud Storage", "id": "UwaYoXQ5bHYHG6EdiPB8"}],
+        "uri": "incidents/oldOne",
+    },
+]
+
+INSTATUS_SUMMARY = {
+    "page": {"name": "Example AI", "url": "https://example.instatus.com", "status": "HASISSUES"},
+    "activeIncidents": [
+        {
+            "id": "clx0incident0001",
+            "name": "API timeouts",
+            "started": "2026-12-01T09:58:00.000Z",
+            "status": "INVESTIGATING",
+            "impact": "MAJOROUTAGE",
+            "url": "https://example.instatus.com/clx0incident0001",
+        }
+    ],
+    "activeMaintenances": [],
+}
+INSTATUS_COMPONENTS = {
+    "components": [
+        {"id": "c1", "name": "API", "status": "MAJOROUTAGE"},
+        {"id": "c2", "name": "Dashboard", "status": "OPERATIONAL"},
+        {"id": "c3", "name": "Platform", "status": "OPERATIONAL", "isParent": True},
+    ]
+}

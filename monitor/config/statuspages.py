@@ -11,17 +11,26 @@
           components: ["Claude API*"]      # only these components and the incidents that affect
                                            # them (shell patterns); default: all
 
-A page is any Statuspage-style JSON (`…/api/v2/summary.json`); brownout also reads the sibling
-`incidents.json` so incidents posted and resolved between two polls are not missed. Empty (the
+        gemini:
+          url: https://status.cloud.google.com/incidents.json
+          components: ["Vertex Gemini API"]
+        openrouter:
+          url: https://status.example.com/proxy/status.example.com   # an incident.io widget
+          format: incidentio
+
+A page is an Atlassian Statuspage `…/api/v2/summary.json` (brownout also reads the sibling
+`incidents.json`, so incidents posted and resolved between two polls are not missed), an
+incident.io widget API, Google Cloud's `incidents.json` or an Instatus `…/summary.json`; `format`
+(default `auto`: told apart by the body) names it (`monitor.statuspages.formats`). Empty (the
 default) means no polling.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from monitor.config.schema import Duration, Strict
 
@@ -30,15 +39,20 @@ class StatusPage(Strict):
     """One provider's public status page."""
 
     url: str
+    format: Literal["auto", "statuspage", "incidentio", "google_cloud", "instatus"] = "auto"
     providers: list[str] = Field(default_factory=list)
     components: list[str] = Field(default_factory=list)
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+/\S*\.json$", value):
-            raise ValueError(f"url must be an http(s) URL of a summary.json, got {value!r}")
-        return value
+    @model_validator(mode="after")
+    def _url(self) -> StatusPage:
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", self.url):
+            raise ValueError(f"url must be an http(s) URL, got {self.url!r}")
+        if self.format != "incidentio" and not self.url.endswith(".json"):
+            raise ValueError(
+                f"url must be an http(s) URL of a page's JSON (…/summary.json, incidents.json),"
+                f" got {self.url!r}; an incident.io widget URL needs format: incidentio"
+            )
+        return self
 
 
 class StatusPagesConfig(Strict):

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from monitor.result import utcnow
-from monitor.statuspages.atlassian import parse_components, parse_incidents
-from monitor.statuspages.model import OfficialComponent, OfficialIncident
+from monitor.statuspages.formats import Reading, detect, read, siblings
 from monitor.store import statuspages as stored
 
 if TYPE_CHECKING:
@@ -31,13 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def incidents_url(summary_url: str) -> str | None:
-    """The `incidents.json` beside a `summary.json`, which also lists resolved incidents."""
-    if summary_url.endswith("/summary.json"):
-        return summary_url.removesuffix("summary.json") + "incidents.json"
-    return None
-
-
 async def _get_json(client: httpx.AsyncClient, url: str, wait_s: float) -> Any:
     response = await client.get(url, timeout=wait_s, headers={"accept": "application/json"})
     response.raise_for_status()
@@ -45,9 +37,11 @@ async def _get_json(client: httpx.AsyncClient, url: str, wait_s: float) -> Any:
 
 
 async def poll_page(
-    client: httpx.AsyncClient, name: str, page: StatusPage, wait_s: float
-) -> tuple[list[OfficialComponent], list[OfficialIncident]]:
-    """Read one page. Raises httpx.HTTPError or ValueError when it cannot be read.
+    client: httpx.AsyncClient, name: str, page: StatusPage, wait_s: float, seen_at: datetime
+) -> Reading:
+    """Read one page, in its format (`page.format`, or told by the body when `auto`). Raises
+    httpx.HTTPError or ValueError when it cannot be read; a sibling document that cannot be
+    read is logged and done without.
 
     With `components` patterns, only matching components are kept, and only incidents that
     affect one of them (or name no component, so could be any): a `claude.ai` incident is not
@@ -57,29 +51,21 @@ async def poll_page(
     def wanted(component: str) -> bool:
         return any(fnmatchcase(component, p) for p in page.components)
 
-    summary = await _get_json(client, page.url, wait_s)
-    components = parse_components(name, summary)
-    if page.components:
-        components = [c for c in components if wanted(c.name)]
-    incidents = {i.incident_id: i for i in parse_incidents(name, summary)}
-    extra = incidents_url(page.url)
-    if extra is not None:
+    body = await _get_json(client, page.url, wait_s)
+    fmt = detect(body) if page.format == "auto" else page.format
+    extra: dict[str, Any] = {}
+    for role, url in siblings(fmt, page.url).items():
         try:
-            # Newer wins: summary.json lists open incidents as they are now.
-            incidents = {
-                i.incident_id: i
-                for i in parse_incidents(name, await _get_json(client, extra, wait_s))
-            } | incidents
+            extra[role] = await _get_json(client, url, wait_s)
         except (httpx.HTTPError, ValueError) as exc:
-            log.info(
-                "status page %s: %s not readable (%s); using summary.json only", name, extra, exc
-            )
-    kept = [
-        i
-        for i in incidents.values()
-        if not page.components or not i.components or any(wanted(c) for c in i.components)
-    ]
-    return components, kept
+            log.info("status page %s: %s not readable (%s); reading without it", name, url, exc)
+    reading = read(fmt, name, body, extra, seen_at)
+    if page.components:
+        reading.components = [c for c in reading.components if wanted(c.name)]
+        reading.incidents = [
+            i for i in reading.incidents if not i.components or any(wanted(c) for c in i.components)
+        ]
+    return reading
 
 
 async def poll_statuspages(
@@ -98,13 +84,22 @@ async def poll_statuspages(
     timeout = config.statuspages.timeout
 
     async def one(name: str, page: StatusPage) -> str | None:
+        seen_at = clock()
         try:
-            components, incidents = await poll_page(client, name, page, timeout)
+            reading = await poll_page(client, name, page, timeout, seen_at)
         except (httpx.HTTPError, ValueError) as exc:
             reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
             log.warning("status page %s (%s) not read: %s", name, page.url, reason)
             return reason
-        await asyncio.to_thread(stored.save_poll, store, name, components, incidents, clock())
+        await asyncio.to_thread(
+            stored.save_poll,
+            store,
+            name,
+            reading.components,
+            reading.incidents,
+            seen_at,
+            resolve_missing=reading.lists_only_open,
+        )
         return None
 
     outcomes = await asyncio.gather(*(one(n, p) for n, p in pages.items()))

@@ -6,20 +6,14 @@ shape raises ValueError.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from monitor.result import parse_ts
-from monitor.statuspages.model import COMPONENT_STATUSES, OfficialComponent, OfficialIncident
-
-
-def _ts(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return parse_ts(value)
-    except ValueError:
-        return None
+from monitor.statuspages.model import (
+    COMPONENT_STATUSES,
+    OfficialComponent,
+    OfficialIncident,
+    read_time,
+)
 
 
 def _require_list(data: Any, key: str) -> list[Any]:
@@ -42,7 +36,7 @@ def parse_components(page: str, data: Any) -> list[OfficialComponent]:
                 component_id=str(item["id"]),
                 name=str(item.get("name") or item["id"]),
                 status=status if status in COMPONENT_STATUSES else "unknown",
-                updated_at=_ts(item.get("updated_at")),
+                updated_at=read_time(item.get("updated_at")),
             )
         )
     return out
@@ -53,7 +47,7 @@ def parse_incidents(page: str, data: Any) -> list[OfficialIncident]:
     which cannot be placed in time, are left out)."""
     out = []
     for item in _require_list(data, "incidents"):
-        created = _ts(item.get("created_at"))
+        created = read_time(item.get("created_at"))
         if created is None or "id" not in item:
             continue
         components = [
@@ -67,8 +61,8 @@ def parse_incidents(page: str, data: Any) -> list[OfficialIncident]:
                 status=str(item.get("status") or "unknown"),
                 impact=str(item.get("impact") or "none"),
                 created_at=created,
-                started_at=_ts(item.get("started_at")),
-                resolved_at=_ts(item.get("resolved_at")),
+                started_at=read_time(item.get("started_at")),
+                resolved_at=read_time(item.get("resolved_at")),
                 shortlink=item.get("shortlink") if isinstance(item.get("shortlink"), str) else None,
                 components=components,
             )

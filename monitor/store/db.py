@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -48,12 +48,28 @@ def _rollup_sketches(conn: Connection) -> None:
     migrate_to_sketches(conn)
 
 
+def add_column(conn: Connection, table: str, column: str, ddl: str) -> None:
+    """`ALTER TABLE table ADD COLUMN column ddl`, unless the column is there already: a
+    migration that adds a column can then run over a database that has it (one created by a
+    newer `create_all`, or a test that moved the version back)."""
+    if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+
+
 def _add_retry_reason(conn: Connection) -> None:
     """3: `probe_results.retry_reason` (a probe sent again after a stale kept-alive connection)."""
-    conn.execute(text("ALTER TABLE probe_results ADD COLUMN retry_reason VARCHAR"))
+    add_column(conn, "probe_results", "retry_reason", "VARCHAR")
 
 
-MIGRATIONS: list[Migration] = [_rollup_sketches, _add_retry_reason]
+def _add_posted_at_is_first_seen(conn: Connection) -> None:
+    """4: `statuspage_incidents.posted_at_is_first_seen` (a page that gives no post time, read at
+    the first poll that listed the incident)."""
+    add_column(
+        conn, "statuspage_incidents", "posted_at_is_first_seen", "BOOLEAN NOT NULL DEFAULT false"
+    )
+
+
+MIGRATIONS: list[Migration] = [_rollup_sketches, _add_retry_reason, _add_posted_at_is_first_seen]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

@@ -48,6 +48,7 @@ class OfficialIncidentRow(SQLModel, table=True):
     shortlink: str | None = None
     components: str = ""  # names joined by "\n"
     first_seen: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    posted_at_is_first_seen: bool = False
 
 
 def _utc(ts: datetime | None) -> datetime | None:
@@ -60,9 +61,14 @@ def save_poll(
     components: Sequence[OfficialComponent],
     incidents: Sequence[OfficialIncident],
     polled_at: datetime,
+    *,
+    resolve_missing: bool = False,
 ) -> None:
     """Upsert one poll of `page`: its components replace the stored ones (a component the page
-    no longer lists is dropped); incidents are added or updated, never deleted."""
+    no longer lists is dropped); incidents are added or updated, never deleted. An incident
+    whose post time the page does not give keeps the first time it was seen. With
+    `resolve_missing` (a page that lists open incidents only), a stored open incident that this
+    poll does not list has ended: it is marked resolved at `polled_at`."""
     with store.session() as session:
         stored = {
             r.component_id: r
@@ -112,13 +118,27 @@ def save_poll(
                 first_seen=polled_at,
             )
             irow.name, irow.status, irow.impact = i.name, i.status, i.impact
-            irow.created_at, irow.started_at, irow.resolved_at = (
-                i.created_at,
-                i.started_at,
-                i.resolved_at,
+            if not (i.created_at_is_first_seen and irow.id is not None):
+                irow.created_at = i.created_at
+            # A page that says "resolved" without a time is read as resolved at the poll;
+            # the first such poll's time stays.
+            was_resolved = irow.resolved_at if irow.id is not None else None
+            irow.started_at = i.started_at
+            irow.resolved_at = (
+                was_resolved if was_resolved and i.resolved_at == polled_at else i.resolved_at
             )
             irow.shortlink, irow.components = i.shortlink, "\n".join(i.components)
+            irow.posted_at_is_first_seen = i.created_at_is_first_seen
             session.add(irow)
+        if resolve_missing:
+            ended = select(OfficialIncidentRow).where(
+                OfficialIncidentRow.page == page,
+                col(OfficialIncidentRow.resolved_at).is_(None),
+                col(OfficialIncidentRow.incident_id).not_in(ids),
+            )
+            for gone_incident in session.exec(ended):
+                gone_incident.status, gone_incident.resolved_at = "resolved", polled_at
+                session.add(gone_incident)
 
 
 def components(store: Store, pages: Sequence[str] | None = None) -> list[OfficialComponent]:
@@ -168,6 +188,7 @@ def incidents_between(
             resolved_at=_utc(r.resolved_at),
             shortlink=r.shortlink,
             components=[c for c in r.components.split("\n") if c],
+            created_at_is_first_seen=r.posted_at_is_first_seen,
         )
         for r in rows
     ]

@@ -27,7 +27,13 @@ from monitor.statuspages.leadtime import match
 from monitor.statuspages.model import OfficialIncident
 from monitor.store import Store
 from monitor.store import statuspages as official
-from tests.factories import api_config
+from tests.factories import (
+    GOOGLE_CLOUD_INCIDENTS,
+    INCIDENTIO_WIDGET,
+    INSTATUS_COMPONENTS,
+    INSTATUS_SUMMARY,
+    api_config,
+)
 
 PAGE = {
     "id": "tymt9n04zgry",
@@ -357,6 +363,122 @@ def test_a_status_page_url_that_is_not_json_is_a_config_problem(tmp_path: Path) 
         load_config(str(file), env={})
 
     assert caught.value.problems == [
-        f"{file}:3: statuspages.pages.openai.url: url must be an http(s) URL of a summary.json,"
-        " got 'https://status.openai.com/'"
+        f"{file}:3: statuspages.pages.openai: url must be an http(s) URL of a page's JSON"
+        " (…/summary.json, incidents.json), got 'https://status.openai.com/'; an incident.io"
+        " widget URL needs format: incidentio"
+    ]
+
+
+class JsonServer:
+    """Serves whatever body is set for a path, on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[str, Any] = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path not in server.bodies:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                data = json.dumps(server.bodies[self.path]).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def json_server() -> Iterator[JsonServer]:
+    server = JsonServer()
+    yield server
+    server.close()
+
+
+async def test_an_incidentio_incident_keeps_its_first_sighting_and_ends_when_it_leaves_the_list(
+    json_server: JsonServer, store: Store
+) -> None:
+    json_server.bodies["/proxy/status.example.com"] = INCIDENTIO_WIDGET
+    config = api_config(
+        statuspages={
+            "pages": {
+                "openai": {
+                    "url": f"{json_server.base}/proxy/status.example.com",
+                    "format": "incidentio",
+                }
+            }
+        }
+    )
+    times = iter(parse_ts(t) for t in ("2026-12-01T10:05:00Z", "2026-12-01T10:10:00Z"))
+    async with httpx.AsyncClient() as client:
+        for _ in range(2):
+            at = next(times)
+            assert await poll_statuspages(client, store, config, clock=lambda at=at: at) == {
+                "openai": None
+            }
+        json_server.bodies["/proxy/status.example.com"] = {
+            **INCIDENTIO_WIDGET,
+            "ongoing_incidents": INCIDENTIO_WIDGET["ongoing_incidents"][1:],
+        }
+        ended_at = parse_ts("2026-12-01T10:15:00Z")
+        await poll_statuspages(client, store, config, clock=lambda: ended_at)
+
+    stored = {i.incident_id: i for i in official.incidents_between(store, parse_ts("2026-12-01"))}
+    gone = stored["01JDX5A7KQ3V0ZC1M8N2P4R6T8"]
+    assert gone.created_at == parse_ts("2026-12-01T10:05:00Z")  # the first poll, not the second
+    assert gone.created_at_is_first_seen
+    assert (gone.status, gone.resolved_at) == ("resolved", ended_at)
+    still = stored["01JDX5B0000000000000000000"]
+    assert (still.resolved_at, still.created_at) == (None, parse_ts("2026-12-01T09:30:00Z"))
+
+
+async def test_google_clouds_page_is_read_for_the_products_configured(
+    json_server: JsonServer, store: Store
+) -> None:
+    json_server.bodies["/incidents.json"] = GOOGLE_CLOUD_INCIDENTS
+    config = api_config(
+        statuspages={
+            "pages": {
+                "gemini": {
+                    "url": f"{json_server.base}/incidents.json",
+                    "components": ["Vertex Gemini*"],
+                }
+            }
+        }
+    )
+    async with httpx.AsyncClient() as client:
+        assert await poll_statuspages(client, store, config) == {"gemini": None}
+
+    stored = official.incidents_between(store, parse_ts("2026-11-01"))
+    assert [i.incident_id for i in stored] == ["mR3kQm1tZXd2Zk"]
+    assert [(c.name, c.status) for c in official.components(store)] == [
+        ("Vertex Gemini API", "partial_outage")
+    ]
+
+
+async def test_instatus_is_read_with_its_component_list(
+    json_server: JsonServer, store: Store
+) -> None:
+    json_server.bodies["/summary.json"] = INSTATUS_SUMMARY
+    json_server.bodies["/v2/components.json"] = INSTATUS_COMPONENTS
+    config = api_config(statuspages={"pages": {"example": f"{json_server.base}/summary.json"}})
+    async with httpx.AsyncClient() as client:
+        assert await poll_statuspages(client, store, config) == {"example": None}
+
+    assert [c.name for c in official.components(store)] == ["API", "Dashboard"]
+    assert [i.name for i in official.incidents_between(store, parse_ts("2026-11-01"))] == [
+        "API timeouts"
     ]

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from monitor.errors import StorageError
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, open_store, results
-from monitor.store.db import SCHEMA_VERSION, schema_version
+from monitor.store.db import MIGRATIONS, SCHEMA_VERSION, _add_retry_reason, schema_version
 
 T0 = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
 
@@ -76,7 +76,8 @@ def test_a_database_from_before_retry_reason_gains_the_column(any_store: Store) 
     results.record(any_store, [_result(0)])
     with any_store.engine.begin() as conn:  # back to the schema before retry_reason
         conn.execute(text("ALTER TABLE probe_results DROP COLUMN retry_reason"))
-        conn.execute(text(f"UPDATE schema_version SET version = {SCHEMA_VERSION - 1}"))
+        before = MIGRATIONS.index(_add_retry_reason) + 1
+        conn.execute(text(f"UPDATE schema_version SET version = {before}"))
     url = any_store.engine.url.render_as_string(hide_password=False)
     any_store.close()
 
@@ -107,9 +108,12 @@ def test_a_failed_migration_is_a_storage_error_that_leaves_no_connection_open(
 ) -> None:
     url = any_store.engine.url.render_as_string(hide_password=False)
     with any_store.engine.begin() as conn:
-        # The schema says version 2, but the table already has migration 3's column: what a
-        # database written by another build looks like. Migration 3 then fails.
-        conn.execute(text("UPDATE schema_version SET version = 2"))
+        # The schema says version 1 and the rollups look like the old layout, but a table
+        # `rollups_v1` is in the way: what a database another build left half-migrated looks
+        # like. Migration 2 then fails at its rename.
+        conn.execute(text("UPDATE schema_version SET version = 1"))
+        conn.execute(text("ALTER TABLE rollups ADD COLUMN lat_h00 INTEGER"))
+        conn.execute(text("CREATE TABLE rollups_v1 (x INTEGER)"))
     tag = f"leakcheck_{uuid.uuid4().hex[:10]}"
     if any_store.dialect == "postgresql":
         url = f"{url}&application_name={tag}"

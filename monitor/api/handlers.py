@@ -151,6 +151,17 @@ def incidents(request: Request) -> Response:
     )
 
 
+def official_pages(request: Request) -> Response:
+    now = utcnow()
+    q = request.query_params
+    since = _when(q.get("since"), now, timedelta(days=90), "since")
+    until = _when(q.get("until"), now, timedelta(0), "until")
+    assert since is not None and until is not None
+    if until <= since:
+        raise BadRequest("until must be after since")
+    return JSONResponse(views.official_view(_store(request), _config(request), since, until))
+
+
 def target_history(request: Request) -> Response:
     target = _target(request)
     now = utcnow()

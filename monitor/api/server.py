@@ -110,6 +110,7 @@ def build_app(
         Route("/metrics", g(handlers.metrics), methods=["GET"]),
         Route("/api/status", g(handlers.status), methods=["GET"]),
         Route("/api/incidents", g(handlers.incidents), methods=["GET"]),
+        Route("/api/official", g(handlers.official_pages), methods=["GET"]),
         Route("/api/route", g(handlers.route), methods=["GET"]),
         Route(
             "/api/targets/{provider}/{model:path}/history",

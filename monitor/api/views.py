@@ -12,6 +12,7 @@ from monitor.durations import format_duration
 from monitor.figures import Figures
 from monitor.read.now import covered, plain_rule_window, status_now
 from monitor.result import format_ts
+from monitor.statuspages.grade import MIN_DURATION, grade_pages
 from monitor.statuspages.leadtime import match
 from monitor.statuspages.model import OfficialIncident
 from monitor.store import Store, detection, rollups
@@ -144,10 +145,7 @@ def incidents_view(
     )
     widen = timedelta(seconds=config.statuspages.match_window)
     posted = official.incidents_between(store, since - widen, until + widen if until else None)
-    by_provider: dict[str, list[str]] = {}
-    for page, settings in config.statuspages.pages.items():
-        for provider in settings.providers:
-            by_provider.setdefault(provider, []).append(page)
+    by_provider = config.statuspages.pages_by_provider()
     out = [_with_lead_time(i, posted, by_provider, widen) for i in ours]
     leads = [e["lead_time"] for e in out if e["lead_time"] is not None]
     posted_leads = sorted(lt["lead_s"] for lt in leads if lt["lead_s"] is not None)
@@ -162,6 +160,22 @@ def incidents_view(
         },
         "incidents": out,
         "official": [p.to_dict() for p in posted],
+    }
+
+
+def official_view(store: Store, config: Config, since: datetime, until: datetime) -> dict[str, Any]:
+    """`GET /api/official`: per provider with a status page, how well that page told of what
+    brownout saw in the range (`monitor.statuspages.grade`), and the components as last polled."""
+    ours = detection.incidents_between(store, since, until)
+    widen = timedelta(seconds=config.statuspages.match_window)
+    posted = official.incidents_between(store, since - widen, until + widen)
+    grades = grade_pages(ours, posted, config.statuspages.pages_by_provider(), widen, until)
+    return {
+        "since": format_ts(since),
+        "until": format_ts(until),
+        "min_duration": format_duration(MIN_DURATION.total_seconds()),
+        "grades": [g.to_dict() for g in grades],
+        "components": [c.to_dict() for c in official.components(store)],
     }
 
 

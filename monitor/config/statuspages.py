@@ -85,6 +85,14 @@ class StatusPagesConfig(Strict):
             raise ValueError("must be greater than zero")
         return value
 
+    def pages_by_provider(self) -> dict[str, list[str]]:
+        """Each provider that some page speaks for, with those pages' names."""
+        out: dict[str, list[str]] = {}
+        for name, page in self.pages.items():
+            for provider in page.providers:
+                out.setdefault(provider, []).append(name)
+        return out
+
     def pages_for(self, provider: str) -> list[str]:
         """The names of the pages that speak for `provider`."""
         return [name for name, page in self.pages.items() if provider in page.providers]

@@ -15,7 +15,15 @@ from monitor.detect.types import IncidentRecord
 from monitor.errors import UsageError
 from monitor.figures import Figures
 from monitor.reports import maintenance
-from monitor.reports.model import DEFINITIONS, DayRow, Report, ReportIncident, ReportRow, Scope
+from monitor.reports.model import (
+    DEFINITIONS,
+    DayRow,
+    OfficialGrade,
+    Report,
+    ReportIncident,
+    ReportRow,
+    Scope,
+)
 from monitor.reports.source import ProbeSource, probe_source
 from monitor.reports.stats import wilson
 from monitor.reports.statuses import (
@@ -26,7 +34,9 @@ from monitor.reports.statuses import (
 )
 from monitor.reports.timeline import Segment, StatusTime, status_time, stretches
 from monitor.result import utcnow
+from monitor.statuspages.grade import grade_pages
 from monitor.store import Store, results
+from monitor.store import statuspages as official
 from monitor.target import matches
 
 
@@ -117,6 +127,8 @@ def build_report(
     if not shown:
         notes.append("No probe results or status history in this range.")
     definitions = dict(DEFINITIONS)
+    if not config.statuspages.pages:
+        definitions.pop("official")
     definitions["latency"] = definitions["latency"].rstrip(".") + ", " + source.precision + "."
     return Report(
         since=since,
@@ -129,6 +141,7 @@ def build_report(
         incidents=[_incident_row(i, until) for i in incidents if i.target in shown],
         days=_days(daily, history, windows, shown, since, until),
         maintenance=described,
+        official=_official(store, config, incidents, chosen, since, until),
         notes=notes,
         selected=list(targets or []),
         definitions=definitions,
@@ -186,6 +199,36 @@ def _figures(
         rate_limited_share=agg.rate_limited_share,
         cost_usd=agg.cost_usd,
     )
+
+
+def _official(
+    store: Store,
+    config: Config,
+    incidents: Sequence[IncidentRecord],
+    chosen: set[str],
+    since: datetime,
+    until: datetime,
+) -> list[OfficialGrade]:
+    """The grade of each configured status page over the range, from the chosen targets'
+    incidents (`monitor.statuspages.grade`); none without pages."""
+    if not config.statuspages.pages:
+        return []
+    widen = timedelta(seconds=config.statuspages.match_window)
+    posted = official.incidents_between(store, since - widen, until + widen)
+    mine = [i for i in incidents if i.target in chosen]
+    return [
+        OfficialGrade(
+            g.provider,
+            tuple(g.pages),
+            g.events,
+            g.posted,
+            g.never_posted,
+            g.posted_first,
+            g.median_lead_s,
+            g.grade,
+        )
+        for g in grade_pages(mine, posted, config.statuspages.pages_by_provider(), widen, until)
+    ]
 
 
 def _derived_incidents(history: dict[str, list[Segment]], until: datetime) -> list[IncidentRecord]:

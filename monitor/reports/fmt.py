@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 
 from monitor.durations import format_duration
-from monitor.reports.model import ReportRow
+from monitor.reports.model import OfficialGrade, ReportRow
 
 DASH = "–"
 
@@ -121,3 +121,25 @@ HEADERS = [
     "probes",
     "cost",
 ]
+
+
+OFFICIAL_HEADERS = ["provider", "pages", "events", "posted", "never posted", "median lead", "grade"]
+
+
+def lead(seconds: float | None) -> str:
+    """A lead time: `+12m` when brownout saw it first, `-3m` when the provider posted first."""
+    if seconds is None:
+        return DASH
+    return ("-" if seconds < 0 else "+") + span(abs(seconds))
+
+
+def official_row(g: OfficialGrade) -> list[str]:
+    return [
+        g.provider,
+        ", ".join(g.pages),
+        str(g.events),
+        str(g.posted),
+        str(g.never_posted),
+        lead(g.median_lead_s),
+        g.grade or DASH,
+    ]

@@ -37,6 +37,13 @@ DEFINITIONS: dict[str, str] = {
     "mttr": "MTTR: mean duration of the incidents that ended inside the range.",
     "rate_limited_share": "Rate-limit share: the share of probes answered with HTTP 429.",
     "cost_usd": "Probe cost: the provider's list price of the tokens the probes used.",
+    "official": (
+        "Official status pages: brownout's incidents of at least 10 minutes on a provider "
+        "(overlapping ones on its targets as one event), each set beside the first incident the "
+        "provider posted within the match window; lead is the time from brownout seeing it to "
+        "the post (positive: brownout first); the grade is A (>= 90 % posted, median lead <= "
+        "5 min), B (>= 75 %, <= 15 min), C (>= 50 %, <= 30 min), D (>= 25 %) or F."
+    ),
 }
 
 
@@ -98,6 +105,21 @@ class DayRow:
     ttft_p50_ms: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class OfficialGrade:
+    """How a provider's official status page told of brownout's incidents in the range
+    (`monitor.statuspages.grade`)."""
+
+    provider: str
+    pages: tuple[str, ...]
+    events: int
+    posted: int
+    never_posted: int
+    posted_first: int
+    median_lead_s: float | None
+    grade: str | None
+
+
 @dataclass(slots=True)
 class Report:
     since: datetime
@@ -110,6 +132,7 @@ class Report:
     incidents: list[ReportIncident] = field(default_factory=list)
     days: list[DayRow] = field(default_factory=list)
     maintenance: list[str] = field(default_factory=list)
+    official: list[OfficialGrade] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     selected: list[str] = field(default_factory=list)
     definitions: dict[str, str] = field(default_factory=lambda: dict(DEFINITIONS))

@@ -175,6 +175,14 @@ def render_html(report: Report) -> str:
         _charts(report),
         "<h2>Incidents</h2>",
         incidents,
+        *(
+            [
+                "<h2>Official status pages</h2>",
+                _table(fmt.OFFICIAL_HEADERS, [fmt.official_row(g) for g in report.official]),
+            ]
+            if report.official
+            else []
+        ),
         "<h2>Definitions</h2><ul>",
         *(f"<li>{escape(text)}</li>" for text in report.definitions.values()),
         "</ul></body></html>",

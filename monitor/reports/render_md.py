@@ -66,6 +66,9 @@ def render_markdown(report: Report) -> str:
         )
     else:
         out.append("None in this range.")
+    if report.official:
+        out += ["", "## Official status pages", ""]
+        out += _table(fmt.OFFICIAL_HEADERS, [fmt.official_row(g) for g in report.official])
     out += ["", "## Definitions", ""]
     out += [f"- {text}" for text in report.definitions.values()]
     return "\n".join(out) + "\n"

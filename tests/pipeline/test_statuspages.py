@@ -482,3 +482,56 @@ async def test_instatus_is_read_with_its_component_list(
     assert [i.name for i in official.incidents_between(store, parse_ts("2026-11-01"))] == [
         "API timeouts"
     ]
+
+
+async def test_the_official_pages_grade_is_served_over_http(
+    statuspage: StatusPageServer, store: Store, serve_app: Callable[[Starlette], str]
+) -> None:
+    from monitor.store.detection import save_detection
+
+    seen = utcnow() - timedelta(days=2)
+    statuspage.incidents = [
+        incident(
+            "p1",
+            "Elevated errors",
+            format_ts(seen + timedelta(minutes=20)),
+            "resolved",
+            format_ts(seen + timedelta(hours=1)),
+        )
+    ]
+    config = page_config(statuspage)
+    async with httpx.AsyncClient() as client:
+        await poll_statuspages(client, store, config)
+    target = "anthropic/claude-haiku-4-5"
+    save_detection(
+        store,
+        incidents=[
+            IncidentRecord(target, seen, Status.DOWN, end=seen + timedelta(hours=1)),
+            IncidentRecord(
+                target,
+                seen + timedelta(days=1),
+                Status.DEGRADED,
+                end=seen + timedelta(days=1, minutes=30),
+            ),
+        ],
+    )
+    url = serve_app(build_app(store, config, token=""))
+
+    async with httpx.AsyncClient() as client:
+        body = (await client.get(f"{url}/api/official")).json()
+        bad = await client.get(f"{url}/api/official", params={"since": "1h", "until": "2h"})
+
+    assert body["grades"] == [
+        {
+            "provider": "anthropic",
+            "pages": ["anthropic"],
+            "events": 2,
+            "posted": 1,
+            "never_posted": 1,
+            "posted_first": 0,
+            "median_lead_s": pytest.approx(20 * 60, abs=1),
+            "grade": "C",
+        }
+    ]
+    assert [c["component"] for c in body["components"]] == ["Claude API (api.anthropic.com)"]
+    assert bad.status_code == 400 and "until must be after since" in bad.text

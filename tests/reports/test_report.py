@@ -247,3 +247,44 @@ def test_a_recurring_maintenance_window_outside_the_range_is_not_mentioned(seede
     report = build_report(seeded, config, SINCE, UNTIL, [ANTHROPIC], statuses=history())
     assert report.targets[0].maintenance_s == 30 * 20 * 60  # 20 minutes a night for 30 nights
     assert report.maintenance == ["nightly: at '0 3 * * *' (UTC) for 20m (all targets)"]
+
+
+def test_the_report_grades_each_official_status_page_from_its_incidents(store: Store) -> None:
+    from monitor.reports.render import render
+    from monitor.statuspages.model import OfficialIncident
+    from monitor.store import statuspages as official
+
+    posted = OfficialIncident(
+        "anthropic", "p1", "Slow responses", "resolved", "minor", SINCE + 3 * DAY + 12 * MINUTE
+    )
+    official.save_poll(store, "anthropic", [], [posted], SINCE + 4 * DAY)
+    seed(store, anthropic_probes())
+    config = Config.model_validate(
+        {"statuspages": {"pages": {"anthropic": "https://status.example.com/api/v2/summary.json"}}}
+    )
+
+    report = build_report(store, config, SINCE, UNTIL, statuses=history())
+
+    # Anthropic's two brownouts (30 and 90 minutes): one posted 12 minutes after brownout saw it.
+    [grade] = report.official
+    assert (grade.provider, grade.events, grade.posted, grade.never_posted) == (
+        "anthropic",
+        2,
+        1,
+        1,
+    )
+    assert (grade.median_lead_s, grade.grade) == (12 * 60, "C")
+    md = render(report, "md")
+    assert (
+        "## Official status pages" in md
+        and "| anthropic | anthropic | 2 | 1 | 1 | +12m | C |" in md
+    )
+    assert "Official status pages</h2>" in render(report, "html")
+    assert render(report, "json").count('"grade": "C"') == 1
+
+
+def test_without_status_pages_the_report_has_no_official_section(seeded: Store) -> None:
+    from monitor.reports.render import render
+
+    report = build_report(seeded, Config(), SINCE, UNTIL, statuses=history())
+    assert report.official == [] and "Official status pages" not in render(report, "md")

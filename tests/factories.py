@@ -20,13 +20,13 @@ import httpx
 import yaml
 
 from monitor.config import Config, ProviderConfig, load_config
-from monitor.detect.types import Status, TargetStatus, Transition
+from monitor.detect.types import IncidentRecord, Status, TargetStatus, Transition
 from monitor.pipeline.detection import DetectionService
 from monitor.providers import Prompt, Reply, provider_for
 from monitor.result import Outcome, ProbeResult
 from monitor.runner import Monitor, make_client
 from monitor.simulator import SimulatorHandle
-from monitor.store import Store, results
+from monitor.store import Store, detection, results
 from monitor.target import Target
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -188,6 +188,27 @@ def flip(
 ) -> Transition:
     """A change of `target`'s status from `old` to `new` at `ts`."""
     return Transition(ts, target, Status(old), Status(new), list(reasons), details or {})
+
+
+def seed_incident(
+    store: Store,
+    target: str,
+    changes: Sequence[tuple[datetime, str]],
+    reasons: Sequence[str] = ("errors",),
+) -> IncidentRecord:
+    """Store one incident of `target` with its transitions: `changes` are (time, new status)
+    from its start (`degraded` or `down`) to, optionally, its end (`operational`)."""
+    stored = []
+    old = "operational"
+    for ts, new in changes:
+        stored.append(flip(ts, old, new, target, reasons if new != "operational" else ()))
+        old = new
+    problems = [s for _, s in changes if s != "operational"]
+    end = changes[-1][0] if changes[-1][1] == "operational" else None
+    worst = Status.DOWN if "down" in problems else Status.DEGRADED
+    incident = IncidentRecord(target, changes[0][0], worst, end, list(reasons))
+    detection.save_detection(store, transitions=stored, incidents=[incident])
+    return incident
 
 
 def config_file(tmp_path: Path, data: dict[str, Any], env: dict[str, str] | None = None) -> Config:

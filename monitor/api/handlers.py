@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from monitor.api import badges, views
+from monitor.api import badges, feeds, public, views
 from monitor.config import Config
 from monitor.detect.types import Status
 from monitor.durations import format_duration, parse_duration
@@ -203,16 +203,40 @@ def route(request: Request) -> Response:
     return JSONResponse(answer.to_dict())
 
 
+def _badge_target(request: Request) -> str | None:
+    """The badge's target, or None when brownout knows no such target."""
+    target = f"{request.path_params['provider']}/{request.path_params['model']}"
+    return target if target in target_names(_store(request), _config(request)) else None
+
+
+def _unknown_badge(label: str) -> Response:
+    # 200, as shields.io answers for a badge it cannot fill: image proxies (GitHub's camo) and
+    # <img> tags show nothing for a 404, and a README should show "unknown" rather than a hole.
+    # The header tells scripts apart from a known target with no data.
+    headers = _no_cache() | {"x-brownout-badge": "unknown-target"}
+    message = Status.UNKNOWN.value
+    return Response(
+        badges.badge(label, message, badges.STATUS_COLOURS[message]),
+        media_type=SVG,
+        headers=headers,
+    )
+
+
 def status_badge(request: Request) -> Response:
-    target = _target(request)
+    target = _badge_target(request)
+    if target is None:
+        name = f"{request.path_params['provider']}/{request.path_params['model']}"
+        return _unknown_badge(name)
     view = status_now(_store(request), _config(request), utcnow(), [target])
     word = view.targets[target].status.value if target in view.targets else Status.UNKNOWN.value
     return Response(badges.status_badge(target, word), media_type=SVG, headers=_no_cache())
 
 
 def uptime_badge(request: Request) -> Response:
-    target = _target(request)
     window = _duration(request.query_params.get("window") or "30d", "window")
+    target = _badge_target(request)
+    if target is None:
+        return _unknown_badge(f"uptime {format_duration(window.total_seconds())}")
     now = utcnow()
     ratio = views.uptime(_store(request), target, now - window, now)
     label = format_duration(window.total_seconds())
@@ -225,6 +249,42 @@ def uptime_badge(request: Request) -> Response:
 def _no_cache() -> dict[str, str]:
     # README images pass through caching proxies (GitHub's camo); a status must not go stale there.
     return {"cache-control": "max-age=60, no-cache"}
+
+
+def public_status(request: Request) -> Response:
+    return JSONResponse(public.public_status(_store(request), _config(request), utcnow()))
+
+
+FEED_KINDS = {"atom": (feeds.atom, feeds.ATOM), "rss": (feeds.rss, feeds.RSS)}
+
+
+def incident_feed(request: Request) -> Response:
+    """`/public/incidents.{atom,rss}` and `/public/providers/{provider}/incidents.{atom,rss}`:
+    incidents overlapping `since` (default 30d), newest first."""
+    now = utcnow()
+    since = _when(request.query_params.get("since"), now, timedelta(days=30), "since")
+    assert since is not None
+    provider = request.path_params.get("provider")
+    if provider is not None:
+        known = {n.partition("/")[0] for n in target_names(_store(request), _config(request))}
+        if provider not in known:
+            raise NotFound(f"unknown provider {provider!r}")
+    kind = request.path_params["kind"]
+    if kind not in FEED_KINDS:
+        raise NotFound(f"no feed format {kind!r}; use .atom or .rss")
+    render, media_type = FEED_KINDS[kind]
+    config = _config(request)
+    base = str(request.base_url).rstrip("/")
+    path = request.url.path
+    info = feeds.FeedInfo(
+        title=f"brownout incidents: {provider}" if provider else "brownout incidents",
+        feed_id=public.feed_id(base, provider),
+        self_url=f"{base}{path}",
+        link=config.dashboard.url or f"{base}/public/status.json",
+        now=now,
+    )
+    items = public.feed_items(_store(request), since, [provider] if provider else None)
+    return Response(render(info, items), media_type=media_type, headers=_no_cache())
 
 
 def metrics(request: Request) -> Response:

@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -43,6 +43,23 @@ TOKEN_ENV = "BROWNOUT_API_TOKEN"
 OPEN_PATHS = frozenset({"/healthz"})
 
 
+def _is_feed(path: str) -> bool:
+    return path.startswith("/public/") and path.endswith((".atom", ".rss"))
+
+
+# The paths of each surface `api.public` may serve without the token (monitor.config.api).
+PUBLIC_PATHS: dict[str, Callable[[str], bool]] = {
+    "badges": lambda path: path.startswith("/badge/"),
+    "status": lambda path: path == "/public/status.json",
+    "feed": _is_feed,
+}
+
+
+def public_path(path: str, surfaces: Sequence[str]) -> bool:
+    """Whether `path` belongs to one of the `surfaces` the config makes public."""
+    return path in OPEN_PATHS or any(PUBLIC_PATHS[s](path) for s in surfaces)
+
+
 def api_token(env: Mapping[str, str] | None = None) -> str | None:
     """The bearer token from `BROWNOUT_API_TOKEN`, or None when unset or empty."""
     env = os.environ if env is None else env
@@ -50,13 +67,15 @@ def api_token(env: Mapping[str, str] | None = None) -> str | None:
 
 
 class BearerAuth:
-    """ASGI middleware: 401 unless the request carries the token (constant-time compare)."""
+    """ASGI middleware: 401 unless the request carries the token (constant-time compare), except
+    on `/healthz` and the `public` surfaces (`api.public` in the config)."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, token: str, public: Sequence[str] = ()) -> None:
         self.app, self.expected = app, f"Bearer {token}".encode()
+        self.public = tuple(public)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+        if scope["type"] == "http" and not public_path(scope["path"], self.public):
             given = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(given, self.expected):
                 response = JSONResponse(
@@ -122,6 +141,13 @@ def build_app(
             "/badge/{provider}/{model:path}/uptime.svg", g(handlers.uptime_badge), methods=["GET"]
         ),
         Route("/badge/{provider}/{model:path}.svg", g(handlers.status_badge), methods=["GET"]),
+        Route("/public/status.json", g(handlers.public_status), methods=["GET"]),
+        Route("/public/incidents.{kind}", g(handlers.incident_feed), methods=["GET"]),
+        Route(
+            "/public/providers/{provider}/incidents.{kind}",
+            g(handlers.incident_feed),
+            methods=["GET"],
+        ),
         Route("/openapi.json", handlers.openapi_json, methods=["GET"]),
         Route("/openapi.yaml", handlers.openapi_yaml, methods=["GET"]),
     ]
@@ -132,7 +158,7 @@ def build_app(
     app.state.token = token
     app.state.registry = registry_for(StoreCollector(store, config))
     if token:
-        app.add_middleware(BearerAuth, token=token)
+        app.add_middleware(BearerAuth, token=token, public=config.api.public)
     return app
 
 

@@ -254,5 +254,12 @@ def coverage(store: Store, target: str, now: datetime, window: float) -> float |
 def uptime(store: Store, target: str, since: datetime, until: datetime) -> float | None:
     """Availability of `target` over the window (to the minute, from the rollups):
     1 − provider failures / counted probes; rate limits are not outages. None without data."""
-    agg = rollups.summary(store, since, until, targets=[target]).get(target)
-    return agg.uptime if agg is not None else None
+    return uptimes(store, [target], since, until).get(target)
+
+
+def uptimes(
+    store: Store, targets: Sequence[str], since: datetime, until: datetime
+) -> dict[str, float | None]:
+    """`uptime` of each of `targets` over one window, in one read of the rollups."""
+    aggs = rollups.summary(store, since, until, targets=list(targets), columns=rollups.UPTIME)
+    return {t: agg.uptime if (agg := aggs.get(t)) is not None else None for t in targets}

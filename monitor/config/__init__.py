@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field, PrivateAttr, ValidationError
 
 from monitor.config.alerts import AlertChannel, DeliveryConfig, MaintenanceWindow
+from monitor.config.api import ApiConfig
 from monitor.config.dashboard import DashboardConfig
 from monitor.config.detection import DetectionConfig
 from monitor.config.families import Families, family_problems
@@ -62,6 +63,7 @@ class Config(Strict):
     families: Families = Field(default_factory=dict)
     statuspages: StatusPagesConfig = Field(default_factory=StatusPagesConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
 
     _warnings: list[str] = PrivateAttr(default_factory=list)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, event, inspect, text
@@ -19,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from monitor.errors import StorageError
+from monitor.store import partitions
 from monitor.store.rollup_migration import migrate_to_sketches
 
 # Modules that define tables; importing them registers their tables with SQLModel.metadata.
@@ -181,6 +183,10 @@ def _migrate(engine: Engine) -> None:
             # Monitors in several regions starting at once on a fresh database would otherwise
             # race on CREATE TABLE; the lock ends with this transaction.
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            if conn.execute(text("SELECT to_regclass('probe_results')")).scalar() is None:
+                # A new database: raw results partitioned by day (`monitor.store.partitions`);
+                # create_all below then skips the table.
+                partitions.create_table(conn, datetime.now(UTC))
         SQLModel.metadata.create_all(conn)
         with Session(conn) as session:
             row = session.exec(select(SchemaVersion)).first()

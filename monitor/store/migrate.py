@@ -12,7 +12,8 @@ monitors use). Rows go in primary-key order, in batches, each batch its own tran
 `INSERT … ON CONFLICT DO NOTHING`; a table with one integer key resumes after the highest key
 the target already has. So an interrupted migration is run again and carries on where it
 stopped, and a finished one run again copies nothing. Timestamps read back naive from SQLite are
-UTC and are written as such. Afterwards PostgreSQL's id sequences are moved past the copied ids,
+UTC and are written as such. Into PostgreSQL, results go into the day partitions of a new
+database (`monitor.store.partitions`), each created before its first batch. Afterwards PostgreSQL's id sequences are moved past the copied ids,
 so new rows do not collide with them.
 """
 
@@ -27,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import SQLModel
 
+from monitor.store import partitions
 from monitor.store.db import Store
 
 SKIPPED = {"schema_version", "leader_lease"}
@@ -83,6 +85,8 @@ def _copy(source: Store, target: Store, table: Table, batch: int) -> Iterator[tu
         for part in result.partitions(batch):
             rows = [_fix(dict(row._mapping), stamps) for row in part]
             with target.engine.begin() as write:
+                if table.name == partitions.TABLE:  # each day's partition before its rows
+                    partitions.ensure(write, partitions.days_of(r["ts"] for r in rows))
                 write.execute(_insert(target, table), rows)
             done += len(rows)
             yield table.name, done, total

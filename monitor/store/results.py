@@ -12,7 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from monitor.result import ProbeResult
-from monitor.store import rollup_write
+from monitor.store import partitions, rollup_write
 from monitor.store.db import Store
 from monitor.store.tables import ProbeRow
 
@@ -77,6 +77,7 @@ def record(store: Store, results: Iterable[ProbeResult]) -> int:
     # A Core insert of plain dicts: ORM objects cost several times the database's own work.
     rows = [_values(r) for r in results]
     with store.session() as session:
+        partitions.ensure(session.connection(), partitions.days_of(r.ts for r in results))
         session.execute(insert(ProbeRow.__table__), rows)  # type: ignore[attr-defined]
         rollup_write.add(session, results)
     return len(rows)

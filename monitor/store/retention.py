@@ -2,10 +2,13 @@
 
     prune(store, now, raw=30 * DAY, minute=2 * DAY, rollup=400 * DAY)
 
-Raw results older than `raw` go (their hour and day rollups stay); minute rollups older than
+Raw results older than `raw` go (their hour and day rollups stay): on PostgreSQL by dropping each
+day's partition once the whole day is older than `raw` (`monitor.store.partitions`; a result may
+outlive the retention by up to a day), elsewhere by deleting rows; minute rollups older than
 `minute` go (charts over a longer range read hour rows); hour rollups older than `rollup` go, and
 day rollups older than `rollup` too. Deletes run in slices of a day so no transaction holds the
-database for long while the monitor keeps writing. `brownout run` calls `prune_for(config)`
+database for long while the monitor keeps writing. On PostgreSQL the hourly run also creates the
+next days' partitions ahead of the writer. `brownout run` calls `prune_for(config)`
 periodically; nothing else ever deletes results. `prune_for` also prunes the alert outbox and
 alert log past `storage.alert_retention` (`monitor.store.outbox.prune`).
 """
@@ -19,7 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import col
 
 from monitor.config.schema import StorageConfig
-from monitor.store import outbox
+from monitor.store import outbox, partitions
 from monitor.store.db import Store
 from monitor.store.rollup_table import DAY, HOUR, MINUTE, rollups
 from monitor.store.tables import ProbeRow
@@ -49,7 +52,7 @@ def prune(
     alerts: float = 90 * DAY,
 ) -> Pruned:
     """Delete what is older than its retention (seconds before `now`); returns the counts."""
-    raw_deleted = _prune_raw(store, now - timedelta(seconds=raw))
+    raw_deleted = _prune_raw(store, now, now - timedelta(seconds=raw))
     minute_n, hour_n, day_n = (
         _prune_rollups(store, grain, now - timedelta(seconds=keep))
         for grain, keep in ((MINUTE, minute), (HOUR, rollup), (DAY, rollup))
@@ -71,7 +74,13 @@ def prune_for(store: Store, storage: StorageConfig, now: datetime) -> Pruned:
     )
 
 
-def _prune_raw(store: Store, cutoff: datetime) -> int:
+def _prune_raw(store: Store, now: datetime, cutoff: datetime) -> int:
+    with store.engine.connect() as conn:
+        partitioned = partitions.is_partitioned(conn)
+    if partitioned:
+        # Whole days go with their partition; the day the cutoff falls in stays until it ends.
+        partitions.create_ahead(store.engine, now)
+        return partitions.drop_before(store.engine, cutoff)
     with store.session() as session:
         oldest = session.execute(select(func.min(ProbeRow.ts))).scalar()
     if oldest is None:

@@ -13,7 +13,16 @@ from sqlalchemy import delete, select
 
 from monitor.detect.types import IncidentRecord, Status, TargetStatus, Transition
 from monitor.result import Outcome, ProbeResult
-from monitor.store import Store, detection, migrate, open_store, outbox, results, rollups
+from monitor.store import (
+    Store,
+    detection,
+    migrate,
+    open_store,
+    outbox,
+    partitions,
+    results,
+    rollups,
+)
 from monitor.store.outbox import AlertLogRow, Message
 from monitor.store.rollups import HOUR
 from monitor.store.tables import ProbeRow
@@ -107,6 +116,9 @@ def test_a_sqlite_history_moves_to_postgresql_with_equal_rows_and_figures(
     target = open_store(pg_url)
     try:
         assert migrate.counts(target) == before
+        # Into the partitioned layout of a new database: the 25 hours of results in two days.
+        by_day = {d: n for d, n in partitions.rows_by_day(target.engine).items() if n}
+        assert by_day == {T0.date(): 2880, (T0 + timedelta(days=1)).date(): 120}
         assert before["transitions"] == 1 and before["alert_outbox"] == 1
         # A new row after the copy gets a fresh id: the sequences moved past the copied ones.
         results.record(target, [old[0][0]])

@@ -1,0 +1,121 @@
+"""Raw results partitioned by day on PostgreSQL (`monitor.store.partitions`): created ahead and on
+demand, dropped whole by retention, and an unpartitioned database from before left working."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, SQLModel
+
+from monitor.store import open_store, partitions, results, retention, rollups
+from monitor.store.db import SCHEMA_VERSION, SchemaVersion
+from monitor.store.rollups import DAY
+from tests.factories import probe
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def _hourly(days: int, target: str = "openai/gpt-4o-mini") -> list:  # type: ignore[type-arg]
+    return [probe(NOW - timedelta(hours=h, minutes=30), target) for h in range(days * 24)]
+
+
+def test_a_new_postgresql_database_keeps_results_in_one_partition_per_day(pg_url: str) -> None:
+    store = open_store(pg_url)
+    try:
+        today = datetime.now(UTC).date()
+        made = partitions.rows_by_day(store.engine)
+        # Created with the schema: today and the next two days, before any result arrives.
+        assert set(made) == {today + timedelta(days=i) for i in range(3)}
+        # Any day a result carries gets its partition in the writer's transaction, however old.
+        results.record(store, _hourly(3))
+        by_day = partitions.rows_by_day(store.engine)
+        assert {d: n for d, n in by_day.items() if n} == {
+            date(2026, 11, 25): 12,
+            date(2026, 11, 26): 24,
+            date(2026, 11, 27): 24,
+            date(2026, 11, 28): 12,
+        }
+        assert results.count(store) == 72
+        assert [r.ts for r in results.between(store)] == sorted(r.ts for r in _hourly(3))
+    finally:
+        store.close()
+
+
+def test_monitors_writing_a_new_day_at_once_all_store_their_results(pg_url: str) -> None:
+    stores = [open_store(pg_url) for _ in range(4)]
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+    day = datetime(2027, 3, 1, 9, tzinfo=UTC)
+
+    def write(i: int) -> None:
+        try:
+            barrier.wait()
+            results.record(stores[i], [probe(day + timedelta(seconds=i), f"p/m{i}")])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(len(stores))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        assert partitions.rows_by_day(stores[0].engine)[day.date()] == 4
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_retention_drops_the_partitions_of_whole_days_older_than_the_retention(
+    pg_url: str,
+) -> None:
+    store = open_store(pg_url)
+    try:
+        results.record(store, _hourly(40))
+        before = rollups.summary(store, NOW - timedelta(days=41), NOW)
+        pruned = retention.prune(store, NOW, raw=30 * DAY)
+        by_day = partitions.rows_by_day(store.engine)
+        cutoff = NOW - timedelta(days=30)  # 2026-10-29 12:00
+        # Every day that ended by the cutoff is gone with its partition; the cutoff's own day
+        # stays whole until it has ended (12 results older than the cutoff, for up to a day).
+        assert min(by_day) == cutoff.date()
+        assert by_day[cutoff.date()] == 24
+        assert pruned.raw == 40 * 24 - 30 * 24 - 12
+        assert results.count(store) == 30 * 24 + 12
+        after = rollups.summary(store, NOW - timedelta(days=41), NOW)
+        assert after["openai/gpt-4o-mini"].n == before["openai/gpt-4o-mini"].n == 40 * 24
+        # Run again: nothing more to drop, and the days ahead are there.
+        assert retention.prune(store, NOW, raw=30 * DAY).raw == 0
+        assert (NOW + timedelta(days=2)).date() in partitions.rows_by_day(store.engine)
+    finally:
+        store.close()
+
+
+def test_an_unpartitioned_postgresql_database_from_before_keeps_working_and_deletes_rows(
+    pg_url: str,
+) -> None:
+    # The layout a build before partitioning created: SQLModel's plain tables, at today's version.
+    engine = create_engine(pg_url)
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(SchemaVersion(version=SCHEMA_VERSION))
+        session.commit()
+    engine.dispose()
+    store = open_store(pg_url)
+    try:
+        with store.engine.connect() as conn:
+            assert not partitions.is_partitioned(conn)
+            kind = conn.execute(
+                text("SELECT relkind FROM pg_class WHERE oid = to_regclass('probe_results')")
+            ).scalar()
+        assert kind == "r"  # still the plain table: not converted
+        assert partitions.rows_by_day(store.engine) == {}
+        results.record(store, _hourly(40))
+        pruned = retention.prune(store, NOW, raw=30 * DAY)
+        assert pruned.raw == 40 * 24 - 30 * 24  # row by row, to the hour, as before
+        assert results.count(store) == 30 * 24
+    finally:
+        store.close()

@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 from monitor.simulator import pacing
 from monitor.simulator.answers import answer_for, tokens
 from monitor.simulator.asgi import EventStream, until_disconnect
+from monitor.simulator.bomb import gzip_bomb
 from monitor.simulator.clock import SimClock
 from monitor.simulator.faults import Fault
 from monitor.simulator.plan import draw_delay, draw_fault, make_call
@@ -106,6 +107,12 @@ class Simulator:
         if fault is Fault.NO_HEADERS:
             await until_disconnect(request)
             return Response(status_code=504)
+        if fault is Fault.GZIP_BOMB:
+            return EventStream(
+                _bomb(),
+                media_type="text/event-stream" if stream else "application/json",
+                headers={**wire.headers(call), "content-encoding": "gzip"},
+            )
         text = (
             "" if fault is Fault.EMPTY else answer_for(scenario, behaviour, call.prompt, self.rng)
         )
@@ -149,3 +156,9 @@ class Simulator:
                 yield frame
         finally:
             self.in_flight -= 1
+
+
+async def _bomb() -> AsyncIterator[bytes]:
+    for piece in gzip_bomb():
+        yield piece
+        await asyncio.sleep(0)  # one write at a time: other requests are served meanwhile

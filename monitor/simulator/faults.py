@@ -26,6 +26,7 @@ class Fault(StrEnum):
     EMPTY = "empty"  # 200, a complete stream with no text
     HANG = "hang"  # 200 headers, then nothing until the client gives up
     NO_HEADERS = "no_headers"  # the request is read, then nothing at all
+    GZIP_BOMB = "gzip_bomb"  # 200, `content-encoding: gzip`: ~1 MB that inflates to 1 GiB of zeros
 
     @property
     def is_http_error(self) -> bool:

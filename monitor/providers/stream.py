@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from monitor.providers.base import Reply
+from monitor.providers.body import ACCEPT_ENCODING, STEP_BYTES, Decoder
 from monitor.providers.classify import Failure, classify_exception, classify_status
 from monitor.providers.timing import Timing
 from monitor.result import Outcome
@@ -100,6 +101,8 @@ async def stream_call(
     timing = Timing()
     request.extensions["trace"] = timing.trace
     request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+    # Only what `monitor.providers.body` can undo within the size bound.
+    request.headers["accept-encoding"] = ACCEPT_ENCODING
     reply = Reply(outcome=Outcome.OK)
     parts: list[str] = []
     state = _Clock()
@@ -169,66 +172,115 @@ class _Clock:
         self.cut = False
 
 
+class _Events:
+    """One stream's reader: wire bytes → decoded body → lines → `data:` payloads → the reading.
+
+    `take` returns True to stop reading (the reading failed, or a bound was reached), False for
+    more, None when `budget` decoded bytes have been handled (the rest is still to decode)."""
+
+    __slots__ = ("abandoned", "buffer", "decoded", "decoder", "event", "parts", "raw", "reading",
+                 "state")  # fmt: skip
+
+    def __init__(self, reading: Reading, parts: list[str], state: _Clock, decoder: Decoder) -> None:
+        self.reading = reading
+        self.parts = parts
+        self.state = state
+        self.decoder = decoder
+        self.buffer = b""
+        self.event: bytes | None = None
+        self.raw = 0
+        self.decoded = 0
+        self.abandoned = False  # the probe stopped waiting (timeout, shutdown): stop at once
+
+    def take(self, raw: bytes, now: float, budget: int | None) -> bool | None:
+        if raw:
+            self.raw += len(raw)
+            self.decoder.feed(raw)
+        state = self.state
+        while not self.abandoned:
+            limit = STEP_BYTES if budget is None else max(1024, min(STEP_BYTES, budget - self.decoded))  # fmt: skip
+            piece = self.decoder.read(limit)
+            if not piece:
+                if self.raw > STREAM_MAX_BYTES:  # wire bytes that decode to (almost) nothing
+                    state.cut = True
+                    return True
+                return False
+            self.decoded += len(piece)
+            if self._lines(piece, now):
+                return True
+            if self.decoded > STREAM_MAX_BYTES:
+                state.cut = True
+                if state.end is None:
+                    state.end = now
+                return True
+            if budget is not None and self.decoded >= budget:
+                return None
+        return True
+
+    def _lines(self, chunk: bytes, now: float) -> bool:
+        """The hot loop: split bytes into lines, hand `data:` payloads to the reading."""
+        if b"\n" not in chunk:
+            self.buffer += chunk
+            return False
+        lines = (self.buffer + chunk).split(b"\n")
+        self.buffer = lines.pop()
+        reading, state, event = self.reading, self.state, self.event
+        try:
+            for line in lines:
+                if line[-1:] == b"\r":
+                    line = line[:-1]
+                if not line:
+                    event = None  # a blank line ends an SSE event
+                elif line.startswith(b"data:"):
+                    try:
+                        text = reading.on_data(event, line[5:].strip())
+                    except _MISSHAPEN:
+                        text = reading.unparseable(line[5:].strip())
+                    if text:
+                        if state.first is None:
+                            state.first = now
+                        self.parts.append(text)
+                        state.chars += len(text)
+                    if reading.failure is not None:
+                        return True
+                    if reading.complete and state.end is None:
+                        state.end = now
+                    if state.chars > TEXT_MAX_CHARS:
+                        state.cut = True
+                        state.end = now
+                        return True
+                elif line.startswith(b"event:"):
+                    event = line[6:].strip()
+                # ":" comments (OpenRouter's keep-alives), "id:" and "retry:" are skipped.
+        finally:
+            self.event = event
+        return False
+
+    def last(self, now: float) -> None:
+        """The stream ended: a last line without its newline (some servers end this way)."""
+        reading, state, buffer = self.reading, self.state, self.buffer
+        if buffer.startswith(b"data:") and reading.failure is None and not reading.complete:
+            text = _feed(reading, self.event, buffer.rstrip()[5:].strip())
+            failure = reading.failure
+            if failure is not None and failure.outcome is Outcome.BAD_RESPONSE:
+                reading.failure = None  # a last line cut short is a broken stream, not garbage
+            if text:
+                state.first = state.first or now
+                self.parts.append(text)
+            if reading.complete:
+                state.end = now
+
+
 async def _read_events(
     response: httpx.Response, reading: Reading, parts: list[str], state: _Clock
 ) -> None:
-    """The hot loop: split bytes into lines, hand `data:` payloads to the reading."""
-    buffer = b""
-    total = 0
-    event: bytes | None = None
-    async for chunk in response.aiter_bytes():
-        now = perf_counter()
-        total += len(chunk)
-        buffer += chunk
-        if b"\n" not in chunk:
-            if total > STREAM_MAX_BYTES:
-                state.cut = True
-                return
-            continue
-        lines = buffer.split(b"\n")
-        buffer = lines.pop()
-        for line in lines:
-            if line[-1:] == b"\r":
-                line = line[:-1]
-            if not line:
-                event = None  # a blank line ends an SSE event
-            elif line.startswith(b"data:"):
-                try:
-                    text = reading.on_data(event, line[5:].strip())
-                except _MISSHAPEN:
-                    text = reading.unparseable(line[5:].strip())
-                if text:
-                    if state.first is None:
-                        state.first = now
-                    parts.append(text)
-                    state.chars += len(text)
-                if reading.failure is not None:
-                    return
-                if reading.complete and state.end is None:
-                    state.end = now
-                if state.chars > TEXT_MAX_CHARS:
-                    state.cut = True
-                    state.end = now
-                    return
-            elif line.startswith(b"event:"):
-                event = line[6:].strip()
-            # ":" comments (OpenRouter's keep-alives), "id:" and "retry:" are skipped.
-        if total > STREAM_MAX_BYTES:
-            state.cut = True
-            state.end = now
+    """Read the raw body, decoding and parsing it as it comes (each chunk stamped on arrival)."""
+    events = _Events(reading, parts, state, Decoder(response.headers.get("content-encoding", "")))
+    async for raw in response.aiter_raw():
+        if events.take(raw, perf_counter(), None):
             return
-    if buffer.startswith(b"data:") and reading.failure is None and not reading.complete:
-        # A last line without its newline: some servers end the stream this way.
-        now = perf_counter()
-        text = _feed(reading, event, buffer.rstrip()[5:].strip())
-        failure = reading.failure
-        if failure is not None and failure.outcome is Outcome.BAD_RESPONSE:
-            reading.failure = None  # a last line cut short is a broken stream, not garbage
-        if text:
-            state.first = state.first or now
-            parts.append(text)
-        if reading.complete:
-            state.end = now
+    if not events.take(b"", perf_counter(), None):  # what the decoder held back (< its window)
+        events.last(perf_counter())
 
 
 def _feed(reading: Reading, event: bytes | None, data: bytes) -> str:
@@ -239,12 +291,16 @@ def _feed(reading: Reading, event: bytes | None, data: bytes) -> str:
 
 
 async def _read_bounded(response: httpx.Response, limit: int) -> bytes:
+    """The first `limit` bytes of the decoded body (an error reply's), no more decoded."""
+    decoder = Decoder(response.headers.get("content-encoding", ""))
     body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
+    async for raw in response.aiter_raw():
+        decoder.feed(raw)
+        while len(body) < limit and (piece := decoder.read(limit - len(body))):
+            body += piece
         if len(body) >= limit:
             break
-    return bytes(body[:limit])
+    return bytes(body)
 
 
 def _ids(headers: httpx.Headers) -> dict[str, Any]:

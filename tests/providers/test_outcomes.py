@@ -35,6 +35,7 @@ FAULTS: list[tuple[str, dict[str, Outcome]]] = [
     ("disconnect", dict.fromkeys(KINDS, Outcome.STREAM_ERROR)),
     ("garbage", dict.fromkeys(KINDS, Outcome.BAD_RESPONSE)),
     ("empty", dict.fromkeys(KINDS, Outcome.BAD_RESPONSE)),
+    ("gzip_bomb", dict.fromkeys(KINDS, Outcome.BAD_RESPONSE)),  # cut at the size bound
 ]
 CASES = [(fault, kind, outcomes[kind]) for fault, outcomes in FAULTS for kind in KINDS]
 

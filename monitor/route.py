@@ -294,11 +294,14 @@ def route(
     need: str = "balanced",
     window: timedelta = timedelta(minutes=15),
     now: datetime | None = None,
+    members: Sequence[str] | None = None,
 ) -> Answer:
-    """Rank `family`'s targets (or all targets) for use now. Raises UsageError for an unknown
-    family or need."""
+    """Rank `family`'s targets (or all targets, or the given `members`) for use now. Raises
+    UsageError for an unknown family or need."""
     now = now or utcnow()
-    members = family_members(config, family, target_names(store, config, now))
+    if members is None:
+        members = family_members(config, family, target_names(store, config, now))
+    members = list(members)
     if need not in NEEDS:
         raise UsageError(f"unknown need {need!r}; use one of {', '.join(NEEDS)}")
     view = status_now(store, config, now, members)
@@ -323,3 +326,49 @@ def route(
         )
     usable, excluded = rank(candidates, need, window.total_seconds())
     return Answer(family, need, window.total_seconds(), now, usable, excluded)
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """Where to send `target`'s traffic now: `to` is the best healthy (`operational`, fresh)
+    other target of its families, or None when there is none; `families` are the families it
+    is in (empty: none, so nothing is known to serve the same purpose)."""
+
+    target: str
+    to: str | None
+    families: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "to": self.to, "families": list(self.families)}
+
+
+def families_of(config: Config, target: str) -> list[str]:
+    """The families (config `families:`) that list `target`, in config order."""
+    return [name for name, members in config.families.items() if target in members]
+
+
+def switch_for(
+    store: Store,
+    config: Config,
+    target: str,
+    *,
+    need: str = "balanced",
+    window: timedelta = timedelta(minutes=15),
+    now: datetime | None = None,
+) -> Switch:
+    """The transfer switch's answer for a target in trouble: the first `operational` target, other
+    than `target`, when every member of its families is ranked together (`route`'s ranking)."""
+    families = families_of(config, target)
+    members = list(dict.fromkeys(m for f in families for m in config.families[f]))
+    if len(members) < 2:
+        return Switch(target, None, tuple(families))
+    answer = route(store, config, members=members, need=need, window=window, now=now)
+    best = next(
+        (
+            e.candidate.target
+            for e in answer.targets
+            if e.candidate.target != target and e.candidate.status is Status.OPERATIONAL
+        ),
+        None,
+    )
+    return Switch(target, best, tuple(families))

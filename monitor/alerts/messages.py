@@ -3,7 +3,8 @@
 An event is the JSON-ready dict the outbox stores (see `event`): a problem (a target became
 degraded or down), a recovery (it is operational again, with the incident's duration) or a
 reminder (still open). One event gives a message about one target; several give a digest, and
-a digest about `fleet_threshold` providers or more is an *intelligence brownout*.
+a digest about `fleet_threshold` providers or more is an *intelligence brownout*. A problem or a
+reminder says which target to switch to now (the event's `switch`, from the transfer switch).
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ def _single(e: dict[str, Any]) -> tuple[str, str]:
     elif e["kind"] == REMINDER:
         title = f"Still {new}: {target}"
         lines = [f"{target} is still {new}{_open_for(e)}."]
+        lines += _switch_lines(e)
         lines += _why(e)
     else:
         told = e.get("told")
@@ -152,6 +154,7 @@ def _single(e: dict[str, Any]) -> tuple[str, str]:
             lines.append(f"Seen {where}.")
         if e["incident_start"] and e["incident_start"] != e["ts"]:
             lines.append(f"The incident began {_when(e['incident_start'])}.")
+        lines += _switch_lines(e)
         lines += _why(e)
     if e.get("note"):
         lines.append(str(e["note"]))
@@ -190,15 +193,37 @@ def _line(e: dict[str, Any]) -> str:
         return f"{e['target']}: recovered at {_when(e['ts'])}" + (
             f" after {lasted}" if lasted else ""
         )
+    switch = _switch(e)
     if e["kind"] == REMINDER:
-        return f"{e['target']}: still {e['new']}{_open_for(e)}"
+        return f"{e['target']}: still {e['new']}{_open_for(e)}" + (f"; {switch}" if switch else "")
     figures = "; ".join(_figure(r, e["details"].get(r)) for r in e["reasons"])
     where = _where(e)
     return (
         f"{e['target']}: {e['new']} since {_when(e['ts'])}"
         + (f" ({figures})" if figures else "")
         + (f", {where}" if where else "")
+        + (f"; {switch}" if switch else "")
     )
+
+
+def _switch(e: dict[str, Any]) -> str | None:
+    """What the transfer switch says to use instead (`monitor.route.switch_for`, stored with the
+    event as `switch`): "switch to X now", or "no healthy alternative" and why. None for events
+    stored without it."""
+    advice = e.get("switch")
+    if not isinstance(advice, dict):
+        return None
+    families = ", ".join(advice.get("families") or [])
+    if advice.get("to"):
+        return f"switch to {advice['to']} now (the best healthy target of {families})"
+    if not families:
+        return f"no healthy alternative ({e['target']} is in no family of equivalent targets)"
+    return f"no healthy alternative (nothing else in {families} is operational)"
+
+
+def _switch_lines(e: dict[str, Any]) -> list[str]:
+    text = _switch(e)
+    return [] if text is None else [text[0].upper() + text[1:] + "."]
 
 
 def _where(e: dict[str, Any]) -> str | None:

@@ -16,15 +16,19 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from monitor.alerts import channels, policy
 from monitor.alerts.delivery import Deliverer
+from monitor.alerts.messages import PROBLEM, REMINDER
 from monitor.alerts.policy import Decision, PairState
 from monitor.alerts.silences import silenced_by
 from monitor.config import Config
 from monitor.config.alerts import AlertChannel
 from monitor.detect.types import Transition
+from monitor.errors import BrownoutError
 from monitor.result import utcnow
+from monitor.route import switch_for
 from monitor.store import Store, outbox
 from monitor.store.outbox import AlertLogRow, Message
 
@@ -58,6 +62,8 @@ class AlertService:
             name: [d.address for d in dests]
             for name, dests in channels.registry(config.alerts).items()
         }
+        # Where to switch each target in trouble, read once per pass (see `_switch`).
+        self._switches: dict[str, dict[str, Any] | None] = {}
         self._deliverer = Deliverer(
             store,
             config,
@@ -74,6 +80,7 @@ class AlertService:
         if not transitions or not self._channels:
             return 0
         now = self.clock()
+        self._switches = {}
         states = self._states(sorted({t.target for t in transitions}))
         logs: list[AlertLogRow] = []
         messages: dict[str, Message] = {}
@@ -99,6 +106,7 @@ class AlertService:
         if not self._channels:
             return 0
         now = self.clock()
+        self._switches = {}
         logs: list[AlertLogRow] = []
         messages: dict[str, Message] = {}
         # A target removed from the config is not reminded of forever.
@@ -151,8 +159,24 @@ class AlertService:
                 kind=kind,
                 groupable=kind == "alert" and wait > 0,
             )
-        messages[key].events.append(decision.event)
+        event = decision.event
+        if event["kind"] in (PROBLEM, REMINDER) and event["new"] in policy.PROBLEMS:
+            event = {**event, "switch": self._switch(event["target"], now)}
+        messages[key].events.append(event)
         messages[key].logs.append(row)
+
+    def _switch(self, target: str, now: datetime) -> dict[str, Any] | None:
+        """Where to switch `target`'s traffic now (`monitor.route.switch_for`), once per target
+        per pass; None when the switch cannot be read (the alert goes out without it)."""
+        if target not in self._switches:
+            try:
+                self._switches[target] = switch_for(
+                    self.store, self.config, target, now=now
+                ).to_dict()
+            except BrownoutError as exc:
+                log.warning("alerts: no switch advice for %s: %s", target, exc)
+                self._switches[target] = None
+        return self._switches[target]
 
     def _commit(self, logs: list[AlertLogRow], messages: dict[str, Message], now: datetime) -> int:
         if logs:

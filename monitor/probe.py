@@ -111,6 +111,11 @@ async def run_probe(
         system_fingerprint=scrubber.scrub(reply.system_fingerprint),
         tokens_estimated=reply.tokens_estimated,
         retry_reason=scrubber.scrub(reply.retry_reason),
+        top_logprobs=(
+            [[scrubber.scrub(t) or "", lp] for t, lp in reply.top_logprobs]
+            if reply.top_logprobs
+            else None
+        ),
         extra={k: scrubber.scrub(v) if isinstance(v, str) else v for k, v in reply.extra.items()},
     )
 
@@ -129,7 +134,13 @@ def make_prompt(canary: CanaryConfig, rng: random.Random) -> tuple[Prompt, Expec
         # CanaryConfig guarantees prompt and expect when there is no generator.
         assert canary.prompt is not None and canary.expect is not None
         text, expect, max_tokens = canary.prompt, canary.expect, canary.max_tokens
-    prompt = Prompt(text, canary.system, max_tokens=max_tokens, temperature=canary.temperature)
+    prompt = Prompt(
+        text,
+        canary.system,
+        max_tokens=max_tokens,
+        temperature=canary.temperature,
+        top_logprobs=canary.logprobs,
+    )
     return prompt, expect
 
 

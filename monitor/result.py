@@ -15,6 +15,8 @@ from typing import Any
 
 ANSWER_MAX_CHARS = 500
 ERROR_MAX_CHARS = 500
+TOP_LOGPROBS_MAX = 20  # OpenAI's own bound on top_logprobs
+TOKEN_MAX_CHARS = 32
 
 
 class Outcome(StrEnum):
@@ -65,6 +67,29 @@ def parse_ts(text: str) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
+def compact_logprobs(pairs: object) -> list[list[Any]] | None:
+    """`[[token, logprob], …]` in the bounded form a result keeps: at most `TOP_LOGPROBS_MAX`
+    pairs, tokens cut to `TOKEN_MAX_CHARS` characters, logprobs rounded to 4 decimals (≤ 0).
+    Anything else (a malformed record, no pairs) is None."""
+    if not isinstance(pairs, list | tuple):
+        return None
+    out: list[list[Any]] = []
+    for pair in pairs[:TOP_LOGPROBS_MAX]:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            return None
+        token, logprob = pair
+        if (
+            not isinstance(token, str)
+            or not isinstance(logprob, int | float)
+            or isinstance(logprob, bool)
+        ):
+            return None
+        if logprob != logprob or logprob == float("-inf"):  # NaN, or a token never sampled
+            continue
+        out.append([token[:TOKEN_MAX_CHARS], round(min(0.0, float(logprob)), 4)])
+    return out or None
+
+
 def _cut(text: str | None, limit: int) -> str | None:
     if text is None or len(text) <= limit:
         return text
@@ -83,6 +108,11 @@ class ProbeResult:
     was sent twice: its first try went out on a kept-alive connection the server had already
     closed and failed before any byte of a reply (what it raised is the text); the server never
     saw that try. The times, tokens and outcome are the second try's; the first costs no TTFT.
+
+    `top_logprobs` (beyond the pinned record too; None unless the canary asked for
+    log-probabilities and the provider sent them) holds the first output token's most likely
+    tokens, `[[token, logprob], …]`, most likely first, bounded by `compact_logprobs`: what the
+    model-identity drift test compares (monitor.detect.drift).
     """
 
     ts: datetime
@@ -108,10 +138,13 @@ class ProbeResult:
     system_fingerprint: str | None = None
     tokens_estimated: bool = False
     retry_reason: str | None = None
+    top_logprobs: list[list[Any]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.outcome = Outcome(self.outcome)
+        if self.top_logprobs is not None:
+            self.top_logprobs = compact_logprobs(self.top_logprobs)
         self.answer = _cut(self.answer, ANSWER_MAX_CHARS)
         self.error = _cut(self.error, ERROR_MAX_CHARS)
 

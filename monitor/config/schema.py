@@ -162,6 +162,9 @@ class CanaryConfig(Strict):
     system: str | None = None
     max_tokens: int = Field(16, ge=1, le=4096)
     temperature: float = Field(0.0, ge=0, le=2)
+    # Ask for the first output token's top-K log-probabilities (OpenAI-compatible targets;
+    # the other protocols have none): the input of the model-identity drift test.
+    logprobs: int | None = Field(None, ge=1, le=20)
     # Target names or shell-style patterns (`openai/*`); empty means every target.
     targets: list[str] = Field(default_factory=list)
 
@@ -174,6 +177,11 @@ class CanaryConfig(Strict):
                 )
             if self.prompt is not None or self.expect is not None:
                 raise ValueError("a generated canary makes its own prompt and expect; remove them")
+            if self.logprobs is not None:
+                raise ValueError(
+                    "logprobs needs a fixed prompt (the drift test compares answers to one "
+                    "prompt over time); remove logprobs or give a prompt and expect"
+                )
         elif self.prompt is None or self.expect is None:
             raise ValueError("a canary needs prompt and expect, or a generator")
         return self

@@ -26,6 +26,7 @@ class Prompt:
     system: str | None = None
     max_tokens: int = 16
     temperature: float = 0.0
+    top_logprobs: int | None = None  # ask for the top-K log-probabilities (where the wire can)
 
 
 @dataclass(slots=True)
@@ -39,7 +40,8 @@ class Reply:
     id) and not yet scrubbed. `extra` may hold `request_id`, `retry_after` (seconds),
     `finish_reason` / `stop_reason`, `message_id` / `response_id` / `generation_id`, and
     `truncated` (the reply was cut at the size bound), `server_timings` (llama.cpp's own
-    `timings` of the call). `retry_reason` is set when the request
+    `timings` of the call). `top_logprobs` is the first output token's top log-probabilities
+    (`[[token, logprob], …]`), when the prompt asked and the wire sent them. `retry_reason` is set when the request
     was sent a second time because its first try hit a kept-alive connection the server had
     closed (before any byte of a reply): what that try raised. The times are the second try's.
     """
@@ -57,6 +59,7 @@ class Reply:
     system_fingerprint: str | None = None
     error: str | None = None
     retry_reason: str | None = None
+    top_logprobs: list[list[Any]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

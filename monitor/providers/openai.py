@@ -6,6 +6,11 @@
 
 The first chunk's `{"role": "assistant", "content": ""}` is not a token; the usage chunk has no
 choices (llama.cpp's server adds its own `timings` to it, kept as `extra["server_timings"]`); a JSON `error` (or vLLM's `{"object": "error"}`) under HTTP 200 is a failure.
+
+A prompt with `top_logprobs: K` asks `{"logprobs": true, "top_logprobs": K}`; each content chunk
+then carries `choices[0].logprobs.content[]` (`{token, logprob, bytes, top_logprobs: [{token,
+logprob, bytes}, …]}`), and the first output token's `top_logprobs` are kept (OpenAI, vLLM and
+llama.cpp's server all send this shape; a server that ignores the request sends `logprobs: null`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from monitor.providers import register
 from monitor.providers.base import Prompt, Provider, Reply, merge_body
 from monitor.providers.classify import classify_error_object
 from monitor.providers.stream import Reading, count, stream_call
+from monitor.result import compact_logprobs
 from monitor.target import Target
 
 
@@ -55,6 +61,8 @@ class OpenaiReading(Reading):
         if not choices:
             return ""
         choice = choices[0]
+        if self.top_logprobs is None:
+            self.top_logprobs = first_top_logprobs(choice.get("logprobs"))
         if choice.get("finish_reason"):
             self.extra["finish_reason"] = choice["finish_reason"]
             self.complete = True
@@ -64,6 +72,24 @@ class OpenaiReading(Reading):
 
     def incomplete(self) -> str:
         return "the stream ended before finish_reason and [DONE]"
+
+
+def first_top_logprobs(logprobs: Any) -> list[list[Any]] | None:
+    """The first token's `top_logprobs` in a choice's `logprobs` (`{"content": [{…}]}`) as
+    `[[token, logprob], …]`, most likely first; None when there are none or they are malformed."""
+    if not isinstance(logprobs, dict):
+        return None
+    content = logprobs.get("content")
+    if not isinstance(content, list) or not content or not isinstance(content[0], dict):
+        return None
+    top = content[0].get("top_logprobs")
+    if not isinstance(top, list):
+        return None
+    pairs = [
+        [entry.get("token"), entry.get("logprob")] for entry in top if isinstance(entry, dict)
+    ]
+    pairs.sort(key=lambda p: -p[1] if isinstance(p[1], int | float) else 0.0)
+    return compact_logprobs(pairs)
 
 
 def _body(target: Target, prompt: Prompt) -> dict[str, Any]:
@@ -78,6 +104,9 @@ def _body(target: Target, prompt: Prompt) -> dict[str, Any]:
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    if prompt.top_logprobs is not None:
+        body["logprobs"] = True
+        body["top_logprobs"] = prompt.top_logprobs
     # OpenAI's own API has replaced max_tokens (its newer models refuse it); compatible servers
     # (vLLM, Ollama, Groq, OpenRouter) all read max_tokens.
     if "api.openai.com" in target.base_url:

@@ -61,6 +61,7 @@ class Reading:
         "output_tokens",
         "response_model",
         "system_fingerprint",
+        "top_logprobs",
     )
 
     def __init__(self) -> None:
@@ -70,6 +71,7 @@ class Reading:
         self.output_tokens: int | None = None
         self.response_model: str | None = None
         self.system_fingerprint: str | None = None
+        self.top_logprobs: list[list[Any]] | None = None  # the first output token's, if sent
         self.extra: dict[str, Any] = {}
 
     def on_data(self, event: bytes | None, data: bytes) -> str:
@@ -359,6 +361,7 @@ def _finish(
     reply.extra.update(reading.extra)
     reply.input_tokens = reading.input_tokens
     reply.output_tokens = reading.output_tokens
+    reply.top_logprobs = reading.top_logprobs
     if reply.outcome is Outcome.OK:
         if reading.failure is not None:
             _fail(reply, reading.failure)

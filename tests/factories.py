@@ -426,3 +426,26 @@ INSTATUS_COMPONENTS = {
         {"id": "c3", "name": "Platform", "status": "OPERATIONAL", "isParent": True},
     ]
 }
+
+
+# The first-token top logprobs of a drift canary ("Paris"), and a re-quantised model's: the same
+# tokens, each shifted by a fixed small amount (what another set of weights does).
+DRIFT_TOKENS = {"Paris": -0.05, " Paris": -3.2, "The": -4.0, "paris": -5.5, "It": -6.1}
+REQUANTISED = {"Paris": -0.01, " Paris": 0.25, "The": -0.2, "paris": 0.3, "It": -0.25}
+
+
+def top_logprobs(rng: random.Random, shift: float = 0.0, noise: float = 0.05) -> list[list[Any]]:
+    """One probe's top logprobs: `DRIFT_TOKENS` plus serving noise (sd `noise`), and `shift` times
+    `REQUANTISED`'s change."""
+    pairs = [
+        [token, min(0.0, lp + shift * REQUANTISED[token] + rng.gauss(0.0, noise))]
+        for token, lp in DRIFT_TOKENS.items()
+    ]
+    return sorted(pairs, key=lambda p: -p[1])
+
+
+def drift_probe(i: int, rng: random.Random, shift: float = 0.0, **fields: Any) -> ProbeResult:
+    """`minute_probe(i)` of the `drift` canary, with `top_logprobs(rng, shift)`."""
+    return minute_probe(
+        i, canary="drift", answer="Paris", top_logprobs=top_logprobs(rng, shift), **fields
+    )

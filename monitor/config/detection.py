@@ -111,6 +111,13 @@ class ModelChangeConfig(Strict):
     adopt_after: Duration = 7200.0  # a new model seen this long becomes the baseline
     forget_after: Duration = 7 * 86400.0  # an established value not seen this long is dropped
     revert_after: int = Field(10, ge=1)  # this many established answers in a row end it
+    # Model-identity drift (monitor.detect.drift): a canary's answers compared, window after
+    # window, with a reference window of its first answers, by a permutation test.
+    logprobs: bool = True  # test the first-token top logprobs of results that carry them
+    answers: list[str] = Field(default_factory=list)  # canaries whose answer texts are tested
+    reference: int = Field(30, ge=2, le=500)  # answers in the reference window, per canary
+    window: int = Field(20, ge=2, le=500)  # answers in each tested window
+    alpha: float | None = Field(None, gt=0, lt=1)  # per test; None: derived (drift_alpha)
 
 
 class FlapConfig(Strict):
@@ -204,6 +211,19 @@ class DetectionConfig(Strict):
             return explicit
         probes = MONTH_S / max(interval_s, 1.0) * max(per_interval, 1)
         return math.log(max(probes * CUSUMS / self.false_alarms_per_month, math.e))
+
+    def drift_alpha(self, interval_s: float, canaries: int = 1) -> float:
+        """The level of each drift test: the target's false-alarm allowance shared as among
+        `CUSUMS` signals, Bonferroni-divided among a month's tests. A canary probed every
+        `interval_s` is tested once per `window` answers (windows do not overlap), so a month
+        holds MONTH_S / (interval × window) tests of it, and `canaries` drift canaries as many
+        each: alpha = false_alarms_per_month / CUSUMS / (tests a month × canaries). At one probe
+        a minute, a window of 20 and one canary: 1/3 / 2160 ≈ 1.5e-4."""
+        mc = self.model_change
+        if mc.alpha is not None:
+            return mc.alpha
+        tests = MONTH_S / max(interval_s, 1.0) / mc.window * max(canaries, 1)
+        return min(0.05, self.false_alarms_per_month / CUSUMS / max(tests, 1.0))
 
     def leave_threshold(self, interval_s: float, per_interval: int = 1) -> float:
         """The evidence of health (nats) a rate signal needs to leave its alarm: the leaving

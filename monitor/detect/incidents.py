@@ -23,6 +23,7 @@ PEAK_KEYS: dict[str, tuple[str, bool]] = {
     "ttft": ("ratio", True),
     "throughput": ("ratio", True),
     "quality": ("pass_rate", False),
+    "model_change": ("p_value", False),  # a drift alarm's: the smallest is the strongest
 }
 
 

@@ -1,5 +1,5 @@
 """`model_change`: the answering model (`response_model`) or its `system_fingerprint` is not one
-the target has established.
+the target has established, or the distribution of a drift canary's answers has changed.
 
 Everything seen in the first answers is established (a provider may rotate a few fingerprints).
 Afterwards a value never seen before makes the signal active at once (one probe is proof enough:
@@ -7,26 +7,64 @@ the value is there or it is not). It ends when the established value answers `re
 in a row, or when the new value has been answering for `adopt_after`: then it is adopted, and
 `adopted` tells the target detector to relearn the other baselines for the new model. Values not
 seen for `forget_after` are no longer established.
+
+Drift (`monitor.detect.drift`): per canary, the first `reference` answers that carry top
+logprobs (or, for the canaries named in `answers`, the answer texts) are the reference; every
+following `window` answers are tested against it, windows not overlapping. A p-value at or below
+the level `alpha` (derived from the false-alarm allowance and the number of tests a month,
+`DetectionConfig.drift_alpha`) turns the signal on with the p-value and the evidence. It turns
+off when `QUIET_WINDOWS` windows in a row are not significant even at `CLEAR_P` (the answers look
+like the reference again), or after `adopt_after`: the recent answers are then the new
+reference and the other baselines are relearned, as for a new model name. A result that says
+"the distribution changed" never says why.
 """
 
 from __future__ import annotations
 
+import zlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from monitor.config.detection import ModelChangeConfig
-from monitor.detect.signal import Signal
+from monitor.detect.drift import DriftTest, answer_test, logprob_test
+from monitor.detect.signal import Signal, rounded
 from monitor.detect.types import Reason, Status
 from monitor.result import ProbeResult
 
 WARMUP = 30  # answers whose values are all established
+CLEAR_P = 0.05  # a window this unremarkable (p above it) counts towards the all clear
+QUIET_WINDOWS = 2  # windows in a row above CLEAR_P end a drift alarm
+
+
+@dataclass(slots=True)
+class _Drift:
+    """One canary's drift test: its reference, the window being filled, and the alarm."""
+
+    kind: str  # "logprobs" or "answers"
+    reference: list[Any] = field(default_factory=list)
+    window: list[Any] = field(default_factory=list)
+    recent: deque[Any] = field(default_factory=deque)  # the newest answers, for adoption
+    tests: int = 0
+    since: datetime | None = None  # the alarm's first significant window ended then
+    alarm: DriftTest | None = None  # the latest significant test
+    alpha: float = 0.0
+    quiet: int = 0
 
 
 class ModelSignal(Signal):
     reason = Reason.MODEL_CHANGE
 
-    def __init__(self, cfg: ModelChangeConfig) -> None:
+    def __init__(
+        self, cfg: ModelChangeConfig, drift_alpha: Callable[[int], float] | None = None
+    ) -> None:
+        """`drift_alpha(n)` is the level of one drift test when `n` canaries are tested
+        (`DetectionConfig.drift_alpha`); without it, `cfg.alpha` or 0.001."""
         self.cfg = cfg
+        self.drift_alpha = drift_alpha or (lambda n: cfg.alpha or 0.001)
+        self.drifts: dict[str, _Drift] = {}
         fields = ["response_model", "system_fingerprint"] if cfg.fingerprint else ["response_model"]
         self.fields = fields
         self.established: dict[str, dict[str, datetime]] = {f: {} for f in fields}
@@ -65,6 +103,55 @@ class ModelSignal(Signal):
                 self.candidates.clear()
         if self.seen[self.fields[0]] % 100 == 0:
             self._forget(ts)
+        if self.adopted:
+            self.drifts.clear()  # a new model name: its answers are a new reference
+        self._observe_drift(result)
+
+    def _observe_drift(self, result: ProbeResult) -> None:
+        sample: Any
+        if self.cfg.logprobs and result.top_logprobs:
+            kind, sample = "logprobs", result.top_logprobs
+        elif result.canary in self.cfg.answers and result.answer is not None:
+            kind, sample = "answers", result.answer
+        else:
+            return
+        drift = self.drifts.get(result.canary)
+        if drift is None or drift.kind != kind:
+            drift = self.drifts[result.canary] = _Drift(
+                kind, recent=deque(maxlen=self.cfg.reference)
+            )
+        drift.recent.append(sample)
+        if len(drift.reference) < self.cfg.reference:
+            drift.reference.append(sample)
+            return
+        drift.window.append(sample)
+        if len(drift.window) >= self.cfg.window:
+            self._test(result.canary, drift, result.ts)
+        if (
+            drift.since is not None
+            and (result.ts - drift.since).total_seconds() >= self.cfg.adopt_after
+        ):
+            drift.reference = list(drift.recent)
+            drift.window = []
+            drift.since = drift.alarm = None
+            self.adopted = True
+
+    def _test(self, canary: str, drift: _Drift, ts: datetime) -> None:
+        tested = sum(1 for d in self.drifts.values() if len(d.reference) >= self.cfg.reference)
+        alpha = self.drift_alpha(tested)
+        seed = zlib.crc32(f"{canary}:{drift.tests}".encode())
+        run = logprob_test if drift.kind == "logprobs" else answer_test
+        test = run(drift.reference, drift.window, alpha, seed)
+        drift.tests += 1
+        drift.window = []
+        if test.p_value <= alpha:
+            if drift.since is None:
+                drift.since = ts
+            drift.alarm, drift.alpha, drift.quiet = test, alpha, 0
+        elif drift.since is not None:
+            drift.quiet = drift.quiet + 1 if test.p_value > CLEAR_P else 0
+            if drift.quiet >= QUIET_WINDOWS:
+                drift.since = drift.alarm = None
 
     def _forget(self, ts: datetime) -> None:
         for known in self.established.values():
@@ -79,10 +166,23 @@ class ModelSignal(Signal):
 
     @property
     def level(self) -> Status | None:
-        return Status.DEGRADED if self.candidates else None
+        drifting = any(d.alarm is not None for d in self.drifts.values())
+        return Status.DEGRADED if self.candidates or drifting else None
 
     def details(self) -> dict[str, Any]:
-        if not self.candidates:
-            return {}
-        (field, value), _first = next(iter(self.candidates.items()))
-        return {"field": field, "model": value, "baseline": self._last.get(field)}
+        if self.candidates:
+            (name, value), _first = next(iter(self.candidates.items()))
+            return {"field": name, "model": value, "baseline": self._last.get(name)}
+        for canary, drift in sorted(self.drifts.items()):
+            if drift.alarm is not None:
+                return {
+                    "field": drift.kind,
+                    "canary": canary,
+                    "change": "the distribution changed",
+                    "p_value": float(f"{drift.alarm.p_value:.3g}"),
+                    "alpha": rounded(drift.alpha),
+                    "window": self.cfg.window,
+                    "reference": len(drift.reference),
+                    "evidence": drift.alarm.evidence,
+                }
+        return {}

@@ -48,7 +48,7 @@ class TargetDetector:
         h = cfg.threshold(interval_s, None, per_interval)
         leave = cfg.leave_threshold(interval_s, per_interval)
         self.errors = ErrorsSignal(cfg.errors, cfg.errors.threshold or h, interval_s, leave)
-        self.model = ModelSignal(cfg.model_change)
+        self.model = ModelSignal(cfg.model_change, lambda n: cfg.drift_alpha(interval_s, n))
         self.metrics = metric_signals(cfg.latency, cfg.ttft, cfg.throughput, h, leave)
         for metric in self.metrics:
             metric.prior = prior

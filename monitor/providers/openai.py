@@ -85,9 +85,7 @@ def first_top_logprobs(logprobs: Any) -> list[list[Any]] | None:
     top = content[0].get("top_logprobs")
     if not isinstance(top, list):
         return None
-    pairs = [
-        [entry.get("token"), entry.get("logprob")] for entry in top if isinstance(entry, dict)
-    ]
+    pairs = [[entry.get("token"), entry.get("logprob")] for entry in top if isinstance(entry, dict)]
     pairs.sort(key=lambda p: -p[1] if isinstance(p[1], int | float) else 0.0)
     return compact_logprobs(pairs)
 

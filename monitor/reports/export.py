@@ -116,9 +116,9 @@ def _csv_value(value: Any) -> Any:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return format_ts(value)
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple) and not _nested(value):
         return ";".join(str(v) for v in value)
-    if isinstance(value, dict):
+    if isinstance(value, dict | list | tuple):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return value
 
@@ -168,8 +168,13 @@ def _write_parquet(spec: Table, rows: Iterator[dict[str, Any]], out: BinaryIO) -
     return n
 
 
+def _nested(value: list[Any] | tuple[Any, ...]) -> bool:
+    """A list of lists (`top_logprobs`' pairs): written as JSON, not joined."""
+    return any(isinstance(v, list | tuple) for v in value)
+
+
 def _parquet_value(value: Any) -> Any:
-    if isinstance(value, dict):
+    if isinstance(value, dict) or (isinstance(value, list | tuple) and _nested(value)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, tuple):
         return list(value)

@@ -71,7 +71,18 @@ def _add_posted_at_is_first_seen(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_rollup_sketches, _add_retry_reason, _add_posted_at_is_first_seen]
+def _add_top_logprobs(conn: Connection) -> None:
+    """5: `probe_results.top_logprobs` (JSON: the first output token's top log-probabilities,
+    at most 20 pairs, for the model-identity drift test)."""
+    add_column(conn, "probe_results", "top_logprobs", "JSON")
+
+
+MIGRATIONS: list[Migration] = [
+    _rollup_sketches,
+    _add_retry_reason,
+    _add_posted_at_is_first_seen,
+    _add_top_logprobs,
+]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 
 

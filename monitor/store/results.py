@@ -63,6 +63,9 @@ def storable(result: ProbeResult) -> ProbeResult:
         value = getattr(result, name)
         if isinstance(value, float) and not math.isfinite(value):
             changes[name] = None
+    pairs = result.top_logprobs
+    if pairs and any("\x00" in token for token, _ in pairs):
+        changes["top_logprobs"] = [[t.replace("\x00", NUL_REPLACEMENT), lp] for t, lp in pairs]
     return dataclasses.replace(result, **changes) if changes else result  # type: ignore[arg-type]
 
 

@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import JSON, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -42,3 +43,5 @@ class ProbeRow(SQLModel, table=True):
     error: str | None = None
     tokens_estimated: bool = False
     retry_reason: str | None = None
+    # [[token, logprob], …] of the first output token (bounded by result.compact_logprobs).
+    top_logprobs: list[list[Any]] | None = Field(default=None, sa_column=Column(JSON))

@@ -31,6 +31,7 @@ from monitor.simulator.asgi import EventStream, until_disconnect
 from monitor.simulator.bomb import gzip_bomb
 from monitor.simulator.clock import SimClock
 from monitor.simulator.faults import Fault
+from monitor.simulator.logprobs import token_logprobs
 from monitor.simulator.plan import draw_delay, draw_fault, make_call
 from monitor.simulator.routes import routes
 from monitor.simulator.scenario import Behaviour, Scenario, load_scenario
@@ -123,6 +124,16 @@ class Simulator:
             text = "".join(pieces)
             call.stop = "length"
         call.output_tokens = len(pieces)
+        if call.top_logprobs is not None:
+            call.logprobs = token_logprobs(
+                pieces,
+                call.top_logprobs,
+                model=model,
+                prompt=call.prompt,
+                weights=behaviour.weights,
+                noise=behaviour.logprob_noise,
+                rng=self.rng,
+            )
         first_at = started + draw_delay(self.rng, behaviour)
         if stream:
             return EventStream(

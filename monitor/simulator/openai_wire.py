@@ -84,6 +84,12 @@ class OpenaiWire(Wire):
         options = body.get("stream_options")
         return bool(isinstance(options, dict) and options.get("include_usage"))
 
+    def top_logprobs(self, body: dict[str, Any]) -> int | None:
+        if body.get("logprobs") is not True:
+            return None
+        k = body.get("top_logprobs")
+        return max(0, min(20, k)) if isinstance(k, int) and not isinstance(k, bool) else 0
+
     def max_tokens(self, body: dict[str, Any]) -> int | None:
         value = body.get("max_completion_tokens", body.get("max_tokens"))
         return value if isinstance(value, int) else None
@@ -147,10 +153,19 @@ class OpenaiWire(Wire):
         )
 
     def render_token(self, call: Call, text: str, last: bool) -> bytes:
+        logprobs = None
+        if call.logprobs is not None and call.sent < len(call.logprobs):
+            logprobs = {"content": [call.logprobs[call.sent]], "refusal": None}
+        call.sent += 1
         return self._chunk(
             call,
-            [{"index": 0, "delta": {"content": text}, "logprobs": None, "finish_reason": None}],
+            [{"index": 0, "delta": {"content": text}, "logprobs": logprobs, "finish_reason": None}],
         )
+
+    def token(self, call: Call, text: str, last: bool) -> bytes:
+        if call.logprobs is not None:  # every frame differs: no template
+            return self.render_token(call, text, last)
+        return super().token(call, text, last)
 
     def _usage(self, call: Call) -> dict[str, Any]:
         return {
@@ -192,7 +207,11 @@ class OpenaiWire(Wire):
                         "refusal": None,
                         "annotations": [],
                     },
-                    "logprobs": None,
+                    "logprobs": (
+                        {"content": call.logprobs, "refusal": None}
+                        if call.logprobs is not None
+                        else None
+                    ),
                     "finish_reason": call.stop,
                 }
             ],

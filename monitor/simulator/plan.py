@@ -35,6 +35,7 @@ def make_call(
         input_tokens=max(1, len(prompt) // 4),
         retry_after=behaviour.retry_after if behaviour else 2.0,
         key=wire.key(request),
+        top_logprobs=wire.top_logprobs(body),
     )
 
 

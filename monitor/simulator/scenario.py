@@ -60,6 +60,8 @@ class _Spec(BaseModel):
     fail_after: int | None = Field(None, ge=0)
     keepalive: Seconds | None = None
     usage: bool | None = None
+    weights: str | None = None
+    logprob_noise: float | None = Field(None, ge=0, le=5)
 
     @model_validator(mode="after")
     def _known_errors(self) -> _Spec:
@@ -132,6 +134,10 @@ class Behaviour:
     fail_after: int = 2  # tokens sent before a mid-stream fault
     keepalive: float = 0.0  # while thinking, a keep-alive this often (OpenRouter's comments)
     usage: bool = True  # token usage reported (some OpenAI-compatible servers send none)
+    weights: str | None = (
+        None  # another set of weights behind the name (monitor.simulator.logprobs)
+    )
+    logprob_noise: float = 0.0  # run-to-run jitter of the log-probabilities, nats (sd)
 
 
 def _merge(base: Behaviour, spec: _Spec) -> Behaviour:

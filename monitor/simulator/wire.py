@@ -41,6 +41,9 @@ class Call:
     key: str | None = None
     stop: str = "stop"  # "length" when the answer was cut at the request's max tokens
     template: tuple[bytes, bytes] | None = None  # a token frame around its text, rendered once
+    top_logprobs: int | None = None  # the request asked for logprobs with this many alternatives
+    logprobs: list[dict[str, Any]] | None = None  # one `logprobs.content` entry per token
+    sent: int = 0  # tokens rendered so far (the index of the next one's logprobs)
     request_id: str = field(default_factory=lambda: "req_" + secrets.token_hex(12))
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -110,6 +113,11 @@ class Wire(ABC):
 
     def wants_usage(self, body: dict[str, Any]) -> bool:
         return True
+
+    def top_logprobs(self, body: dict[str, Any]) -> int | None:
+        """How many alternatives per token the request asked log-probabilities for (None: it
+        asked for none, or the protocol has none)."""
+        return None
 
     def max_tokens(self, body: dict[str, Any]) -> int | None:
         """The request's bound on output tokens, if it set one."""

@@ -169,7 +169,8 @@ class ProbeResult:
     def from_dict(cls, data: dict[str, Any]) -> ProbeResult:
         """Build from a record as `to_dict` (or `brownout export --format jsonl`) writes it.
 
-        Unknown keys are ignored, so records from newer versions still load.
+        Unknown keys are ignored, so records from newer versions still load; `top_logprobs` may
+        be the JSON text a CSV or Parquet export writes.
         """
         names = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}
@@ -185,4 +186,10 @@ class ProbeResult:
             kwargs.setdefault("model", model)
         kwargs.setdefault("target", f"{kwargs.get('provider')}/{kwargs.get('model')}")
         kwargs.setdefault("canary", "")
+        pairs = kwargs.get("top_logprobs")
+        if isinstance(pairs, str):  # CSV and Parquet exports write the pairs as JSON text
+            try:
+                kwargs["top_logprobs"] = json.loads(pairs)
+            except ValueError:
+                kwargs["top_logprobs"] = None
         return cls(**kwargs)

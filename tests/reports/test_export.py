@@ -44,6 +44,7 @@ def varied(n: int) -> list[ProbeResult]:
                 error=None if outcome.answered else f"failure {i}: {outcome.value}",
                 system_fingerprint="fp_1" if i % 2 else None,
                 tokens_estimated=bool(i % 4 == 0),
+                top_logprobs=[["391", -0.01], [' "3', -5.5]] if i % 7 == 0 else None,
             )
         )
     return out
@@ -76,6 +77,8 @@ def _typed(name: str, text: str) -> Any:
     """A CSV cell back to the record's value, by the column's Parquet type."""
     if text == "":
         return None
+    if name == "top_logprobs":  # pairs are written as JSON
+        return json.loads(text)
     kind = str(RESULT_SCHEMA.field(name).type)
     if kind == "bool":
         return text == "true"
@@ -96,12 +99,16 @@ def test_csv_reads_back_equal_to_the_database_rows(seeded: Store) -> None:
 
 def test_parquet_reads_back_equal_to_the_database_rows(seeded: Store) -> None:
     table = pq.read_table(io.BytesIO(export(seeded, "parquet")))
+    got = [
+        {**row, "top_logprobs": row["top_logprobs"] and json.loads(row["top_logprobs"])}
+        for row in table.to_pylist()
+    ]
     want = []
     for r in db_rows(seeded):
         row = r.to_dict()
         row["ts"] = r.ts  # Parquet keeps the full-precision timestamp
         want.append(row)
-    assert table.to_pylist() == want
+    assert got == want
 
 
 def test_parquet_is_written_in_row_groups(seeded: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,13 @@ from sqlalchemy import text
 from monitor.errors import StorageError
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, open_store, results
-from monitor.store.db import MIGRATIONS, SCHEMA_VERSION, _add_retry_reason, schema_version
+from monitor.store.db import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    _add_retry_reason,
+    _add_top_logprobs,
+    schema_version,
+)
 
 T0 = datetime(2026, 11, 28, 10, 0, 0, 123000, tzinfo=UTC)
 
@@ -87,6 +93,34 @@ def test_a_database_from_before_retry_reason_gains_the_column(any_store: Store) 
         results.record(reopened, [_result(1, retry_reason="WriteError (on a reused connection)")])
         back = list(results.between(reopened))
         assert [r.retry_reason for r in back] == [None, "WriteError (on a reused connection)"]
+    finally:
+        reopened.close()
+
+
+def test_top_logprobs_round_trip_and_a_nul_in_a_token_is_stored_as_replacement(
+    any_store: Store,
+) -> None:
+    pairs = [["Paris", -0.0123], [" Paris", -3.5], ["Pa\x00", -7.25]]
+    results.record(any_store, [_result(0, top_logprobs=pairs), _result(1)])
+    back = list(results.between(any_store))
+    assert back[0].top_logprobs == [["Paris", -0.0123], [" Paris", -3.5], ["Pa\ufffd", -7.25]]
+    assert back[1].top_logprobs is None
+
+
+def test_a_database_from_before_top_logprobs_gains_the_column(any_store: Store) -> None:
+    results.record(any_store, [_result(0)])
+    with any_store.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE probe_results DROP COLUMN top_logprobs"))
+        before = MIGRATIONS.index(_add_top_logprobs) + 1
+        conn.execute(text(f"UPDATE schema_version SET version = {before}"))
+    url = any_store.engine.url.render_as_string(hide_password=False)
+    any_store.close()
+
+    reopened = open_store(url)
+    try:
+        assert schema_version(reopened) == SCHEMA_VERSION
+        results.record(reopened, [_result(1, top_logprobs=[["a", -0.5]])])
+        assert [r.top_logprobs for r in results.between(reopened)] == [None, [["a", -0.5]]]
     finally:
         reopened.close()
 

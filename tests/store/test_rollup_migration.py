@@ -42,7 +42,7 @@ def v1_rollups(metadata: MetaData) -> Table:
 
 def v1_probe_results(metadata: MetaData) -> Table:
     """The results table of schema version 1: today's columns but those added since."""
-    later = {"retry_reason"}
+    later = {"retry_reason", "top_logprobs"}
     table: Table = ProbeRow.__table__  # type: ignore[attr-defined]
     return Table(
         "probe_results", metadata, *(c._copy() for c in table.columns if c.name not in later)

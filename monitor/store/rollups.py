@@ -6,6 +6,7 @@ row. The layout is `monitor.store.rollup_table`, whose grains and column groups 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from monitor.figures import Figures
 from monitor.result import Outcome, ProbeResult
-from monitor.sketch import Sketch, from_json
+from monitor.sketch import Sketch
 from monitor.store.db import Store
 from monitor.store.rollup_table import (
     COLUMNS,
@@ -52,6 +53,7 @@ __all__ = [
     "Agg",
     "fetch",
     "plan",
+    "regions_since",
     "summary",
     "targets_since",
     "total",
@@ -67,6 +69,7 @@ class Agg:
 
     target: str = ""
     bucket: int = 0  # start, epoch seconds
+    region: str = ""  # the region, when read per region (`by_region`); else "" (all merged)
     values: dict[str, float] = field(default_factory=dict)
     hists: dict[str, dict[int, int]] = field(default_factory=dict)  # "lat_hist" -> counts
 
@@ -173,8 +176,29 @@ def _aggregate_columns(
     names: Sequence[str] | None = None,
     groups: Mapping[str, Sequence[str]] | None = None,
     grain: int | None = None,
-    sketches: Sequence[str] = (),
+    by_region: bool = False,
 ) -> list[Any]:
+    """(series, start[, region], figures…): the figures in `names` (default all but the
+    sketches) summed per series and bucket of `step` seconds (0: one bucket over the range)."""
+    cols = _key_columns(step, groups, grain, by_region)
+    t = rollups.c
+    wanted = set(names) if names is not None else None
+    if wanted is not None and FAILED in wanted:
+        failed = sum((t[f"n_{o.value}"] for o in Outcome if o.provider_failure), literal(0))
+        cols.append(func.sum(failed).label(FAILED))
+    cols += [func.sum(t[n]).label(n) for n in SUMS if wanted is None or n in wanted]
+    cols += [func.min(t[n]).label(n) for n in MINS if wanted is None or n in wanted]
+    cols += [func.max(t[n]).label(n) for n in MAXS if wanted is None or n in wanted]
+    return cols
+
+
+def _key_columns(
+    step: int,
+    groups: Mapping[str, Sequence[str]] | None,
+    grain: int | None,
+    by_region: bool,
+) -> list[Any]:
+    """The grouping columns: series (a target, or a group's name), bucket start, and region."""
     t = rollups.c
     # The step is rendered as a literal: PostgreSQL only matches the GROUP BY expression to the
     # selected one when they carry no separate bound parameters (GROUP BY names the labels).
@@ -190,16 +214,34 @@ def _aggregate_columns(
             else_=literal(""),
         ).label("series")
     cols: list[Any] = [label, start]
-    if sketches:  # the sketches are not summed in SQL: their rows are read and added in Python
-        return cols + [t[name] for name in sketches]
-    wanted = set(names) if names is not None else None
-    if wanted is not None and FAILED in wanted:
-        failed = sum((t[f"n_{o.value}"] for o in Outcome if o.provider_failure), literal(0))
-        cols.append(func.sum(failed).label(FAILED))
-    cols += [func.sum(t[n]).label(n) for n in SUMS if wanted is None or n in wanted]
-    cols += [func.min(t[n]).label(n) for n in MINS if wanted is None or n in wanted]
-    cols += [func.max(t[n]).label(n) for n in MAXS if wanted is None or n in wanted]
+    if by_region:
+        cols.append(t.region.label("in_region"))
     return cols
+
+
+def _group_keys(step: int, by_region: bool) -> list[Any]:
+    keys: list[Any] = [literal_column("series")]
+    if step:
+        keys.insert(0, literal_column("start"))
+    if by_region:
+        keys.append(literal_column("in_region"))
+    return keys
+
+
+def _where(
+    grain: int,
+    start: int,
+    end: int,
+    targets: Sequence[str] | None,
+    regions: Sequence[str] | None,
+) -> list[Any]:
+    t = rollups.c
+    where = [t.grain == grain, t.bucket >= start, t.bucket < end]
+    if targets is not None:
+        where.append(t.target.in_(list(targets)))
+    if regions is not None:
+        where.append(t.region.in_(list(regions)))
+    return where
 
 
 def fetch(
@@ -212,35 +254,31 @@ def fetch(
     step: int | None = None,
     columns: Sequence[str] | None = None,
     groups: Mapping[str, Sequence[str]] | None = None,
+    regions: Sequence[str] | None = None,
+    by_region: bool = False,
 ) -> list[Agg]:
     """Rollups of `grain` with `since <= bucket < until`, merged over regions and re-bucketed to
     `step` seconds (a multiple of `grain`; default `grain`) in SQL, per target, oldest first.
 
     `columns` limits the figures read (e.g. `COUNTS` for a status bar); default all. `groups`
     (name -> member targets) merges members into one series named after the group, in SQL.
+    `regions` reads only those regions' probes; `by_region` keeps each region apart (`Agg.region`)
+    instead of merging them.
     """
     step = step or grain
-    t = rollups.c
-    cols = _aggregate_columns(step, columns, groups, grain)
-    where = [t.grain == grain, t.bucket >= _epoch(since), t.bucket < _epoch(until)]
+    cols = _aggregate_columns(step, columns, groups, grain, by_region)
     if groups:
         targets = [m for members in groups.values() for m in members]
-    if targets is not None:
-        where.append(t.target.in_(list(targets)))
-    query = (
-        select(*cols)
-        .where(*where)
-        .group_by(literal_column("start"), literal_column("series"))
-        .order_by(literal_column("start"), literal_column("series"))
-    )
+    where = _where(grain, _epoch(since), _epoch(until), targets, regions)
+    keys = _group_keys(step, by_region)
+    query = select(*cols).where(*where).group_by(*keys).order_by(*keys)
     with store.session() as session:
-        found = list(_aggs(session.execute(query)))
+        found = list(_aggs(session.execute(query), by_region))
         sketches = _wanted_sketches(columns)
         if sketches:
-            by_key = {(a.target, a.bucket): a for a in found}
-            hist_cols = _aggregate_columns(step, None, groups, grain, sketches)
-            rows = session.execute(select(*hist_cols).where(*where))
-            _add_sketches(rows, sketches, lambda series, start: by_key.get((series, start)))
+            by_key = {(a.target, a.bucket, a.region): a for a in found}
+            key_cols = _row_keys(step, groups, by_region)
+            _add_sketches(session, sketches, key_cols, where, by_key, by_region)
     return found
 
 
@@ -249,33 +287,65 @@ def _wanted_sketches(columns: Sequence[str] | None) -> list[str]:
     return list(HISTS) if columns is None else [c for c in columns if c in HISTS]
 
 
-def _add_sketches(rows: Any, names: Sequence[str], agg_of: Any) -> None:
-    """Add each row's stored sketches (series, start, sketch…) into the Agg `agg_of(series,
-    start)` gives; every Agg found gets an (empty at least) sketch per name."""
-    seen: set[int] = set()
+def _row_keys(step: int, groups: Mapping[str, Sequence[str]] | None, by_region: bool) -> list[Any]:
+    """Per stored row (no grouping): its series, its bucket of `step` seconds (0: none) and
+    region, as `_key_columns` groups them."""
+    t = rollups.c
+    cols: list[Any] = [_key_columns(step or 1, groups, None, False)[0]]
+    size: ColumnElement[int] = literal_column(str(int(step or 1)))
+    cols.append(t.bucket - t.bucket % size if step else literal(0))
+    if by_region:
+        cols.append(t.region)
+    return cols
+
+
+def _add_sketches(
+    session: Any,
+    names: Sequence[str],
+    key_cols: Sequence[Any],
+    where: Sequence[Any],
+    by_key: Mapping[tuple[str, int, str], Agg],
+    by_region: bool,
+) -> None:
+    """Add the stored sketches `names` of every row matching `where` into the Agg of its
+    (series, start, region) in `by_key` (start 0 and region "" where not grouped by them);
+    every Agg there gets an (empty at least) sketch per name.
+
+    The sketches are merged with the stored form's text keys and each merged one is turned into
+    numbers once: converting every row's keys cost more than reading the rows (bench.page_baseline)."""
+    t = rollups.c
+    merged: dict[tuple[int, str], dict[str, int]] = {}
+    rows = session.execute(select(*key_cols, *(t[name] for name in names)).where(*where))
+    width = len(key_cols)
     for row in rows:
-        agg = agg_of(row[0], int(row[1]))
+        agg = by_key.get((row[0], int(row[1]), row[2] if by_region else ""))
         if agg is None:
             continue
-        if id(agg) not in seen:
-            seen.add(id(agg))
-            for name in names:
-                agg.hists.setdefault(name, {})
-        for name, text in zip(names, row[2:], strict=True):
+        for name, text in zip(names, row[width:], strict=True):
             if not text:
                 continue
-            mine = agg.hists[name]
-            for key, n in from_json(text).items():
-                mine[key] = mine.get(key, 0) + n
+            mine = merged.get((id(agg), name))
+            if mine is None:
+                merged[(id(agg), name)] = json.loads(text)
+                continue
+            get = mine.get
+            for key, n in json.loads(text).items():
+                mine[key] = get(key, 0) + n
+    for agg in by_key.values():
+        for name in names:
+            counts = merged.get((id(agg), name))
+            agg.hists[name] = {int(k): int(n) for k, n in counts.items()} if counts else {}
 
 
-def _aggs(result: Any) -> Iterator[Agg]:
-    """Aggs from rows of `_aggregate_columns` (series, start, figures…); plain tuples, as
-    SQLAlchemy's row mappings cost more than the query at tens of thousands of rows."""
-    names = list(result.keys())[2:]
+def _aggs(result: Any, by_region: bool = False) -> Iterator[Agg]:
+    """Aggs from rows of `_aggregate_columns` (series, start[, region], figures…); plain tuples,
+    as SQLAlchemy's row mappings cost more than the query at tens of thousands of rows."""
+    skip = 3 if by_region else 2
+    names = list(result.keys())[skip:]
     for row in result:
-        values = {k: v for k, v in zip(names, row[2:], strict=True) if v is not None}
-        yield Agg(target=row[0], bucket=int(row[1]), values=values)
+        values = {k: v for k, v in zip(names, row[skip:], strict=True) if v is not None}
+        region = row[2] if by_region else ""
+        yield Agg(target=row[0], bucket=int(row[1]), region=region, values=values)
 
 
 def plan(since: datetime, until: datetime, finest: int = MINUTE) -> list[tuple[int, int, int]]:
@@ -314,31 +384,61 @@ def summary(
     targets: Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
     finest: int = MINUTE,
+    regions: Sequence[str] | None = None,
 ) -> dict[str, Agg]:
     """Totals per target over `[since, until)` (to the minute, or to `finest`), from the fewest
-    rollup rows. `columns` limits the figures read, as in `fetch`.
+    rollup rows. `columns` limits the figures read, as in `fetch`; `regions` reads only those
+    regions' probes.
 
     Exact while minute rows exist (two days, see `retention`); further back, the minutes before
     the range's first whole hour are no longer kept, so a range starting then counts from it."""
-    out: dict[str, Agg] = {}
-    t = rollups.c
+    got = _summary(store, since, until, targets, columns, finest, regions, by_region=False)
+    return {target: agg for (target, _region), agg in got.items()}
+
+
+def summary_by_region(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    *,
+    targets: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    finest: int = MINUTE,
+    regions: Sequence[str] | None = None,
+) -> dict[tuple[str, str], Agg]:
+    """`summary` kept apart per region: (target, region) -> totals (`Agg.region` set)."""
+    return _summary(store, since, until, targets, columns, finest, regions, by_region=True)
+
+
+def _summary(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    targets: Sequence[str] | None,
+    columns: Sequence[str] | None,
+    finest: int,
+    regions: Sequence[str] | None,
+    by_region: bool,
+) -> dict[tuple[str, str], Agg]:
+    out: dict[tuple[str, str], Agg] = {}
     sketches = _wanted_sketches(columns)
+    keys = _group_keys(0, by_region)
     with store.session() as session:
         for grain, start, end in plan(since, until, finest):
-            where = [t.grain == grain, t.bucket >= start, t.bucket < end]
-            if targets is not None:
-                where.append(t.target.in_(list(targets)))
-            query = select(*_aggregate_columns(0, columns)).where(*where).group_by(t.target)
-            for agg in _aggs(session.execute(query)):
-                if agg.target in out:
-                    out[agg.target].merge(agg)
-                else:
-                    agg.bucket = _epoch(since)
-                    out[agg.target] = agg
+            where = _where(grain, start, end, targets, regions)
+            query = select(*_aggregate_columns(0, columns, by_region=by_region))
+            found: dict[tuple[str, int, str], Agg] = {}
+            for agg in _aggs(session.execute(query.where(*where).group_by(*keys)), by_region):
+                agg.bucket = _epoch(since)
+                found[(agg.target, 0, agg.region)] = agg
             if sketches:
-                cols = [t.target, t.bucket, *(t[name] for name in sketches)]
-                rows = session.execute(select(*cols).where(*where))
-                _add_sketches(rows, sketches, lambda series, _start: out.get(series))
+                key_cols = _row_keys(0, None, by_region)
+                _add_sketches(session, sketches, key_cols, where, found, by_region)
+            for (target, _start, region), agg in found.items():
+                if (target, region) in out:
+                    out[(target, region)].merge(agg)
+                else:
+                    out[(target, region)] = agg
     return out
 
 
@@ -348,6 +448,20 @@ def total(aggs: Iterable[Agg], target: str = "") -> Agg:
     for agg in aggs:
         out.merge(agg)
     return out
+
+
+def regions_since(store: Store, since: datetime) -> list[str]:
+    """Regions with results since `since` (by day rows), sorted."""
+    t = rollups.c
+    start = _epoch(since)
+    query = (
+        select(t.region)
+        .where(t.grain == DAY, t.bucket >= start - start % DAY)
+        .distinct()
+        .order_by(t.region)
+    )
+    with store.session() as session:
+        return [row[0] for row in session.execute(query)]
 
 
 def targets_since(store: Store, since: datetime) -> list[str]:
@@ -365,7 +479,10 @@ def targets_since(store: Store, since: datetime) -> list[str]:
 
 
 def first_seen(
-    store: Store, since: datetime, targets: Sequence[str] | None = None
+    store: Store,
+    since: datetime,
+    targets: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
 ) -> dict[str, datetime]:
     """When each target's results begin at or after `since`: the first day from day rows, the
     hour within it from that day's hour rows, the minute within that from its minute rows (to the
@@ -376,6 +493,8 @@ def first_seen(
     where = [t.bucket >= start - start % DAY]
     if targets is not None:
         where.append(t.target.in_(list(targets)))
+    in_regions = [t.region.in_(list(regions))] if regions is not None else []
+    where += in_regions
     days_q = select(t.target, func.min(t.bucket)).where(t.grain == DAY, *where)
     out: dict[str, datetime] = {}
     with store.session() as session:
@@ -386,7 +505,7 @@ def first_seen(
         hours_q = (
             select(t.target, func.min(t.bucket))
             .where(t.grain == HOUR, t.bucket >= max(lo, start - start % HOUR), t.bucket < hi)
-            .where(t.target.in_(list(first_day)))
+            .where(t.target.in_(list(first_day)), *in_regions)
             .group_by(t.target)
         )
         first_hour: dict[str, int] = {}
@@ -398,7 +517,7 @@ def first_seen(
             minutes_q = (
                 select(t.target, func.min(t.bucket))
                 .where(t.grain == MINUTE, t.bucket >= max(lo, start - start % MINUTE))
-                .where(t.bucket < hi, t.target.in_(list(first_hour)))
+                .where(t.bucket < hi, t.target.in_(list(first_hour)), *in_regions)
                 .group_by(t.target)
             )
             first_minute = {

@@ -108,11 +108,8 @@ def status_view(
         entry["figures"] = figures_dict(recent.get(name))
         entry["baseline"] = base[name]
         if region is not None:
-            seen = dict(item.details.get("by_region") or {})
             entry["region"] = region
-            entry["region_status"] = (
-                seen.get(region) if seen else item.status.value if name in recent else None
-            )
+            entry["region_status"] = item.region_status(region, name in recent)
         targets.append(entry)
     opened = detection.open_incidents(store)
     return {

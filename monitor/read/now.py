@@ -91,6 +91,17 @@ class TargetNow:
             "regional": bool(self.details.get("regional")),
         }
 
+    def region_status(self, region: str, probed: bool) -> str | None:
+        """The status word `region` sees for this target: its own detection's for a target
+        probed from several regions (`details.by_region`, monitor.detect.regions); for a target
+        with one region, the target's status when `region` probed it (`probed`: it has recent
+        results there), else None."""
+        seen = dict(self.details.get("by_region") or {})
+        if seen:
+            word = seen.get(region)
+            return None if word is None else str(word)
+        return self.status.value if probed else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "target": self.target,

@@ -1,5 +1,9 @@
 """The page's charts: one line per target (or per provider when many are shown), at a rollup
 grain chosen so no query reads more than `ROW_BUDGET` rows, or probe by probe when there are few.
+
+Points whose bucket ended more than `SETTLED` ago no longer change: they are read once and kept
+(per database, targets and grain), so a refresh reads only the newest buckets' rollups and their
+sketches (adding up the stored sketches is what a chart read costs most).
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ MAX_LINES = 10  # more targets than this are drawn one line per provider
 # tokens/s mean, so reading (and adding up) a third sketch per row would only cost time.
 CHARTED = [*SUMS, *MINS, *MAXS, "ttft_hist", "lat_hist"]
 RAW_POINTS = 600  # a span with at most this many probes is charted probe by probe
+# A bucket this long past its end is settled: a probe begun in it has been stored (the longest
+# timeout is well under this), so its point is kept rather than read again.
+SETTLED = 15 * 60
+_KEPT_SERIES = 16  # kept series sets (a few filter and range choices per page), never unbounded
 _STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800]
 
 
@@ -47,7 +55,13 @@ def choose_grain(span: float, lines: int) -> tuple[int, int]:
     return grain, max(step, grain)
 
 
-def load_series(store: Store, since: datetime, until: datetime, names: Sequence[str]) -> Series:
+def load_series(
+    store: Store,
+    since: datetime,
+    until: datetime,
+    names: Sequence[str],
+    regions: Sequence[str] | None = None,
+) -> Series:
     """Chart points for `names`: one line per target, or per provider past MAX_LINES targets
     (merged in SQL, so the percentiles are the provider's, not an average of its models').
 
@@ -61,19 +75,80 @@ def load_series(store: Store, since: datetime, until: datetime, names: Sequence[
             grouped[name.partition("/")[0]].append(name)
         groups = dict(grouped)
     by = "provider" if groups else "target"
-    first = min(rollups.first_seen(store, since, names).values(), default=None)
+    first = min(rollups.first_seen(store, since, names, regions).values(), default=None)
     start = max(since, first) if first is not None else since
     lines: dict[str, list[Agg]] = defaultdict(list)
-    if dashboard_queries.count_between(store, start, until, names, RAW_POINTS + 1) <= RAW_POINTS:
+    few = RAW_POINTS + 1
+    if dashboard_queries.count_between(store, start, until, names, few, regions) <= RAW_POINTS:
         owner = {m: g for g, members in (groups or {}).items() for m in members}
         for result in results.between(store, start, until, targets=list(names)):
+            if regions is not None and result.region not in regions:
+                continue
             lines[owner.get(result.target, result.target)].append(rollups.agg_of(result))
         return Series(0, 0, by, dict(lines))
     grain, step = choose_grain((until - start).total_seconds(), len(names))
-    aligned = datetime.fromtimestamp(start.timestamp() // step * step, UTC)
-    points = rollups.fetch(
-        store, grain, aligned, until, targets=names, step=step, groups=groups, columns=CHARTED
-    )
-    for agg in points:
+    aligned = int(start.timestamp() // step * step)
+    for agg in _points(store, grain, step, aligned, until, names, groups, regions):
         lines[agg.target].append(agg)
     return Series(grain, step, by, dict(lines))
+
+
+@dataclass(slots=True)
+class _Kept:
+    """Settled points of one chart query: every bucket in `[lo, hi)`, oldest first."""
+
+    lo: int
+    hi: int
+    points: list[Agg]
+
+
+_kept: dict[tuple[object, ...], _Kept] = {}
+
+
+def _points(
+    store: Store,
+    grain: int,
+    step: int,
+    aligned: int,
+    until: datetime,
+    names: Sequence[str],
+    groups: dict[str, list[str]] | None,
+    regions: Sequence[str] | None,
+) -> list[Agg]:
+    """`rollups.fetch` of the chart's buckets from `aligned` to `until`: the settled ones (ended
+    `SETTLED` seconds before `until`) from `_kept` where read before, the rest read now."""
+
+    def read(lo: int, hi: int | datetime) -> list[Agg]:
+        end = hi if isinstance(hi, datetime) else datetime.fromtimestamp(hi, UTC)
+        if end.timestamp() <= lo:
+            return []
+        return rollups.fetch(
+            store,
+            grain,
+            datetime.fromtimestamp(lo, UTC),
+            end,
+            targets=names,
+            step=step,
+            groups=groups,
+            columns=CHARTED,
+            regions=regions,
+        )
+
+    settled = max(aligned, int((until.timestamp() - SETTLED) // step * step))
+    key = (
+        store.engine.url.render_as_string(),
+        grain,
+        step,
+        tuple(names),
+        tuple(sorted((g, tuple(m)) for g, m in (groups or {}).items())),
+        tuple(regions or ()),
+    )
+    kept = _kept.get(key)
+    if kept is None or kept.lo > aligned or kept.hi > settled:
+        kept = _Kept(aligned, aligned, [])
+    kept.points = [p for p in kept.points if p.bucket >= aligned] + read(kept.hi, settled)
+    kept.lo, kept.hi = aligned, settled
+    if key not in _kept and len(_kept) >= _KEPT_SERIES:
+        _kept.clear()
+    _kept[key] = kept
+    return kept.points + read(settled, until)

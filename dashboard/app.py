@@ -22,7 +22,7 @@ from monitor.config import Config, load_config
 from monitor.errors import BrownoutError
 from monitor.read.now import target_names
 from monitor.result import utcnow
-from monitor.store import Store, open_store
+from monitor.store import Store, open_store, rollups
 
 st.set_page_config(page_title="brownout status", page_icon="⚡", layout="wide")
 
@@ -66,6 +66,10 @@ with st.sidebar:
         ),
         key="models",
     )
+    known_regions = rollups.regions_since(store, utcnow() - timedelta(days=90))
+    regions = (
+        st.multiselect("Regions", known_regions, key="regions") if len(known_regions) > 1 else []
+    )
     if public:
         st.caption("Public view: answers, errors, costs and downloads are hidden.")
     st.caption(f"Refreshes every {config.dashboard.refresh:g} s.")
@@ -81,6 +85,7 @@ def live() -> None:
         providers=providers or None,
         models=models or None,
         public=public,
+        regions=regions or None,
     )
     sections.banner(page)
     for note in page.notes:

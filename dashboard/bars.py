@@ -15,7 +15,7 @@ from monitor.store import Store, rollups
 from monitor.store.rollups import DAY, Agg
 
 BAR_DAYS = 90
-_past_days_cache: dict[tuple[str, tuple[str, ...], datetime], list[Agg]] = {}
+_past_days_cache: dict[tuple[str, tuple[str, ...], datetime, tuple[str, ...]], list[Agg]] = {}
 
 
 @dataclass(slots=True)
@@ -57,16 +57,26 @@ def day_status(agg: Agg | None) -> Status:
 
 
 def daily(
-    store: Store, now: datetime, names: Sequence[str], incidents: Sequence[Incident]
+    store: Store,
+    now: datetime,
+    names: Sequence[str],
+    incidents: Sequence[Incident],
+    regions: Sequence[str] | None = None,
 ) -> list[DayCell]:
     """The last BAR_DAYS UTC days per target: the worst incident of the day where the day has
-    figures, else `day_status` of no figures (no data)."""
+    figures (of `regions`' probes, default all), else `day_status` of no figures (no data)."""
     today = datetime(now.year, now.month, now.day, tzinfo=UTC)
     first = today - timedelta(days=BAR_DAYS - 1)
     # Yesterday is read afresh too: a probe begun before midnight may be stored after it.
     settled = today - timedelta(days=1)
-    found = _past_days(store, first, settled, names) + rollups.fetch(
-        store, DAY, settled, today + timedelta(days=1), targets=names, columns=rollups.UPTIME
+    found = _past_days(store, first, settled, names, regions) + rollups.fetch(
+        store,
+        DAY,
+        settled,
+        today + timedelta(days=1),
+        targets=names,
+        columns=rollups.UPTIME,
+        regions=regions,
     )
     by_key = {(a.target, a.start.date()): a for a in found}
     worst: dict[tuple[str, date], Status] = {}
@@ -89,13 +99,22 @@ def daily(
     return cells
 
 
-def _past_days(store: Store, first: datetime, until: datetime, names: Sequence[str]) -> list[Agg]:
+def _past_days(
+    store: Store,
+    first: datetime,
+    until: datetime,
+    names: Sequence[str],
+    regions: Sequence[str] | None,
+) -> list[Agg]:
     """Day rows from `first` to `until` (before yesterday): they no longer change, so they are
-    read once a day and kept (per database and set of targets); a refresh reads the rest."""
-    key = (store.engine.url.render_as_string(), tuple(names), first)
+    read once a day and kept (per database, set of targets and regions); a refresh reads the
+    rest."""
+    key = (store.engine.url.render_as_string(), tuple(names), first, tuple(regions or ()))
     kept = _past_days_cache.get(key)
     if kept is None:
-        kept = rollups.fetch(store, DAY, first, until, targets=names, columns=rollups.UPTIME)
+        kept = rollups.fetch(
+            store, DAY, first, until, targets=names, columns=rollups.UPTIME, regions=regions
+        )
         if len(_past_days_cache) >= 16:  # a few filter choices per page; never unbounded
             _past_days_cache.clear()
         _past_days_cache[key] = kept

@@ -21,7 +21,7 @@ from dashboard.series import Series, load_series
 from monitor.config import Config
 from monitor.detect.types import Status, TargetStatus
 from monitor.errors import BrownoutError
-from monitor.read.now import StatusNow, covered, status_now, target_names
+from monitor.read.now import StatusNow, covered, plain_rule_window, status_now, target_names
 from monitor.result import ProbeResult
 from monitor.route import route
 from monitor.secrets import Scrubber
@@ -54,6 +54,20 @@ class TargetRow:
 
 
 @dataclass(slots=True)
+class RegionRow:
+    """One target as one region sees it: the status that region's detection gives
+    (`TargetNow.region_status`, the quorum's input) and its probes' figures over the range."""
+
+    target: str
+    region: str
+    status: str | None  # a status word; None when that region has not probed it lately
+    probes: int
+    error_rate: float | None  # provider failures over counted probes
+    ttft_p50_ms: float | None
+    ttft_p95_ms: float | None
+
+
+@dataclass(slots=True)
 class Page:
     now: datetime
     since: datetime
@@ -68,6 +82,10 @@ class Page:
     route: list[tuple[str | None, Any]]  # (family, monitor.route.Answer)
     recent: list[ProbeResult] | None  # None in public mode
     notes: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)  # every region with data (the filter's)
+    chosen_regions: list[str] | None = None  # the figures are these regions' only; None: all
+    # per target, each region's status and figures; empty when only one region has data
+    by_region: dict[str, list[RegionRow]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -93,10 +111,12 @@ def load(
     models: Sequence[str] | None = None,
     public: bool = False,
     recent_limit: int = 100,
+    regions: Sequence[str] | None = None,
 ) -> Page:
     """The page's data at `now` for the time range `range_key` (see RANGES), filtered to
-    `providers` / `models` (None: all). In `public` mode the newest probes (answers, errors)
-    are not read at all."""
+    `providers` / `models` (None: all). With `regions`, uptime, bars, charts and the newest
+    probes are those regions' probes only; statuses stay each target's combined one. In
+    `public` mode the newest probes (answers, errors) are not read at all."""
     timings: dict[str, float] = {}
 
     def timed(name: str, fn: Callable[[], _T]) -> _T:
@@ -111,19 +131,31 @@ def load(
     current = timed("statuses", lambda: status_now(store, config, now, names))
     statuses = current.statuses()
     notes: list[str] = []
+    chosen = list(regions) if regions else None
     incidents = timed("incidents", lambda: load_incidents(store, now, shown))
-    uptime = timed("uptime", lambda: uptimes(store, now, shown))
-    days = timed("days", lambda: daily(store, now, shown, incidents))
-    series = timed("series", lambda: load_series(store, since, now, shown))
+    uptime = timed("uptime", lambda: uptimes(store, now, shown, chosen))
+    days = timed("days", lambda: daily(store, now, shown, incidents, chosen))
+    series = timed("series", lambda: load_series(store, since, now, shown, chosen))
+    known_regions = timed(
+        "regions", lambda: rollups.regions_since(store, now - timedelta(days=BAR_DAYS))
+    )
+    by_region: dict[str, list[RegionRow]] = {}
+    if len(known_regions) > 1:
+        by_region = timed(
+            "by_region", lambda: region_rows(store, config, current, since, now, shown, chosen)
+        )
     summary = status_summary(current, shown)
     route = timed("route", lambda: ranking(store, config, now))
     recent = None
     if not public:
-        recent = timed("recent", lambda: recent_probes(store, config, shown, recent_limit))
+        recent = timed("recent", lambda: recent_probes(store, config, shown, recent_limit, chosen))
     held = current.monitor.leader  # read once, with the statuses
     if held is not None:
         notes.append(leader_note(held, public=public))
-    first = timed("coverage", lambda: rollups.first_seen(store, now - timedelta(days=BAR_DAYS)))
+    first = timed(
+        "coverage",
+        lambda: rollups.first_seen(store, now - timedelta(days=BAR_DAYS), regions=chosen),
+    )
     rows = [
         TargetRow(
             n,
@@ -148,6 +180,9 @@ def load(
         recent=recent,
         notes=notes,
         timings=timings,
+        regions=known_regions,
+        chosen_regions=chosen,
+        by_region=by_region,
     )
 
 
@@ -184,15 +219,60 @@ def status_summary(current: StatusNow, names: Sequence[str]) -> str:
 
 
 def uptimes(
-    store: Store, now: datetime, names: Sequence[str]
+    store: Store, now: datetime, names: Sequence[str], regions: Sequence[str] | None = None
 ) -> dict[str, dict[str, float | None]]:
     """window -> target -> uptime, from hour and day rollups (windows widened to whole hours:
-    a 90-day figure does not need minutes, and no minute rows are read)."""
+    a 90-day figure does not need minutes, and no minute rows are read); of `regions` only."""
     out: dict[str, dict[str, float | None]] = {}
     for window, seconds in UPTIME_WINDOWS.items():
         since = now - timedelta(seconds=seconds)
-        got = rollups.summary(store, since, now, targets=names, columns=rollups.UPTIME, finest=HOUR)
+        got = rollups.summary(
+            store, since, now, targets=names, columns=rollups.UPTIME, finest=HOUR, regions=regions
+        )
         out[window] = {n: agg.uptime for n, agg in got.items()}
+    return out
+
+
+REGION_FIGURES = [*rollups.UPTIME, "ttft_min", "ttft_max", "ttft_hist"]
+
+
+def region_rows(
+    store: Store,
+    config: Config,
+    current: StatusNow,
+    since: datetime,
+    now: datetime,
+    names: Sequence[str],
+    regions: Sequence[str] | None = None,
+) -> dict[str, list[RegionRow]]:
+    """Per target of `names`, one row per region that probed it in `[since, now)` (of `regions`
+    only): the status that region sees (`TargetNow.region_status`) and its TTFT p50/p95 and error
+    rate from the rollups, each region's kept apart (`rollups.summary_by_region`)."""
+    got = rollups.summary_by_region(
+        store, since, now, targets=names, columns=REGION_FIGURES, regions=regions
+    )
+    recent = now - plain_rule_window(config)
+    fresh = {
+        key
+        for key, agg in rollups.summary_by_region(
+            store, recent, now, targets=names, columns=["n"], regions=regions
+        ).items()
+        if agg.n
+    }
+    out: dict[str, list[RegionRow]] = {}
+    for (target, region), agg in sorted(got.items()):
+        item = current.targets.get(target)
+        out.setdefault(target, []).append(
+            RegionRow(
+                target=target,
+                region=region,
+                status=item.region_status(region, (target, region) in fresh) if item else None,
+                probes=agg.n - agg.count("cancelled"),
+                error_rate=agg.error_rate,
+                ttft_p50_ms=agg.percentile("ttft", 0.5),
+                ttft_p95_ms=agg.percentile("ttft", 0.95),
+            )
+        )
     return out
 
 
@@ -234,11 +314,16 @@ def ranking(store: Store, config: Config, now: datetime) -> list[tuple[str | Non
 
 
 def recent_probes(
-    store: Store, config: Config, names: Sequence[str], limit: int
+    store: Store,
+    config: Config,
+    names: Sequence[str],
+    limit: int,
+    regions: Sequence[str] | None = None,
 ) -> list[ProbeResult]:
-    """The newest probes of `names`, their answers and errors scrubbed once more on the way out."""
+    """The newest probes of `names` (from `regions` only, if given), their answers and errors
+    scrubbed once more on the way out."""
     scrub = Scrubber(config.secrets()).scrub
-    found = dashboard_queries.recent(store, limit, targets=names)
+    found = dashboard_queries.recent(store, limit, targets=names, regions=regions)
     for result in found:
         result.answer = scrub(result.answer)
         result.error = scrub(result.error)

@@ -92,9 +92,51 @@ def targets(page: Page) -> None:
         st.info("No target matches the filters.")
         return
     _table(rows)
+    regions(page)
     st.markdown("**Last 90 days** (one bar a day; hover for the day's figures)")
     bars = charts.status_bars(page.days, page.public)
     st.plotly_chart(bars, width="stretch", config={"displayModeBar": False})
+
+
+def regions(page: Page) -> None:
+    """Per target, each region's status (its own detection, which the quorum combines) and its
+    TTFT p50/p95 and error rate over the range: text, not a canvas, so it can be read aloud."""
+    if not page.by_region:
+        return
+    shown = [r.target for r in page.targets if r.target in page.by_region]
+    if not shown:
+        return
+    cell = "padding:2px 10px;text-align:left"
+    head = "".join(
+        f'<th style="{cell}">{h}</th>'
+        for h in ("target", "region", "status", "TTFT p50", "TTFT p95", "error rate", "probes")
+    )
+    body = []
+    for target in shown:
+        for row in page.by_region[target]:
+            status = row.status or "–"
+            colour = COLOURS[Status(status)] if status in Status._value2member_map_ else "inherit"
+            values = [
+                html.escape(target),
+                html.escape(row.region),
+                f'<span style="color:{colour};font-weight:600">{html.escape(status)}</span>',
+                _ms(row.ttft_p50_ms),
+                _ms(row.ttft_p95_ms),
+                _pct(row.error_rate),
+                f"{row.probes:,}",
+            ]
+            body.append("<tr>" + "".join(f'<td style="{cell}">{v}</td>' for v in values) + "</tr>")
+    where = ", ".join(page.chosen_regions) if page.chosen_regions else "every region"
+    st.markdown(f"**By region** (status each region sees; figures over the range, {where})")
+    st.markdown(
+        f'<table data-testid="brownout-regions" style="font-size:0.9rem;margin-bottom:1em">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>",
+        unsafe_allow_html=True,
+    )
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f} ms"
 
 
 def figures(page: Page) -> None:

@@ -166,6 +166,27 @@ def healthy_stream(
     return out
 
 
+def regional_probes(
+    target: str,
+    start: datetime,
+    n: int,
+    every: timedelta,
+    regions: Mapping[str, tuple[float, int]],
+) -> list[ProbeResult]:
+    """`n` probes of `target` from each region, `every` apart from `start`, in time order:
+    region -> (TTFT in ms, fail_every): every `fail_every`-th probe of that region is a
+    `server_error` (0: none fails); the others answer with that TTFT and twice it as latency."""
+    out = []
+    for i in range(n):
+        for region, (ttft, fail_every) in regions.items():
+            ts = start + i * every
+            if fail_every and i % fail_every == 0:
+                out.append(probe(ts, target, region=region, outcome=Outcome.SERVER_ERROR))
+            else:
+                out.append(probe(ts, target, region=region, ttft_ms=ttft, latency_ms=2 * ttft))
+    return out
+
+
 def seed(store: Store, probes: Iterable[ProbeResult]) -> int:
     """Store `probes` through the one write path (`results.record`), in chunks; returns how many."""
     batch: list[ProbeResult] = []

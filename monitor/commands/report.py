@@ -1,4 +1,5 @@
-"""`brownout report --since 30d [--until …] [--target …] --format md|html|csv|json [-o FILE]`."""
+"""`brownout report --since 30d [--until …] [--target …] [--region …] --format md|html|csv|json
+[-o FILE]`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a target, a provider or a pattern (openai/*); repeat for more (default all)",
     )
     parser.add_argument(
+        "--region",
+        action="append",
+        metavar="R",
+        help="only the probes from region R (as `brownout run --region` stamps them); repeat "
+        "for more (default all; the report has a by-region section when there are several)",
+    )
+    parser.add_argument(
         "--format", choices=REPORT_FORMATS, default="md", help="output format (default md)"
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
@@ -35,13 +43,23 @@ def run(args: argparse.Namespace) -> int:
     from monitor.reports.render import render
     from monitor.reports.timerange import parse_range
     from monitor.result import utcnow
+    from monitor.store import rollups
 
     now = utcnow()
     since, until = parse_range(args.since, args.until, now)
     config = load_config(args.config, required=False)
     store = open_for_reading(config)
     try:
-        report = build_report(store, config, since, until, args.target, now=now)
+        regions = args.region or None
+        if regions:
+            known = rollups.regions_since(store, since)
+            unknown = [r for r in regions if r not in known]
+            if unknown:
+                raise UsageError(
+                    f"no results from region {', '.join(unknown)} in this range; "
+                    f"regions with results: {', '.join(known) or 'none'}"
+                )
+        report = build_report(store, config, since, until, args.target, now=now, regions=regions)
     finally:
         store.close()
     text = render(report, args.format)

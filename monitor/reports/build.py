@@ -67,16 +67,20 @@ def build_report(
     source: ProbeSource | None = None,
     statuses: StatusSource | None = None,
     now: datetime | None = None,
+    regions: Sequence[str] | None = None,
 ) -> Report:
     """The report over `[since, until)` for `targets` (patterns, see `matching_names`).
 
+    With `regions`, every probe figure is of those regions' probes only; the status history
+    (time-weighted availability, incidents) stays the targets' own, combined over regions.
     `source` and `statuses` default to the store's (rollups or raw results; the detection store).
     """
     since, until = since.astimezone(UTC), until.astimezone(UTC)
     source = source or probe_source(store)
     # Every target's aggregates, then the selection: rollups outlive raw results, so a target
     # gone from the config and from the raw table is still found here.
-    daily = source.daily(since, until, None)
+    chosen_regions = list(regions) if regions else None
+    daily = source.daily(since, until, None, chosen_regions)
     names = matching_names(
         {t.name for t in config.targets()}
         | set(results.known_targets(store))
@@ -118,6 +122,9 @@ def build_report(
         for p, ts in sorted(by_provider.items())
     ]
     fleet = _figures("fleet", "fleet", shown, per_target, times, incidents, until, span_s)
+    region_rows = _region_rows(source.by_region(since, until, shown, chosen_regions), shown)
+    if not chosen_regions and len({r.region for r in region_rows}) < 2:
+        region_rows = []  # one region: the target rows say it all
 
     described = maintenance.describe(config, since, until)
     if described:
@@ -126,6 +133,11 @@ def build_report(
         )
     if not shown:
         notes.append("No probe results or status history in this range.")
+    if chosen_regions:
+        notes.append(
+            f"Probe figures are from {', '.join(chosen_regions)} only; time-weighted "
+            "availability and incidents are each target's status over every region (the quorum)."
+        )
     definitions = dict(DEFINITIONS)
     if not config.statuspages.pages:
         definitions.pop("official")
@@ -138,12 +150,14 @@ def build_report(
         fleet=fleet,
         providers=provider_rows,
         targets=target_rows,
+        regions=region_rows,
         incidents=[_incident_row(i, until) for i in incidents if i.target in shown],
         days=_days(daily, history, windows, shown, since, until),
         maintenance=described,
         official=_official(store, config, incidents, chosen, since, until),
         notes=notes,
         selected=list(targets or []),
+        selected_regions=list(chosen_regions or []),
         definitions=definitions,
     )
 
@@ -198,6 +212,7 @@ def _figures(
         canary_ci_high=ci[1] if ci else None,
         rate_limited_share=agg.rate_limited_share,
         cost_usd=agg.cost_usd,
+        probe_availability=agg.probe_availability,
     )
 
 
@@ -229,6 +244,40 @@ def _official(
         )
         for g in grade_pages(mine, posted, config.statuspages.pages_by_provider(), widen, until)
     ]
+
+
+def _region_rows(found: dict[tuple[str, str], Figures], shown: Sequence[str]) -> list[ReportRow]:
+    """One `region` row per target and region that has probes, in the targets' order."""
+    order = {t: i for i, t in enumerate(shown)}
+    rows = []
+    for (target, region), agg in sorted(
+        found.items(), key=lambda kv: (order.get(kv[0][0], 0), kv[0][1])
+    ):
+        if target not in order or not agg.probes:
+            continue
+        rows.append(
+            ReportRow(
+                scope="region",
+                name=target,
+                region=region,
+                probes=agg.probes,
+                success_rate=agg.success_rate,
+                probe_availability=agg.probe_availability,
+                ttft_p50_ms=agg.ttft_ms.quantile(0.50),
+                ttft_p95_ms=agg.ttft_ms.quantile(0.95),
+                ttft_p99_ms=agg.ttft_ms.quantile(0.99),
+                latency_p50_ms=agg.latency_ms.quantile(0.50),
+                latency_p95_ms=agg.latency_ms.quantile(0.95),
+                latency_p99_ms=agg.latency_ms.quantile(0.99),
+                tokens_per_s_p50=agg.tokens_per_s.quantile(0.50),
+                tokens_per_s_mean=agg.tokens_per_s_mean,
+                canary_checked=agg.quality_checked,
+                canary_pass_rate=agg.pass_ratio,
+                rate_limited_share=agg.rate_limited_share,
+                cost_usd=agg.cost_usd,
+            )
+        )
+    return rows
 
 
 def _derived_incidents(history: dict[str, list[Segment]], until: datetime) -> list[IncidentRecord]:

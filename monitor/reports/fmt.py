@@ -143,3 +143,27 @@ def official_row(g: OfficialGrade) -> list[str]:
         lead(g.median_lead_s),
         g.grade or DASH,
     ]
+
+
+REGION_HEADERS = [
+    "target",
+    "region",
+    "probes",
+    "probe availability",
+    "probe success",
+    "TTFT p50/p95/p99",
+    "latency p50/p95/p99",
+]
+
+
+def region_row(f: ReportRow) -> list[str]:
+    """The figures of one `region` row, in the order of `REGION_HEADERS`."""
+    return [
+        f.name,
+        f.region or DASH,
+        f"{f.probes:,}",
+        pct(f.probe_availability),
+        pct(f.success_rate, 2),
+        f"{ms(f.ttft_p50_ms)} / {ms(f.ttft_p95_ms)} / {ms(f.ttft_p99_ms)}",
+        f"{ms(f.latency_p50_ms)} / {ms(f.latency_p95_ms)} / {ms(f.latency_p99_ms)}",
+    ]

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from monitor.result import format_ts
 
-Scope = Literal["fleet", "provider", "target"]
+Scope = Literal["fleet", "provider", "target", "region"]
 
 DEFINITIONS: dict[str, str] = {
     "time_availability": (
@@ -35,6 +35,11 @@ DEFINITIONS: dict[str, str] = {
         "TTFT, latency and tokens/s percentiles are over answered probes (ok or wrong_answer)."
     ),
     "mttr": "MTTR: mean duration of the incidents that ended inside the range.",
+    "regions": (
+        "By region: each target's probes from each region apart. Its availability is the "
+        "probe-share availability (1 - provider failures over counted probes), since the status "
+        "history is kept for the target over every region (the quorum), not per region."
+    ),
     "rate_limited_share": "Rate-limit share: the share of probes answered with HTTP 429.",
     "cost_usd": "Probe cost: the provider's list price of the tokens the probes used.",
     "official": (
@@ -49,10 +54,13 @@ DEFINITIONS: dict[str, str] = {
 
 @dataclass(slots=True)
 class ReportRow:
-    """One row of the report: a target, a provider, or the whole fleet."""
+    """One row of the report: a target, a provider, or the whole fleet; or one target's probes
+    from one `region` (scope `region`: probe figures only, `probe_availability` rather than the
+    time-weighted one)."""
 
     scope: Scope
     name: str
+    region: str | None = None  # the region of a `region` row
     targets: int = 1
     probes: int = 0
     time_availability: float | None = None
@@ -81,6 +89,7 @@ class ReportRow:
     canary_ci_high: float | None = None
     rate_limited_share: float | None = None
     cost_usd: float = 0.0
+    probe_availability: float | None = None  # 1 - provider failures over counted probes
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +138,15 @@ class Report:
     fleet: ReportRow
     providers: list[ReportRow] = field(default_factory=list)
     targets: list[ReportRow] = field(default_factory=list)
+    # per target and region, when more than one region probed (or `regions` chose some)
+    regions: list[ReportRow] = field(default_factory=list)
     incidents: list[ReportIncident] = field(default_factory=list)
     days: list[DayRow] = field(default_factory=list)
     maintenance: list[str] = field(default_factory=list)
     official: list[OfficialGrade] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     selected: list[str] = field(default_factory=list)
+    selected_regions: list[str] = field(default_factory=list)  # `--region`; empty: every region
     definitions: dict[str, str] = field(default_factory=lambda: dict(DEFINITIONS))
 
     def to_dict(self) -> dict[str, Any]:

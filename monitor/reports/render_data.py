@@ -18,13 +18,14 @@ FIGURE_COLUMNS = [f.name for f in dataclasses.fields(ReportRow)]
 
 
 def render_csv(report: Report) -> str:
-    """Raw numbers (fractions, seconds, milliseconds), empty where there is no value.
+    """Raw numbers (fractions, seconds, milliseconds), empty where there is no value; the
+    per-region rows come last, with scope `region` and their `region`.
 
     The incident list is `brownout export --table incidents`; a CSV holds one table.
     """
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=FIGURE_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for figures in [report.fleet, *report.providers, *report.targets]:
+    for figures in [report.fleet, *report.providers, *report.targets, *report.regions]:
         writer.writerow(dataclasses.asdict(figures))
     return buffer.getvalue()

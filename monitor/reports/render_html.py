@@ -135,6 +135,7 @@ def render_html(report: Report) -> str:
     subtitle = (
         f"{fmt.when(report.since)} – {fmt.when(report.until)}"
         + (f" · targets: {', '.join(report.selected)}" if report.selected else "")
+        + (f" · regions: {', '.join(report.selected_regions)}" if report.selected_regions else "")
         + f" · generated {fmt.when(report.generated_at)} from {report.source}"
     )
     incidents = (
@@ -172,6 +173,12 @@ def render_html(report: Report) -> str:
         *(f'<p class="note">{escape(n)}</p>' for n in report.notes),
         _figures("By provider", report.providers),
         _figures("By target", report.targets),
+        (
+            "<h2>By region</h2>"
+            + _table(fmt.REGION_HEADERS, [fmt.region_row(f) for f in report.regions])
+            if report.regions
+            else ""
+        ),
         _charts(report),
         "<h2>Incidents</h2>",
         incidents,

@@ -28,6 +28,7 @@ def render_markdown(report: Report) -> str:
         "",
         f"{fmt.when(report.since)} – {fmt.when(report.until)}"
         + (f" · targets: {', '.join(report.selected)}" if report.selected else "")
+        + (f" · regions: {', '.join(report.selected_regions)}" if report.selected_regions else "")
         + f" · generated {fmt.when(report.generated_at)} from {report.source}",
         "",
         "## Fleet summary",
@@ -48,6 +49,9 @@ def render_markdown(report: Report) -> str:
         out += [*(f"> {note}" for note in report.notes), ""]
     out += _figures("By provider", report.providers)
     out += _figures("By target", report.targets)
+    if report.regions:
+        rows = [fmt.region_row(f) for f in report.regions]
+        out += ["## By region", "", *_table(fmt.REGION_HEADERS, rows), ""]
     out += ["## Incidents", ""]
     if report.incidents:
         out += _table(

@@ -16,17 +16,31 @@ from monitor.figures import Figures
 from monitor.store import Store, results, rollups
 
 DayKey = tuple[str, date]
+RegionKey = tuple[str, str]  # (target, region)
 
 
 class ProbeSource(Protocol):
-    """Per-target, per-day probe aggregates over `[since, until)`."""
+    """Per-target, per-day probe aggregates over `[since, until)` (of `regions`' probes only,
+    when given), and per target and region over the whole range."""
 
     description: str
     precision: str  # how exact the percentiles are, for the report's definitions
 
     def daily(
-        self, since: datetime, until: datetime, targets: Sequence[str] | None
+        self,
+        since: datetime,
+        until: datetime,
+        targets: Sequence[str] | None,
+        regions: Sequence[str] | None = None,
     ) -> dict[DayKey, Figures]: ...
+
+    def by_region(
+        self,
+        since: datetime,
+        until: datetime,
+        targets: Sequence[str] | None,
+        regions: Sequence[str] | None = None,
+    ) -> dict[RegionKey, Figures]: ...
 
 
 class RawResults:
@@ -39,15 +53,35 @@ class RawResults:
         self.store = store
 
     def daily(
-        self, since: datetime, until: datetime, targets: Sequence[str] | None
+        self,
+        since: datetime,
+        until: datetime,
+        targets: Sequence[str] | None,
+        regions: Sequence[str] | None = None,
     ) -> dict[DayKey, Figures]:
         out: dict[DayKey, Figures] = {}
         for result in results.between(self.store, since, until, targets=targets):
+            if regions is not None and result.region not in regions:
+                continue
             key = (result.target, result.ts.astimezone(UTC).date())
             agg = out.get(key)
             if agg is None:
                 agg = out[key] = Figures()
             agg.add(result)
+        return out
+
+    def by_region(
+        self,
+        since: datetime,
+        until: datetime,
+        targets: Sequence[str] | None,
+        regions: Sequence[str] | None = None,
+    ) -> dict[RegionKey, Figures]:
+        out: dict[RegionKey, Figures] = {}
+        for result in results.between(self.store, since, until, targets=targets):
+            if regions is not None and result.region not in regions:
+                continue
+            out.setdefault((result.target, result.region), Figures()).add(result)
         return out
 
 
@@ -68,22 +102,61 @@ class Rollups:
         self.store = store
 
     def daily(
-        self, since: datetime, until: datetime, targets: Sequence[str] | None
+        self,
+        since: datetime,
+        until: datetime,
+        targets: Sequence[str] | None,
+        regions: Sequence[str] | None = None,
     ) -> dict[DayKey, Figures]:
         out: dict[DayKey, Figures] = {}
         raw = RawResults(self.store)
         for grain, start, end in rollups.plan(since, until):
             lo, hi = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
             if grain == rollups.MINUTE:
-                for key, edge in raw.daily(max(lo, since), min(hi, until), targets).items():
+                edges = raw.daily(max(lo, since), min(hi, until), targets, regions)
+                for key, edge in edges.items():
                     out.setdefault(key, Figures()).merge(edge)
                 continue
-            for agg in rollups.fetch(self.store, grain, lo, hi, targets=targets, step=rollups.DAY):
+            found = rollups.fetch(
+                self.store, grain, lo, hi, targets=targets, step=rollups.DAY, regions=regions
+            )
+            for agg in found:
                 key = (agg.target, agg.start.date())
                 mine = out.get(key)
                 if mine is None:
                     mine = out[key] = Figures()
                 mine.merge(self._convert(agg))
+        return out
+
+    def by_region(
+        self,
+        since: datetime,
+        until: datetime,
+        targets: Sequence[str] | None,
+        regions: Sequence[str] | None = None,
+    ) -> dict[RegionKey, Figures]:
+        """As `daily`, over the whole range and kept apart per region instead of per day."""
+        out: dict[RegionKey, Figures] = {}
+        raw = RawResults(self.store)
+        for grain, start, end in rollups.plan(since, until):
+            lo, hi = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+            if grain == rollups.MINUTE:
+                edges = raw.by_region(max(lo, since), min(hi, until), targets, regions)
+                for key, edge in edges.items():
+                    out.setdefault(key, Figures()).merge(edge)
+                continue
+            found = rollups.fetch(
+                self.store,
+                grain,
+                lo,
+                hi,
+                targets=targets,
+                step=rollups.DAY,
+                regions=regions,
+                by_region=True,
+            )
+            for agg in found:
+                out.setdefault((agg.target, agg.region), Figures()).merge(self._convert(agg))
         return out
 
     @staticmethod

@@ -207,7 +207,9 @@ def status_summary(current: StatusNow, names: Sequence[str]) -> str:
     text = f"{len(shown)} target{'s' if len(shown) != 1 else ''}: {', '.join(parts)}."
     for status in (Status.DOWN, Status.DEGRADED):
         named = [
-            f"{t.target} ({', '.join(t.reasons)})" if t.reasons else t.target
+            f"{t.target} ({', '.join(t.reasons)}{where_words(t.details)})"
+            if t.reasons
+            else t.target
             for t in shown
             if t.status is status
         ]
@@ -216,6 +218,15 @@ def status_summary(current: StatusNow, names: Sequence[str]) -> str:
     if not current.monitor.reporting:
         text += " The monitor is not reporting: these are the last known statuses."
     return text
+
+
+def where_words(details: dict[str, Any]) -> str:
+    """ "; only in eu-west" for a target in trouble in fewer regions than the quorum, "; in …"
+    for one probed from several regions and in trouble in a quorum of them; "" otherwise."""
+    regions = details.get("regions") or []
+    if not regions:
+        return ""
+    return f"{'; only in' if details.get('regional') else '; in'} {', '.join(regions)}"
 
 
 def uptimes(

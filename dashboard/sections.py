@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.banner import COLOURS, display_name
-from dashboard.data import Page
+from dashboard.data import Page, where_words
 from monitor.config import Config
 from monitor.detect.types import Status
 from monitor.durations import format_duration
@@ -82,7 +82,7 @@ def targets(page: Page) -> None:
         {
             "status": _word(r.status.status),
             "target": r.target,
-            "reasons": ", ".join(r.status.reasons) + _where(r.status.details),
+            "reasons": ", ".join(r.status.reasons) + where_words(r.status.details),
             "since": _when(r.status.since, page.now),
             **{f"uptime {w}": _uptime(v, r.coverage.get(w), w) for w, v in r.uptime.items()},
         }
@@ -338,12 +338,3 @@ def _when(ts: datetime, now: datetime) -> str:
     if ts.date() == now.date():
         return f"{ts:%H:%M} UTC"
     return f"{ts:%b %d %H:%M} UTC"
-
-
-def _where(details: dict[str, Any]) -> str:
-    """ " (only in eu-west)" for a target in trouble in fewer regions than the quorum, " (in …)"
-    for one probed from several regions and in trouble in a quorum of them."""
-    regions = details.get("regions") or []
-    if not regions:
-        return ""
-    return f" ({'only in' if details.get('regional') else 'in'} {', '.join(regions)})"

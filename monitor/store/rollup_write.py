@@ -104,9 +104,15 @@ def add(session: Session, results: Sequence[ProbeResult], grains: Sequence[int] 
     The statement is compiled once and run with the driver's executemany: with 110 columns,
     SQLAlchemy's per-parameter processing would cost more than the database does.
     """
-    rows = aggregate(results, grains)
+    return upsert(session, aggregate(results, grains))
+
+
+def upsert(session: Session, rows: Sequence[list[Any]]) -> int:
+    """Fold rollup rows (as `aggregate` returns them; the lists are not changed) into the table
+    within `session`'s transaction; returns how many rows were upserted."""
     if not rows:
         return 0
+    rows = [list(row) for row in rows]
     for row in rows:
         for at in _HIST_AT:
             if row[at] is not None:

@@ -11,7 +11,9 @@ Guarantees, and the one choice they force:
 - Per destination, messages go out in the order they were written: a later message waits while
   an earlier one to the same destination is being retried (degraded, then down, then recovered).
 - The crash between sending and marking: a row left `sending` longer than `lease` (10 min by
-  default, far above Apprise's timeouts) was claimed by a sender that stopped. We chose *at least
+  default, far above Apprise's timeouts) was claimed by a sender that stopped; a leader takes
+  over a claim made under an older fencing token at once (`outbox.due`), as its leader has lost
+  the lease. We chose *at least
   once* here: it is sent again, with a line saying it may be a repeat. A lost outage alert costs
   more than a duplicate, and the window for it is the second or so of one send.
 """
@@ -138,9 +140,15 @@ class Deliverer:
         retry_at = None
         if error is not None and not permanent and row.attempts < self.max_attempts:
             retry_at = now + backoff(row.attempts)
-        outbox.finish(
+        if not outbox.finish(
             self.store, row.id, now, title=title, body=body, error=error, retry_at=retry_at
-        )
+        ):
+            log.warning(
+                "alert to %s (%s): the claim was taken over by a newer leader; its attempt counts",
+                row.channel,
+                row.address,
+            )
+            return RETRY
         if error is None:
             log.info("alert delivered to %s (%s): %s", row.channel, row.address, title)
         elif retry_at is not None:

@@ -77,11 +77,17 @@ def _add_top_logprobs(conn: Connection) -> None:
     add_column(conn, "probe_results", "top_logprobs", "JSON")
 
 
+def _add_claim_token(conn: Connection) -> None:
+    """6: `alert_outbox.claim_token`, the fencing token of the leader that claimed a message."""
+    add_column(conn, "alert_outbox", "claim_token", "INTEGER")
+
+
 MIGRATIONS: list[Migration] = [
     _rollup_sketches,
     _add_retry_reason,
     _add_posted_at_is_first_seen,
     _add_top_logprobs,
+    _add_claim_token,
 ]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 

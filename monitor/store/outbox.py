@@ -10,7 +10,10 @@ Two tables, written and read by `monitor.alerts`:
 - `alert_outbox`: one row per message and destination (an Apprise URL or config file). Written in
   the same transaction as the log rows, then sent by the delivery loop. Its `status` moves
   `pending` → `sending` (claimed, attempts+1) → `delivered`, or back to `pending` with a later
-  `due_at` after a failure, or to `failed` when the delivery loop gives up.
+  `due_at` after a failure, or to `failed` when the delivery loop gives up. A claim carries the
+  claiming leader's fencing token (`claim_token`): a newer leader takes over the claims of an
+  older token at once (the claim lease of 10 minutes is for senders without one), and a mark
+  (`finish`) under any other token than the claim's is refused.
 
 Neither grows for ever: `prune` deletes delivered and failed messages, and decisions, older than
 the retention (`storage.alert_retention`), keeping every pending message and the newest
@@ -30,6 +33,7 @@ from sqlalchemy import Column, DateTime, Index, Text, and_, delete, func, or_, u
 from sqlmodel import Field, SQLModel, col, select
 
 from monitor.store.db import Store
+from monitor.store.lease import FencedStore
 
 PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
 
@@ -79,6 +83,9 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False)
     due_at: datetime = _ts(nullable=False)
     claimed_at: datetime | None = _ts()
+    # The fencing token of the leader that claimed it (`monitor.store.lease`); None when claimed
+    # through a store without one.
+    claim_token: int | None = None
     last_attempt_at: datetime | None = _ts()
     delivered_at: datetime | None = _ts()
     last_error: str | None = Field(default=None, sa_column=Column(Text))
@@ -215,14 +222,28 @@ def _join_open_batch(session: Any, message: Message, now: datetime) -> str | Non
     return str(first.batch) if result.rowcount else None
 
 
+def _token(store: Store) -> int | None:
+    """The fencing token `store`'s writes carry (a leader's `FencedStore`), else None."""
+    return store.token if isinstance(store, FencedStore) else None
+
+
 def due(store: Store, now: datetime, lease: timedelta, limit: int = 100) -> list[OutboxRow]:
-    """Rows to send now: pending and due, or claimed longer than `lease` ago (the sender stopped)."""
+    """Rows to send now: pending and due, or claimed longer than `lease` ago (the sender stopped).
+
+    Through a leader's fenced store, also every row claimed under an older fencing token, at
+    once: the leader that claimed it has lost the lease, so it will never mark it."""
+    taken_back = [and_(col(OutboxRow.status) == SENDING, col(OutboxRow.claimed_at) <= now - lease)]
+    token = _token(store)
+    if token is not None:
+        taken_back.append(
+            and_(col(OutboxRow.status) == SENDING, col(OutboxRow.claim_token) < token)
+        )
     query = (
         select(OutboxRow)
         .where(
             or_(
                 and_(col(OutboxRow.status) == PENDING, col(OutboxRow.due_at) <= now),
-                and_(col(OutboxRow.status) == SENDING, col(OutboxRow.claimed_at) <= now - lease),
+                *taken_back,
             )
         )
         .order_by(col(OutboxRow.due_at), col(OutboxRow.id))
@@ -236,11 +257,16 @@ def claim(store: Store, row: OutboxRow, now: datetime) -> OutboxRow | None:
     """Take `row` for sending (as `due` returned it); None when someone else took it first.
 
     The update only matches the row in the state it was read in, so of several senders sharing
-    a database exactly one wins. A row taken back from a stopped sender is marked `resent`.
+    a database exactly one wins. A row taken back from a stopped sender (or from a leader that
+    lost the lease) is marked `resent`. The claim carries `store`'s fencing token.
     """
     condition = (col(OutboxRow.id) == row.id) & (col(OutboxRow.status) == row.status)
     if row.status == SENDING:
-        condition = condition & (col(OutboxRow.claimed_at) == row.claimed_at)
+        condition = (
+            condition
+            & (col(OutboxRow.claimed_at) == row.claimed_at)
+            & col(OutboxRow.claim_token).is_not_distinct_from(row.claim_token)
+        )
     with store.session() as session:
         result = session.exec(
             update(OutboxRow)
@@ -248,6 +274,7 @@ def claim(store: Store, row: OutboxRow, now: datetime) -> OutboxRow | None:
             .values(
                 status=SENDING,
                 claimed_at=now,
+                claim_token=_token(store),
                 attempts=OutboxRow.attempts + 1,
                 resent=row.status == SENDING,
             )
@@ -269,8 +296,11 @@ def finish(
     body: str,
     error: str | None,
     retry_at: datetime | None,
-) -> None:
-    """Record a send attempt: delivered (no error), pending again until `retry_at`, or failed."""
+) -> bool:
+    """Record a send attempt: delivered (no error), pending again until `retry_at`, or failed.
+
+    Only while the row's claim carries `store`'s fencing token: False (nothing recorded) when a
+    newer leader has taken the claim over, so its own attempt is the one that counts."""
     values: dict[str, Any] = {
         "last_attempt_at": now,
         "title": title,
@@ -283,8 +313,12 @@ def finish(
         values.update(status=PENDING, due_at=retry_at)
     else:
         values.update(status=FAILED)
+    ours = col(OutboxRow.claim_token).is_not_distinct_from(_token(store))
     with store.session() as session:
-        session.exec(update(OutboxRow).where(col(OutboxRow.id) == row_id).values(**values))
+        result = session.exec(
+            update(OutboxRow).where(col(OutboxRow.id) == row_id, ours).values(**values)
+        )
+        return bool(result.rowcount)
 
 
 def recent(store: Store, limit: int = 10) -> list[OutboxRow]:

@@ -131,3 +131,30 @@ def test_monitors_opening_a_fresh_postgresql_database_at_once_all_get_one_schema
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_an_outbox_claim_carries_the_leaders_token_and_only_that_token_marks_it(
+    any_store: Store,
+) -> None:
+    log = AlertLogRow(
+        recorded_at=NOW, ts=NOW, channel="oncall", target="t", old="a", new="b", decision="x"
+    )
+    outbox.commit(any_store, [log], [Message("oncall", ["json://127.0.0.1:9/x"], [{}], NOW)], NOW)
+    token = lease.acquire(any_store, "a:1", "eu-west", ttl=30)
+    assert token is not None
+    fenced = lease.fenced_store(any_store, token)
+    try:
+        [row] = outbox.due(fenced, NOW, lease=timedelta(minutes=10))
+        claimed = outbox.claim(fenced, row, NOW)
+        assert claimed is not None and claimed.claim_token == token and claimed.id is not None
+        # A sender without the token (another process on the database) cannot mark it.
+        assert not outbox.finish(
+            any_store, claimed.id, NOW, title="t", body="b", error=None, retry_at=None
+        )
+        assert outbox.finish(
+            fenced, claimed.id, NOW, title="t", body="b", error=None, retry_at=None
+        )
+    finally:
+        fenced.close()
+    [done] = outbox.all_rows(any_store)
+    assert (done.status, done.claim_token) == ("delivered", token)

@@ -6,6 +6,8 @@
 Ranking, in order:
 1. status tier: operational, then degraded, then unknown. Targets that are `down` are never
    ranked: they are listed apart in `answer.excluded`, so `targets[0]` is always callable.
+   With tail `Preferences` (TTFT p90 at most, median tokens/s at least), within a tier those
+   that meet them come first; those that miss them follow, never dropped.
 2. within a tier, a score in 0..1: a weighted sum of the recent success rate, TTFT and latency
    medians (relative to the fastest candidate), the canary pass rate and the price (relative to
    the cheapest). `need` picks the weights. A figure with no data scores a neutral 0.5.
@@ -81,6 +83,8 @@ class Candidate:
     ttft_p50: float | None = None
     latency_p50: float | None = None
     pass_ratio: float | None = None
+    ttft_p90: float | None = None
+    tokens_per_s_p50: float | None = None
     price: Price | None = None
     kind: str | None = None
     base_url: str | None = None
@@ -125,7 +129,43 @@ def from_minutes(
         "ttft_p50": merged.percentile("ttft", 0.5),
         "latency_p50": merged.percentile("lat", 0.5),
         "pass_ratio": merged.quality_rate,
+        "ttft_p90": merged.percentile("ttft", 0.9),
+        "tokens_per_s_p50": merged.percentile("tps", 0.5),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """Tail preferences, as OpenRouter's `preferred_max_latency` / `preferred_min_throughput`
+    and LiteLLM's latency routing offer them: a target whose TTFT p90 is above
+    `max_ttft_p90_ms`, or whose median tokens/s is below `min_tokens_per_s` (or that has no
+    such figure in the window), ranks after those of its status that meet them. Never filters."""
+
+    max_ttft_p90_ms: float | None = None
+    min_tokens_per_s: float | None = None
+
+    def __bool__(self) -> bool:
+        return self.max_ttft_p90_ms is not None or self.min_tokens_per_s is not None
+
+    def misses(self, c: Candidate) -> list[str]:
+        """What `c` misses, in words ("TTFT p90 1830 ms > 800 ms"); empty when it meets all."""
+        out = []
+        limit = self.max_ttft_p90_ms
+        if limit is not None:
+            if c.ttft_p90 is None:
+                out.append("no TTFT p90 in the window")
+            elif c.ttft_p90 > limit:
+                out.append(f"TTFT p90 {c.ttft_p90:.0f} ms > {limit:.0f} ms")
+        floor = self.min_tokens_per_s
+        if floor is not None:
+            if c.tokens_per_s_p50 is None:
+                out.append("no tokens/s in the window")
+            elif c.tokens_per_s_p50 < floor:
+                out.append(f"{c.tokens_per_s_p50:.1f} tokens/s (p50) < {floor:g}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"max_ttft_p90_ms": self.max_ttft_p90_ms, "min_tokens_per_s": self.min_tokens_per_s}
 
 
 @dataclass(slots=True)
@@ -136,6 +176,7 @@ class Entry:
     parts: dict[str, float]
     why: list[str]
     reason: str = ""
+    misses: list[str] | None = None  # None: no preferences asked
 
     def to_dict(self) -> dict[str, Any]:
         c = self.candidate
@@ -156,11 +197,15 @@ class Entry:
                 "ttft_p50_ms": c.ttft_p50,
                 "latency_p50_ms": c.latency_p50,
                 "canary_pass_ratio": c.pass_ratio,
+                "ttft_p90_ms": c.ttft_p90,
+                "tokens_per_s_p50": c.tokens_per_s_p50,
                 "price_usd_per_mtok": c.blended_price,
                 "penalty": round(c.penalty, 4),
             },
             "why": list(self.why),
             "reason": self.reason,
+            "preferences_met": None if self.misses is None else not self.misses,
+            "misses": list(self.misses or []),
         }
 
 
@@ -172,6 +217,7 @@ class Answer:
     generated_at: datetime
     targets: list[Entry]
     excluded: list[Entry]
+    preferences: Preferences = field(default_factory=Preferences)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,6 +225,7 @@ class Answer:
             "need": self.need,
             "window": format_duration(self.window_s),
             "generated_at": format_ts(self.generated_at),
+            "preferences": self.preferences.to_dict(),
             "targets": [e.to_dict() for e in self.targets],
             "excluded": [e.to_dict() for e in self.excluded],
         }
@@ -196,10 +243,14 @@ def _pct(x: float) -> str:
 
 
 def rank(
-    candidates: Sequence[Candidate], need: str = "balanced", window_s: float = 900
+    candidates: Sequence[Candidate],
+    need: str = "balanced",
+    window_s: float = 900,
+    preferences: Preferences | None = None,
 ) -> tuple[list[Entry], list[Entry]]:
-    """(ranked usable entries best first, excluded `down` entries). Raises UsageError for an
-    unknown `need`."""
+    """(ranked usable entries best first, excluded `down` entries). With `preferences`, within
+    a status those that meet them rank first. Raises UsageError for an unknown `need`."""
+    prefs = preferences or Preferences()
     if need not in NEEDS:
         raise UsageError(f"unknown need {need!r}; use one of {', '.join(NEEDS)}")
     weights = NEEDS[need]
@@ -248,10 +299,20 @@ def rank(
             why.append(f"${c.blended_price:.2f} per million tokens ({versus})")
         else:
             why.append("no price configured")
-        entries.append(Entry(0, c, score, parts, why))
+        misses = prefs.misses(c) if prefs else None
+        if misses:
+            why.append("misses the preferences: " + "; ".join(misses))
+        entries.append(Entry(0, c, score, parts, why, misses=misses))
     usable = [e for e in entries if e.candidate.status in TIERS]
     excluded = [e for e in entries if e.candidate.status not in TIERS]
-    usable.sort(key=lambda e: (TIERS[e.candidate.status], -e.score, e.candidate.target))
+    usable.sort(
+        key=lambda e: (
+            TIERS[e.candidate.status],
+            bool(e.misses),
+            -e.score,
+            e.candidate.target,
+        )
+    )
     for i, e in enumerate(usable):
         e.rank = i + 1
         e.reason = _reason(e, usable[i - 1] if i else None, need)
@@ -267,6 +328,8 @@ def _reason(entry: Entry, above: Entry | None, need: str) -> str:
     name = above.candidate.target
     if above.candidate.status is not entry.candidate.status:
         return f"below {name}: {status} ranks after {above.candidate.status.value}"
+    if entry.misses and not above.misses:
+        return f"below {name}: misses the preferences ({'; '.join(entry.misses)})"
     gaps = {k: above.parts[k] - entry.parts[k] for k in entry.parts}
     worst = max(gaps, key=lambda k: gaps[k])
     detail = f": {_LABELS[worst]}" if gaps[worst] > 0 else ""
@@ -295,6 +358,7 @@ def route(
     window: timedelta = timedelta(minutes=15),
     now: datetime | None = None,
     members: Sequence[str] | None = None,
+    preferences: Preferences | None = None,
 ) -> Answer:
     """Rank `family`'s targets (or all targets, or the given `members`) for use now. Raises
     UsageError for an unknown family or need."""
@@ -324,8 +388,9 @@ def route(
                 **from_minutes(name, minutes.get(name, []), now),
             )
         )
-    usable, excluded = rank(candidates, need, window.total_seconds())
-    return Answer(family, need, window.total_seconds(), now, usable, excluded)
+    prefs = preferences or Preferences()
+    usable, excluded = rank(candidates, need, window.total_seconds(), prefs)
+    return Answer(family, need, window.total_seconds(), now, usable, excluded, prefs)
 
 
 @dataclass(frozen=True, slots=True)

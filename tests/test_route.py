@@ -248,3 +248,77 @@ def test_the_readmes_route_example_works_on_the_demos_config(
     answer = json.loads(capsys.readouterr().out)
     ranked = {t["target"] for t in answer["targets"] + answer["excluded"]}
     assert ranked == {"openai/gpt-4o-mini", "anthropic/claude-haiku-4-5", "gemini/gemini-2.5-flash"}
+
+
+def test_a_target_missing_the_tail_preferences_ranks_after_those_that_meet_them() -> None:
+    from monitor.route import Preferences
+
+    slow_tail = cand("a/fast-median-slow-tail", ttft=100)
+    slow_tail.ttft_p90, slow_tail.tokens_per_s_p50 = 2500.0, 80.0
+    steady = cand("b/steady", ttft=400)
+    steady.ttft_p90, steady.tokens_per_s_p50 = 600.0, 60.0
+    sluggish = cand("c/sluggish", ttft=300)
+    sluggish.ttft_p90, sluggish.tokens_per_s_p50 = 500.0, 12.0
+    degraded = cand("d/degraded", Status.DEGRADED)
+    degraded.ttft_p90, degraded.tokens_per_s_p50 = 400.0, 90.0
+    everyone = [slow_tail, steady, sluggish, degraded]
+
+    plain, _ = rank(everyone, "fast")
+    preferred, _ = rank(
+        everyone, "fast", preferences=Preferences(max_ttft_p90_ms=800, min_tokens_per_s=30)
+    )
+
+    assert order(plain)[0] == "a/fast-median-slow-tail"
+    # meets both first; then the misses, still by score; status stays the first key
+    assert order(preferred) == [
+        "b/steady",
+        "a/fast-median-slow-tail",
+        "c/sluggish",
+        "d/degraded",
+    ]
+    by = {e.candidate.target: e for e in preferred}
+    assert by["a/fast-median-slow-tail"].misses == ["TTFT p90 2500 ms > 800 ms"]
+    assert by["c/sluggish"].misses == ["12.0 tokens/s (p50) < 30"]
+    assert by["a/fast-median-slow-tail"].reason.startswith("below b/steady: misses the preferences")
+    assert by["b/steady"].to_dict()["preferences_met"] is True
+    assert plain[0].to_dict()["preferences_met"] is None  # nothing asked
+
+
+def test_route_over_http_takes_tail_preferences(api: str, seed: Seed) -> None:
+    seed("openai/gpt-4o-mini", ["ok"] * 6, ttft_ms=150.0, tokens_per_s=8.0)
+    seed("anthropic/claude-haiku-4-5", ["ok"] * 6, ttft_ms=400.0, tokens_per_s=90.0)
+
+    plain = httpx.get(f"{api}/api/route", params={"family": "fast-small", "need": "fast"}).json()
+    body = httpx.get(
+        f"{api}/api/route",
+        params={"family": "fast-small", "need": "fast", "min_tokens_per_s": "30"},
+    ).json()
+
+    assert plain["targets"][0]["target"] == "openai/gpt-4o-mini"
+    assert [t["target"] for t in body["targets"]] == [
+        "anthropic/claude-haiku-4-5",
+        "openai/gpt-4o-mini",
+    ]
+    assert body["preferences"] == {"max_ttft_p90_ms": None, "min_tokens_per_s": 30.0}
+    assert body["targets"][1]["misses"] == ["8.0 tokens/s (p50) < 30"]
+    assert body["targets"][0]["figures"]["tokens_per_s_p50"] == pytest.approx(90, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"max_ttft_p90": "fast"}, "max_ttft_p90: "),
+        ({"max_ttft_p90": "0s"}, "max_ttft_p90 must be more than 0"),
+        ({"min_tokens_per_s": "lots"}, "min_tokens_per_s must be a number of tokens per second"),
+        ({"min_tokens_per_s": "-3"}, "min_tokens_per_s must be a number of tokens per second"),
+        ({"min_tokens_per_s": "nan"}, "min_tokens_per_s must be a number of tokens per second"),
+    ],
+)
+def test_a_bad_tail_preference_is_a_400_in_one_sentence(
+    api: str, query: dict[str, str], message: str
+) -> None:
+    response = httpx.get(f"{api}/api/route", params=query)
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error.startswith(message) and "\n" not in error

@@ -25,6 +25,7 @@ from monitor.durations import format_duration, parse_duration
 from monitor.errors import BrownoutError, UsageError
 from monitor.read.now import status_now, target_names
 from monitor.result import parse_ts, utcnow
+from monitor.route import Preferences
 from monitor.route import route as rank_route
 from monitor.store import Store, lease
 
@@ -187,9 +188,25 @@ def target_history(request: Request) -> Response:
     return JSONResponse(views.history_view(_store(request), target, since, until, step))
 
 
+def _rate(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise BadRequest(f"{name} must be a number of tokens per second above 0, got {text!r}")
+    return value
+
+
 def route(request: Request) -> Response:
     q = request.query_params
     window = _duration(q["window"], "window") if q.get("window") else timedelta(minutes=15)
+    ttft = q.get("max_ttft_p90")
+    tps = q.get("min_tokens_per_s")
+    preferences = Preferences(
+        max_ttft_p90_ms=_duration(ttft, "max_ttft_p90").total_seconds() * 1000 if ttft else None,
+        min_tokens_per_s=_rate(tps, "min_tokens_per_s") if tps else None,
+    )
     try:
         answer = rank_route(
             _store(request),
@@ -197,6 +214,7 @@ def route(request: Request) -> Response:
             family=q.get("family") or None,
             need=q.get("need") or "balanced",
             window=window,
+            preferences=preferences,
         )
     except UsageError as exc:
         raise BadRequest(str(exc)) from None

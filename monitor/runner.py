@@ -3,8 +3,10 @@
     results → store (`results.record`) → sinks (detection → alerts, …)
 
 `Monitor` owns the shared httpx client and the pipeline; `Scheduler` adds APScheduler's asyncio
-scheduler on top: one job per target, interval with jitter, `max_instances=1`, coalescing, and a
-graceful stop that lets in-flight probes finish for a grace period and records the rest as
+scheduler on top: one job per target and cadence (its canaries' `every:`, grouped into rounds by
+`Config.rounds_for`), interval with jitter, `max_instances=1`, coalescing; a burst canary's job
+sends its N probes at once at a fresh random time in each of its periods (drawn from the
+monitor's `rng`, so a seeded one gives the same times); and a graceful stop that lets in-flight probes finish for a grace period and records the rest as
 `cancelled`. Each target's probes run in their own task, so a hung provider never delays another
 target. Results go to the pipeline thread (`monitor.pipeline.writer.ResultWriter`): a probe hands its
 batch over and never waits on the database, which may be slow, locked or away; the writer keeps
@@ -15,18 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.config import CanaryConfig, Config
+from monitor.config import CanaryConfig, Config, Round
 from monitor.errors import StorageError
 from monitor.http_pool import ShardedTransport, shards_for
 from monitor.pipeline.writer import ResultWriter, spool_path_for
@@ -165,6 +169,19 @@ class Monitor:
         self.submit(batch)
         return batch
 
+    async def probe_round(self, target: Target, round_: Round) -> list[ProbeResult]:
+        """One run of a round: its canaries one after the other, or for a burst its `burst`
+        probes at once; the batch goes to the writer."""
+        if round_.burst == 1:
+            return await self.probe_target(target, round_.canaries)
+        batch = list(
+            await asyncio.gather(
+                *(self.probe(target, c) for c in round_.canaries for _ in range(round_.burst))
+            )
+        )
+        self.submit(batch)
+        return batch
+
     async def run_once(
         self, targets: Sequence[Target], canary_names: Sequence[str] | None = None
     ) -> list[ProbeResult]:
@@ -217,6 +234,26 @@ def cancelled_result(
     )
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def period_end(ts: datetime, every: float) -> datetime:
+    """The end of the period of `every` seconds (counted from the Unix epoch) holding `ts`."""
+    elapsed = (ts - EPOCH).total_seconds()
+    return EPOCH + timedelta(seconds=(math.floor(elapsed / every) + 1) * every)
+
+
+def burst_time(after: datetime, every: float, rng: random.Random) -> datetime:
+    """When a burst sent once per `every` seconds next goes: a uniformly random moment of the
+    period holding `after` if that moment is still to come, else of the next period."""
+    start = period_end(after, every) - timedelta(seconds=every)
+    while True:
+        when = start + timedelta(seconds=rng.uniform(0, every))
+        if when > after:
+            return when
+        start += timedelta(seconds=every)
+
+
 class Scheduler:
     """APScheduler's asyncio scheduler driving a Monitor: one job per target."""
 
@@ -233,6 +270,7 @@ class Scheduler:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._scheduler: AsyncIOScheduler | None = None
         self._stopping = False
+        self.bursts: dict[str, datetime] = {}  # job id -> when its next burst is due
 
     def start(self) -> None:
         """Add one interval job per target and start.
@@ -247,27 +285,33 @@ class Scheduler:
         rng = self.monitor.rng
         count = len(config.targets())
         for target in config.targets():
-            interval = target.interval
-            spread = interval * config.schedule.jitter
-            first = max(spread, 0.5, min(interval, count / START_RATE))
-            # The trigger starts at the first run: later runs keep that phase (a trigger that
-            # started "now" would bring every target back to the same instant each interval).
-            start = now + timedelta(seconds=rng.uniform(0, first))
-            self._scheduler.add_job(
-                self._spawn,
-                # APScheduler's jitter only delays (0..spread): centre it, so the mean interval
-                # is the configured one (it used to be interval + spread/2: 5 % fewer probes).
-                IntervalTrigger(
-                    seconds=interval - spread / 2, jitter=spread or None, start_date=start
-                ),
-                args=[target],
-                id=target.name,
-                name=target.name,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=max(1, int(interval)),
-                next_run_time=start,
-            )
+            for number, round_ in enumerate(config.rounds_for(target)):
+                # The target's first round keeps the target's name as its job's id.
+                job_id = target.name if number == 0 else f"{target.name}#{number}"
+                if round_.burst > 1:
+                    self._add_burst(target, round_, job_id, now)
+                    continue
+                interval = round_.every
+                spread = interval * config.schedule.jitter
+                first = max(spread, 0.5, min(interval, count / START_RATE))
+                # The trigger starts at the first run: later runs keep that phase (a trigger
+                # that started "now" would bring every target back to the same instant).
+                start = now + timedelta(seconds=rng.uniform(0, first))
+                self._scheduler.add_job(
+                    self._spawn,
+                    # APScheduler's jitter only delays (0..spread): centre it, so the mean
+                    # interval is the configured one (it used to be interval + spread/2).
+                    IntervalTrigger(
+                        seconds=interval - spread / 2, jitter=spread or None, start_date=start
+                    ),
+                    args=[target, round_],
+                    id=job_id,
+                    name=job_id,
+                    max_instances=1,
+                    coalesce=True,
+                    misfire_grace_time=max(1, int(interval)),
+                    next_run_time=start,
+                )
         for every, work in self.periodic:
             self._scheduler.add_job(
                 self._spawn_work,
@@ -281,7 +325,31 @@ class Scheduler:
         self.monitor.health.scheduler_running = True
         log.info("scheduler started: %d target(s)", len(config.targets()))
 
-    async def _spawn(self, target: Target) -> None:
+    def _add_burst(self, target: Target, round_: Round, job_id: str, after: datetime) -> None:
+        """Schedule the next burst of `round_`: a random time in the first of its periods
+        (anchored at the Unix epoch, so `every: 1d` is a UTC day) that is still to come."""
+        assert self._scheduler is not None
+        when = burst_time(after, round_.every, self.monitor.rng)
+        self._scheduler.add_job(
+            self._burst,
+            DateTrigger(run_date=when),
+            args=[target, round_, job_id],
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+            misfire_grace_time=max(1, int(round_.every)),
+        )
+        self.bursts[job_id] = when
+
+    async def _burst(self, target: Target, round_: Round, job_id: str) -> None:
+        if self._stopping:
+            return
+        when = self.bursts.get(job_id)
+        # The next burst is drawn in the following period, so there is one a period.
+        self._add_burst(target, round_, job_id, period_end(when or utcnow(), round_.every))
+        await self._spawn(target, round_)
+
+    async def _spawn(self, target: Target, round_: Round) -> None:
         # Each run is its own task, tracked so that stop() can wait for it or cancel it.
         # APScheduler's max_instances=1 holds because this coroutine awaits the task.
         if self._stopping:
@@ -290,7 +358,7 @@ class Scheduler:
         if task is not None:
             self._tasks.add(task)
         try:
-            await self.monitor.probe_target(target)
+            await self.monitor.probe_round(target, round_)
         finally:
             if task is not None:
                 self._tasks.discard(task)

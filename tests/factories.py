@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,29 @@ def regional_probes(
             else:
                 out.append(probe(ts, target, region=region, ttft_ms=ttft, latency_ms=2 * ttft))
     return out
+
+
+def tiered_stream(
+    n: int,
+    long_every: int = 10,
+    long_slow: float = 20.0,
+    slow_from: int | None = None,
+    seed: int = 7,
+) -> list[ProbeResult]:
+    """`n` minutes of a target probed with the short canary (`arithmetic`) each minute and a
+    long prompt (canary `long`) every `long_every` minutes, the long one `long_slow` times
+    slower; from minute `slow_from` on, only the long prompt is three times slower still."""
+    out = []
+    for result in healthy_stream(0, n, seed=seed):
+        i = int((result.ts - T0) / MINUTE)
+        if i % long_every == 0:
+            slow = long_slow * (3.0 if slow_from is not None and i >= slow_from else 1.0)
+            ttft = result.ttft_ms * slow if result.ttft_ms else None
+            latency = result.latency_ms * slow if result.latency_ms else None
+            out.append(replace(result, ts=result.ts + timedelta(seconds=30), canary="long",
+                               ttft_ms=ttft, latency_ms=latency))  # fmt: skip
+        out.append(result)
+    return sorted(out, key=lambda r: r.ts)
 
 
 def seed(store: Store, probes: Iterable[ProbeResult]) -> int:

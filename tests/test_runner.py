@@ -298,3 +298,83 @@ async def test_probes_still_queued_for_a_slot_at_shutdown_are_stored_as_cancelle
         "openai/hung-model": Outcome.CANCELLED,
         "gemini/gemini-2.5-flash": Outcome.CANCELLED,
     }
+
+
+CADENCE_SCENARIO = {"name": "quick", "defaults": {"ttft": "1ms", "tokens_per_s": 5000}}
+
+
+async def test_the_scheduler_runs_each_canary_at_its_own_every_and_a_burst_all_at_once(
+    tmp_path: Path, simulator_factory: Callable[..., SimulatorHandle]
+) -> None:
+    import asyncio
+    import random
+
+    from monitor.config import load_config
+    from monitor.runner import Monitor, Scheduler, make_client
+
+    sim = simulator_factory(CADENCE_SCENARIO)
+    path = tmp_path / "probes.yaml"
+    path.write_text(f"""\
+storage:
+  url: sqlite:///{tmp_path}/brownout.db
+schedule: {{interval: 1s, jitter: 0}}
+providers:
+  openai:
+    kind: openai
+    base_url: {sim.openai_url}
+    api_key: sk-test-key-for-the-simulator
+    models: [gpt-4o-mini]
+canaries:
+  - {{name: fast, prompt: "What is 2 + 2?", expect: {{number: 4}}, every: 200ms}}
+  - {{name: plain, prompt: "What is 3 + 3?", expect: {{number: 6}}}}
+  - {{name: load, prompt: "What is 4 + 4?", expect: {{number: 8}}, every: 1s, burst: 3}}
+""")
+    config = load_config(str(path))
+    store = open_store(config.storage.url)
+    try:
+        async with make_client(config) as client:
+            monitor = Monitor(config, store, client, rng=random.Random(7))
+            scheduler = Scheduler(monitor, grace=5)
+            scheduler.start()
+            for _ in range(600):  # until the slow canary has run three times (bounded)
+                await asyncio.sleep(0.05)
+                await monitor.flush()
+                if sum(r.canary == "plain" for r in results.between(store)) >= 3:
+                    break
+            await scheduler.stop()
+            await monitor.close()
+        stored = list(results.between(store))
+    finally:
+        store.close()
+    count = {name: sum(r.canary == name for r in stored) for name in ("fast", "plain", "load")}
+    assert count["plain"] >= 3
+    # Every 200 ms against every second: about five times as many, never merely as many.
+    assert count["fast"] >= 3 * count["plain"]
+    assert all(r.outcome is Outcome.OK for r in stored)
+    # A burst is three probes sent together, once a second at a random moment of the second.
+    load = sorted(r.ts for r in stored if r.canary == "load")
+    assert load and len(load) % 3 == 0
+    groups = [load[i : i + 3] for i in range(0, len(load), 3)]
+    assert all((g[-1] - g[0]).total_seconds() < 0.5 for g in groups)
+
+
+def test_a_burst_comes_once_a_period_at_a_seeded_random_time_of_it() -> None:
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.runner import burst_time, period_end
+
+    day = 86400.0
+    after = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
+    times = []
+    when = burst_time(after, day, random.Random(3))
+    rng = random.Random(3)
+    for _ in range(20):
+        times.append(burst_time(after, day, rng))
+        after = period_end(times[-1], day)
+    assert times[0] == when  # the same seed, the same time
+    assert times[0] > datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
+    days = [t.date() for t in times]
+    # One a UTC day, every day: twenty days in a row.
+    assert days == [times[0].date() + timedelta(days=i) for i in range(20)]
+    assert len({t.hour for t in times}) > 5  # a fresh time of day each day

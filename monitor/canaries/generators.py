@@ -128,6 +128,31 @@ def json_echo(rng: random.Random) -> Generated:
     )
 
 
+RECALL_QUESTION = "What is the code of record {key}? Reply with the number only."
+CHARS_PER_TOKEN = 4  # the estimate brownout uses everywhere a provider gives no count
+
+
+def recall(tokens: int) -> Generator:
+    """A long prompt of about `tokens` tokens: numbered records with fresh codes, and a question
+    about one of them (a needle in a haystack): the prompt is made, not stored in the config,
+    and its answer is checked like any other."""
+
+    def make(rng: random.Random) -> Generated:
+        count = max(4, tokens * CHARS_PER_TOKEN // len("Record 0000: code 00000.\n"))
+        codes = [rng.randint(10_000, 99_999) for _ in range(count)]
+        key = rng.randrange(count)
+        lines = "".join(f"Record {i:04d}: code {code}.\n" for i, code in enumerate(codes))
+        question = RECALL_QUESTION.format(key=f"{key:04d}")
+        return Generated(
+            f"Here are {count} records.\n{lines}{question}",
+            Expect(number=codes[key]),
+            str(codes[key]),
+        )
+
+    make.__doc__ = f"About {tokens:,} tokens of records, and the code of one of them."
+    return make
+
+
 def json_prompt(key: str, value: str, number_key: str, number: int) -> str:
     """The prompt of `json_echo` (also used by a fixed default canary)."""
     return (
@@ -158,4 +183,6 @@ GENERATORS: dict[str, Generator] = {
     "is_prime": is_prime,
     "sort_numbers": sort_numbers,
     "json_echo": json_echo,
+    "long_1k": recall(1_000),
+    "long_10k": recall(10_000),
 }

@@ -70,12 +70,16 @@ _PRIME = re.compile(r"Is (\d+) a prime number\?")
 _SORT = re.compile(r"Sort these numbers from smallest to largest:\s*(-?\d+(?:\s*,\s*-?\d+)*)")
 _ARITHMETIC = re.compile(r"What is (-?\d+(?:\.\d+)?)\s*([-+−*×x/÷])\s*(-?\d+(?:\.\d+)?)\s*\?")
 _COUNT = re.compile(r"List the numbers from (\d+) to (\d+) in order, separated by commas")
+_RECALL = re.compile(r"What is the code of record (\d+)\? Reply with the number only")
 _CAPITAL = re.compile(r"What is the capital (?:city )?of ([A-Za-z .'\-]+?)\s*\?")
 
 
 def solve(prompt: str) -> str | None:
     """The correct reply to a built-in canary prompt, as a model told to be terse would give it;
     None when the prompt is not one brownout makes."""
+    if m := _RECALL.search(prompt):
+        found = re.search(rf"^Record {m.group(1)}: code (\d+)\.$", prompt, re.MULTILINE)
+        return found.group(1) if found else None
     if m := _JSON_ECHO.search(prompt):
         key, value, number_key, number = m.groups()
         return json.dumps({key: value, number_key: int(number)})

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
+from monitor.commands.check import check_budget
 from monitor.config import Config, load_config
+from monitor.cost import daily_cost, measured_history
 from monitor.durations import format_duration, parse_duration
 from monitor.errors import UsageError
 from monitor.pipeline.leader import Leadership
@@ -72,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     grace = _duration("--grace", args.grace)
     if http is not None:
         _check_listen(*http)
+    if config.budget.usd_per_day is not None or config.budget.tokens_per_day is not None:
+        check_budget(config, daily_cost(config, measured_history(config)[0]))
     for warning in config.warnings:
         log.warning("%s", warning)
     if not config.targets():

@@ -18,11 +18,13 @@ from pydantic import Field, PrivateAttr, ValidationError
 
 from monitor.config.alerts import AlertChannel, DeliveryConfig, MaintenanceWindow
 from monitor.config.api import ApiConfig
+from monitor.config.cadence import Round, rounds
 from monitor.config.dashboard import DashboardConfig
 from monitor.config.detection import DetectionConfig
 from monitor.config.families import Families, family_problems
 from monitor.config.reports import ReportsConfig
 from monitor.config.schema import (
+    BudgetConfig,
     CanaryConfig,
     ProviderConfig,
     ScheduleConfig,
@@ -41,6 +43,7 @@ __all__ = [
     "CanaryConfig",
     "Config",
     "ProviderConfig",
+    "Round",
     "config_path",
     "load_config",
 ]
@@ -65,6 +68,7 @@ class Config(Strict):
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
 
     _warnings: list[str] = PrivateAttr(default_factory=list)
     _path: str | None = PrivateAttr(default=None)
@@ -113,6 +117,19 @@ class Config(Strict):
     def canaries_for(self, target: Target) -> list[CanaryConfig]:
         """The canaries whose `targets` patterns select `target` (`monitor.target.matches`)."""
         return [c for c in self.canaries if selected(c.targets, target.name)]
+
+    def rounds_for(self, target: Target) -> list[Round]:
+        """`target`'s canaries grouped by cadence (`every:`), fastest first
+        (`monitor.config.cadence`): what the scheduler runs and staleness is judged on."""
+        return rounds(self.canaries_for(target), target.interval)
+
+    def tiers(self) -> dict[str, str]:
+        """Each canary's workload tier (`CanaryConfig.workload`), by canary name."""
+        return {c.name: c.workload for c in self.canaries}
+
+    def burst_canaries(self) -> frozenset[str]:
+        """The names of the canaries sent as bursts."""
+        return frozenset(c.name for c in self.canaries if c.burst)
 
 
 def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> str:

@@ -200,7 +200,9 @@ class DetectionConfig(Strict):
                     data[section].update(part.model_dump(exclude_unset=True))
         return DetectionConfig.model_validate(data)
 
-    def threshold(self, interval_s: float, explicit: float | None, per_interval: int = 1) -> float:
+    def threshold(
+        self, interval_s: float, explicit: float | None, per_interval: float = 1
+    ) -> float:
         """A CUSUM threshold in nats for `false_alarms_per_month` false alarms a target-month.
 
         For a CUSUM on log-likelihood ratios the mean time between false alarms is at least
@@ -225,7 +227,7 @@ class DetectionConfig(Strict):
         tests = MONTH_S / max(interval_s, 1.0) / mc.window * max(canaries, 1)
         return min(0.05, self.false_alarms_per_month / CUSUMS / max(tests, 1.0))
 
-    def leave_threshold(self, interval_s: float, per_interval: int = 1) -> float:
+    def leave_threshold(self, interval_s: float, per_interval: float = 1) -> float:
         """The evidence of health (nats) a rate signal needs to leave its alarm: the leaving
         test's mean time to a false all clear is at least e^h probes, so h = ln(probes in a
         3-hour brownout / 5 %), 8.2 nats at one probe a minute (8.9 at one every 30 s). Leaving

@@ -75,6 +75,16 @@ class StorageConfig(Strict):
         return value
 
 
+class BudgetConfig(Strict):
+    """The most the canaries may spend a day, in USD and/or tokens (`brownout check --cost`).
+    `action: warn` prints a warning when the configured cadence would exceed it; `refuse` makes
+    `brownout check` and `brownout run` refuse the config (exit 2)."""
+
+    usd_per_day: float | None = Field(None, gt=0)
+    tokens_per_day: float | None = Field(None, gt=0)
+    action: Literal["warn", "refuse"] = "warn"
+
+
 class ScheduleConfig(Strict):
     interval: Duration = 60.0
     timeout: Duration = 30.0
@@ -167,6 +177,32 @@ class CanaryConfig(Strict):
     logprobs: int | None = Field(None, ge=1, le=20)
     # Target names or shell-style patterns (`openai/*`); empty means every target.
     targets: list[str] = Field(default_factory=list)
+    # How often this canary runs on each target (default: the target's interval). Canaries of one
+    # cadence run together, one after the other; each cadence is its own scheduled job.
+    every: Duration | None = None
+    # N probes sent at once, once per `every` at a random time within it (a load test).
+    burst: int | None = Field(None, ge=2, le=100)
+    # The workload tier its timings are compared within (`short` by default, `burst` for a
+    # burst): a long prompt's latency has its own baselines, never a short one's.
+    tier: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]+$")
+
+    @property
+    def workload(self) -> str:
+        """The tier whose timing baselines this canary's results join."""
+        return self.tier or ("burst" if self.burst else "short")
+
+    @field_validator("every")
+    @classmethod
+    def _every_positive(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError("must be greater than zero")
+        return value
+
+    @model_validator(mode="after")
+    def _burst_has_a_period(self) -> CanaryConfig:
+        if self.burst is not None and self.every is None:
+            raise ValueError("a burst canary needs every: (how often the burst is sent, e.g. 1d)")
+        return self
 
     @model_validator(mode="after")
     def _prompt_or_generator(self) -> CanaryConfig:

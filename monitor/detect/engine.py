@@ -19,16 +19,17 @@ from datetime import datetime
 from statistics import median
 
 from monitor.config import Config
+from monitor.config.cadence import fastest, probes_per_interval
 from monitor.config.detection import DetectionConfig
 from monitor.detect.metrics import MetricSignal
 from monitor.detect.target import TargetDetector, stale_seconds
 from monitor.detect.types import Reason, Status, TargetStatus, Transition
 from monitor.result import ProbeResult
+from monitor.target import Target
 
-
-def intervals_of(config: Config) -> dict[str, float]:
-    """Each configured target's probe interval in seconds (its provider's, or the schedule's)."""
-    return {t.name: t.interval for t in config.targets()}
+BURST_GAP_S = 1.0
+"""Results of one canary closer than this are one round's parallel probes (a burst), not its
+cadence."""
 
 
 def timeouts_of(config: Config) -> dict[str, float]:
@@ -45,41 +46,81 @@ def stale_seconds_for(config: Config, target: str) -> float:
 
 def stale_windows_for(config: Config, names: Iterable[str]) -> dict[str, float]:
     """`stale_seconds_for` of each of `names`, with the config's targets resolved once (a page
-    of 200 targets would otherwise resolve them 200 times)."""
+    of 200 targets would otherwise resolve them 200 times). A target whose canaries run at
+    several cadences (`every:`) is judged on the round that reports most often."""
     configured = {t.name: t for t in config.targets()}
     out: dict[str, float] = {}
     for name in names:
         match = configured.get(name)
-        interval = match.interval if match else config.schedule.interval
         timeout = match.timeout if match else config.schedule.timeout
-        canaries = len(config.canaries_for(match)) if match else 1
+        interval, canaries = _reporting(config, match) if match else (config.schedule.interval, 1)
         stale_after = config.detection.for_target(name).stale_after
         out[name] = stale_seconds(stale_after, interval, timeout, canaries)
     return out
 
 
+def _reporting(config: Config, target: Target) -> tuple[float, int]:
+    """How often `target` reports and with how many probes: its fastest round's cadence and
+    canaries (`monitor.config.cadence.fastest`); its interval and none without canaries."""
+    round_ = fastest(config.rounds_for(target))
+    if round_ is None:
+        return target.interval, 0
+    return round_.every, len(round_.canaries)
+
+
+def intervals_of(config: Config) -> dict[str, float]:
+    """Each configured target's reporting interval in seconds: its fastest round's cadence (the
+    target's interval, or the shortest `every:` of its canaries)."""
+    return {t.name: _reporting(config, t)[0] for t in config.targets()}
+
+
 def canaries_of(config: Config) -> dict[str, int]:
-    """How many probes each configured target gets per interval (one per canary)."""
-    return {t.name: len(config.canaries_for(t)) for t in config.targets()}
+    """How many probes each configured target's fastest round sends (one per canary)."""
+    return {t.name: _reporting(config, t)[1] for t in config.targets()}
+
+
+def loads_of(config: Config) -> dict[str, float]:
+    """Probes each configured target gets per reporting interval, over every cadence and
+    burst: what the false-alarm allowance is shared by."""
+    out = {}
+    for target in config.targets():
+        interval = _reporting(config, target)[0]
+        out[target.name] = probes_per_interval(config.rounds_for(target), interval)
+    return out
 
 
 def spacing_of(results: Iterable[ProbeResult]) -> tuple[dict[str, float], dict[str, int]]:
-    """Each target's probe interval (seconds) and probes per interval, read from the records:
-    the interval is the median gap between consecutive results of one canary in one region, the
-    probes per interval the number of (canary, region) pairs. Targets with a single result per
-    canary get no interval."""
+    """Each target's reporting interval (seconds) and probes per interval, read from the records.
+
+    A stream is one canary in one region; its cadence is the median gap between its consecutive
+    results (gaps under `BURST_GAP_S` are one burst). The target's interval is its fastest
+    stream's cadence and its probes per interval the number of streams at that cadence (within
+    half of it): a canary probed every 3 hours does not make a target probed every minute look
+    slower than it is. Targets with a single result per canary get no interval."""
     last: dict[tuple[str, str, str], datetime] = {}
-    gaps: dict[str, list[float]] = {}
+    gaps: dict[tuple[str, str, str], list[float]] = {}
     streams: dict[str, set[tuple[str, str]]] = {}
     for r in results:
         key = (r.target, r.canary, r.region)
         streams.setdefault(r.target, set()).add((r.canary, r.region))
         before = last.get(key)
         if before is not None and r.ts > before:
-            gaps.setdefault(r.target, []).append((r.ts - before).total_seconds())
+            gap = (r.ts - before).total_seconds()
+            if gap >= BURST_GAP_S:
+                gaps.setdefault(key, []).append(gap)
         last[key] = r.ts
-    intervals = {target: median(values) for target, values in gaps.items() if values}
-    return intervals, {target: len(pairs) for target, pairs in streams.items()}
+    cadences: dict[str, list[float]] = {}
+    for (target, _canary, _region), values in gaps.items():
+        cadences.setdefault(target, []).append(median(values))
+    intervals = {target: min(values) for target, values in cadences.items()}
+    counts = {}
+    for target, pairs in streams.items():
+        interval = intervals.get(target)
+        known = cadences.get(target, [])
+        unknown = len(pairs) - len(known)  # streams of a single result: counted, as before
+        fast = sum(1 for c in known if interval is not None and c <= interval * 1.5)
+        counts[target] = max(1, fast + unknown) if interval is not None else len(pairs)
+    return intervals, counts
 
 
 class Detector:
@@ -98,10 +139,21 @@ class Detector:
         timeouts: Mapping[str, float] | None = None,
         default_timeout: float | None = None,
         per_interval: Mapping[str, int] | None = None,
+        *,
+        loads: Mapping[str, float] | None = None,
+        tiers: Mapping[str, str] | None = None,
+        bursts: frozenset[str] = frozenset(),
     ) -> None:
         self.per_interval: dict[str, int] = dict(per_interval or {})
+        self.loads: dict[str, float] = dict(loads or {})
+        self.tiers: dict[str, str] = dict(tiers or {})
+        self.bursts = bursts
         if isinstance(detection, Config):
             self.per_interval = {**canaries_of(detection), **self.per_interval}
+            if per_interval is None:  # the config's cadences, unless the caller measured them
+                self.loads = {**loads_of(detection), **self.loads}
+            self.tiers = {**detection.tiers(), **self.tiers}
+            self.bursts = self.bursts | detection.burst_canaries()
             intervals = {**intervals_of(detection), **(intervals or {})}
             timeouts = {**timeouts_of(detection), **(timeouts or {})}
             default_interval = default_interval or detection.schedule.interval
@@ -128,22 +180,26 @@ class Detector:
                 per_interval=self.per_interval.get(name, 1),
                 timeout_s=self.timeouts.get(name, self.default_timeout),
                 prior=self._prior_for(name),
+                load=self.loads.get(name),
+                tiers=self.tiers,
+                bursts=self.bursts,
             )
             self.targets[name] = detector
             self._by_model.setdefault(name.rsplit("/", 1)[-1], []).append(name)
         return detector
 
-    def _prior_for(self, name: str) -> Callable[[Reason], tuple[str, MetricSignal] | None]:
-        """A target's prior while its own baseline is short: the same model (the last part of
-        the name) on another target whose baseline is ready and which is operational."""
+    def _prior_for(self, name: str) -> Callable[[Reason, str], tuple[str, MetricSignal] | None]:
+        """A target's prior while its own baseline (of a tier) is short: the same model (the
+        last part of the name) in the same tier on another target whose baseline is ready and
+        which is operational."""
         peers = self._by_model.setdefault(name.rsplit("/", 1)[-1], [])
 
-        def prior(reason: Reason) -> tuple[str, MetricSignal] | None:
+        def prior(reason: Reason, tier: str) -> tuple[str, MetricSignal] | None:
             for other in peers:
                 detector = self.targets[other]
                 if other == name or detector.status.status in (Status.DEGRADED, Status.DOWN):
                     continue
-                signal = detector.metric(reason)
+                signal = detector.metric(reason, tier)
                 if signal is not None and signal.ready:
                     return other, signal
             return None

@@ -72,6 +72,7 @@ class MetricSignal(Signal):
     ) -> None:
         self.reason = reason
         self.cfg = cfg
+        self.tier = "short"  # the workload tier whose results it watches (monitor.detect.target)
         self.extract = extract
         self.sign = -1.0 if lower_is_worse else 1.0
         self.base = RollingWindow(cfg.window)

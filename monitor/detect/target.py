@@ -8,7 +8,14 @@ in the signals (each enters on evidence of a shift and leaves on evidence of hea
 guard adds one more rule on top: `flap.count` worsenings within `flap.window` hold the target
 `degraded` until no signal has been active for `flap.hold` (a provider going up and down is one
 incident, not a dozen), and while held, `down` is shown only after `flap.sustained_down` failing
-probes in a row. `unknown` is about the monitor's data, not the provider: a return from it is
+probes in a row.
+
+**Workload tiers.** The timing signals (latency, TTFT, throughput) keep one baseline per tier
+(`tiers` maps a canary to its tier; `short` when unnamed): a 10k-token prompt's latency is
+compared with earlier 10k-token prompts, never with a one-line canary's. The rate signals
+(errors, rate limits, quality) and the model watch every result together, except those of
+burst canaries (`bursts`): N requests at once test capacity, and their 429s or timeouts are
+not a brownout of the provider; they feed their own tier's timings only. `unknown` is about the monitor's data, not the provider: a return from it is
 no worsening for the flap guard, and `resume(ts)` (a restart) starts the staleness clock again
 instead of calling the monitor's own absence the provider's.
 """
@@ -16,6 +23,7 @@ instead of calling the monitor's own absence the provider's.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +36,9 @@ from monitor.detect.types import Reason, Status, TargetStatus, Transition
 from monitor.result import Outcome, ProbeResult, format_ts
 
 BAD = (Status.DEGRADED, Status.DOWN)
+DEFAULT_TIER = "short"
+TIMINGS = (Reason.LATENCY, Reason.TTFT, Reason.THROUGHPUT)
+TierPrior = Callable[[Reason, str], "tuple[str, MetricSignal] | None"]
 
 
 class TargetDetector:
@@ -39,26 +50,35 @@ class TargetDetector:
         since: datetime,
         per_interval: int = 1,
         timeout_s: float = 30.0,
-        prior: Prior | None = None,
+        prior: TierPrior | None = None,
+        *,
+        load: float | None = None,
+        tiers: Mapping[str, str] | None = None,
+        bursts: frozenset[str] = frozenset(),
     ) -> None:
         self.target = target
         self.cfg = cfg
         self.interval_s = interval_s
+        # Staleness counts the probes of the round that reports most often (`per_interval`);
+        # the thresholds count every probe, of every cadence (`load` per interval).
         self.stale_s = stale_seconds(cfg.stale_after, interval_s, timeout_s, per_interval)
-        h = cfg.threshold(interval_s, None, per_interval)
-        leave = cfg.leave_threshold(interval_s, per_interval)
+        probes = load if load is not None else float(per_interval)
+        self._h = h = cfg.threshold(interval_s, None, probes)
+        self._leave = leave = cfg.leave_threshold(interval_s, probes)
         self.errors = ErrorsSignal(cfg.errors, cfg.errors.threshold or h, interval_s, leave)
         self.model = ModelSignal(cfg.model_change, lambda n: cfg.drift_alpha(interval_s, n))
-        self.metrics = metric_signals(cfg.latency, cfg.ttft, cfg.throughput, h, leave)
-        for metric in self.metrics:
-            metric.prior = prior
-        self.signals: list[Signal] = [
+        self._prior = prior
+        self._tiers = dict(tiers or {})
+        self._bursts = bursts
+        self._rates: list[Signal] = [
             self.errors,
             RateLimitSignal(cfg.rate_limit, cfg.rate_limit.threshold or h, leave),
-            *self.metrics,
             QualitySignal(cfg.quality, cfg.quality.threshold or h, leave),
             self.model,
         ]
+        self.signals: list[Signal] = []
+        self.tier_metrics: dict[str, list[MetricSignal]] = {}
+        self.metrics = self._tier(DEFAULT_TIER)
         self.status = TargetStatus(target, Status.UNKNOWN, since)
         self.last_ts: datetime | None = None
         self._looking_since: datetime | None = None  # the monitor (re)started looking then
@@ -78,9 +98,37 @@ class TargetDetector:
             start = self._looking_since
         return start + timedelta(seconds=self.stale_s)
 
-    def metric(self, reason: Reason) -> MetricSignal | None:
-        """Its timing signal for `reason` (latency, ttft, throughput)."""
-        return next((m for m in self.metrics if m.reason is reason), None)
+    def metric(self, reason: Reason, tier: str = DEFAULT_TIER) -> MetricSignal | None:
+        """Its timing signal for `reason` (latency, ttft, throughput) in `tier`."""
+        return next((m for m in self.tier_metrics.get(tier, ()) if m.reason is reason), None)
+
+    def _tier(self, tier: str) -> list[MetricSignal]:
+        """The timing signals of `tier`, made on its first result."""
+        found = self.tier_metrics.get(tier)
+        if found is None:
+            cfg = self.cfg
+            found = metric_signals(cfg.latency, cfg.ttft, cfg.throughput, self._h, self._leave)
+            for metric in found:
+                metric.tier = tier
+                metric.prior = self._tier_prior(tier)
+            self.tier_metrics[tier] = found
+            self._order_signals()
+        return found
+
+    def _tier_prior(self, tier: str) -> Prior | None:
+        prior = self._prior
+        if prior is None:
+            return None
+        return lambda reason: prior(reason, tier)
+
+    def _order_signals(self) -> None:
+        """Every signal in the order reasons are listed: errors, rate limits, the timings (each
+        over its tiers), quality, the model."""
+        timings = [
+            m for reason in TIMINGS for ms in self.tier_metrics.values() for m in ms
+            if m.reason is reason
+        ]  # fmt: skip
+        self.signals = [*self._rates[:2], *timings, *self._rates[2:]]
 
     def resume(self, ts: datetime) -> None:
         """The monitor starts looking again at `ts` (after a restart): the time it was away is
@@ -93,8 +141,12 @@ class TargetDetector:
         if result.outcome is Outcome.CANCELLED:
             return None  # the monitor stopped mid-probe: no news about the provider
         self.last_ts = result.ts
-        for signal in self.signals:
-            signal.observe(result)
+        tier = self._tier(self._tiers.get(result.canary, DEFAULT_TIER))
+        if result.canary not in self._bursts:
+            for signal in self._rates:
+                signal.observe(result)
+        for metric in tier:
+            metric.observe(result)
         if self.model.adopted:
             self.model.adopted = False
             for signal in self.signals:
@@ -120,9 +172,9 @@ class TargetDetector:
         )
 
     def _evaluate(self, ts: datetime) -> Transition | None:
-        active = [s for s in self.signals if s.level is not None]
+        active = _one_per_reason([s for s in self.signals if s.level is not None])
         reasons = [s.reason.value for s in active]
-        details: dict[str, Any] = {s.reason.value: s.details() for s in active}
+        details: dict[str, Any] = {s.reason.value: _details(s) for s in active}
         status = Status.OPERATIONAL
         if active:
             status = Status.DOWN if self.errors.level is Status.DOWN else Status.DEGRADED
@@ -175,6 +227,28 @@ class TargetDetector:
         )
         if status.status is not Status.UNKNOWN:
             self._known = status.status
+
+
+def _one_per_reason(active: list[Signal]) -> list[Signal]:
+    """Where one timing reason is on in several tiers, the tier furthest from its baseline."""
+    best: dict[Reason, Signal] = {}
+    for signal in active:
+        kept = best.get(signal.reason)
+        if kept is None or _ratio(signal) > _ratio(kept):
+            best[signal.reason] = signal
+    return [s for s in active if best[s.reason] is s]
+
+
+def _ratio(signal: Signal) -> float:
+    ratio = signal.details().get("ratio") if isinstance(signal, MetricSignal) else None
+    return float(ratio) if isinstance(ratio, int | float) else 0.0
+
+
+def _details(signal: Signal) -> dict[str, Any]:
+    out = signal.details()
+    if isinstance(signal, MetricSignal) and signal.tier != DEFAULT_TIER:
+        out["tier"] = signal.tier
+    return out
 
 
 def stale_seconds(

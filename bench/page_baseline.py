@@ -73,29 +73,40 @@ print(json.dumps(out))
 
 
 def seeded(checkout: Path, db: str, targets: int, days: int) -> str:
-    """Seed `db` with `checkout`'s own code unless it holds a seed of this size; its `now`."""
+    """Seed `db` with `checkout`'s own code unless it holds a seed of this size made by a schema
+    of the same version (a newer migration cannot be applied to a database opened read-only);
+    returns the seed's `now`."""
+    wanted = f"{targets} {days} schema {_schema(checkout)}"
     meta = Path(db + ".meta")
-    if not meta.exists() or meta.read_text().split("|")[0] != f"{targets} {days}":
+    if not meta.exists() or meta.read_text().split("|")[0] != wanted:
         print(f"seeding {db} with {checkout}", flush=True)
         subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "bench.dashboard",
-                "--targets",
-                str(targets),
-                "--days",
-                str(days),
-                "--db",
-                db,
-                "--seed-only",
-                "--reseed",
+                *(sys.executable, "-m", "bench.dashboard", "--targets", str(targets)),
+                *("--days", str(days), "--db", db, "--seed-only", "--reseed"),
             ],
             cwd=checkout,
             env=_env(checkout),
             check=True,
         )
+        _, *rest = meta.read_text().split("|")
+        meta.write_text("|".join([wanted, *rest]))
     return meta.read_text().split("|")[1]
+
+
+def _schema(checkout: Path) -> str:
+    """How many migrations `checkout`'s store knows ("?" for a store without the list)."""
+    code = "try:\n from monitor.store.db import MIGRATIONS\n print(len(MIGRATIONS))\n"
+    code += "except Exception:\n print('?')"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=checkout,
+        env=_env(checkout),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or "?"
 
 
 def _env(checkout: Path) -> dict[str, str]:
@@ -107,10 +118,13 @@ def measure(checkout: Path, db: str, now: str, repeat: int) -> dict[str, dict[st
         [sys.executable, "-c", _MEASURE, db, now, str(repeat)],
         cwd=checkout,
         env=_env(checkout),
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"measuring {checkout} on {db} failed: {last}")
     found: dict[str, dict[str, object]] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
 

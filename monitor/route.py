@@ -420,14 +420,21 @@ def switch_for(
     need: str = "balanced",
     window: timedelta = timedelta(minutes=15),
     now: datetime | None = None,
+    answers: dict[tuple[str, ...], Answer] | None = None,
 ) -> Switch:
     """The transfer switch's answer for a target in trouble: the first `operational` target, other
-    than `target`, when every member of its families is ranked together (`route`'s ranking)."""
+    than `target`, when every member of its families is ranked together (`route`'s ranking).
+    `answers` keeps the rankings already read, by members, so targets of the same families in
+    one pass (a fleet-wide event) share one read."""
     families = families_of(config, target)
-    members = list(dict.fromkeys(m for f in families for m in config.families[f]))
+    members = tuple(dict.fromkeys(m for f in families for m in config.families[f]))
     if len(members) < 2:
         return Switch(target, None, tuple(families))
-    answer = route(store, config, members=members, need=need, window=window, now=now)
+    answer = answers.get(members) if answers is not None else None
+    if answer is None:
+        answer = route(store, config, members=members, need=need, window=window, now=now)
+        if answers is not None:
+            answers[members] = answer
     best = next(
         (
             e.candidate.target

@@ -322,3 +322,19 @@ def test_a_bad_tail_preference_is_a_400_in_one_sentence(
     assert response.status_code == 400
     error = response.json()["error"]
     assert error.startswith(message) and "\n" not in error
+
+
+def test_targets_of_the_same_families_share_one_ranking_in_a_pass(store: Store, seed: Seed) -> None:
+    from monitor.route import Answer, switch_for
+    from tests.factories import api_config
+
+    seed(TARGETS[2], ["ok"] * 6)
+    config = api_config(families={"all": TARGETS})
+    answers: dict[tuple[str, ...], Answer] = {}
+
+    first = switch_for(store, config, TARGETS[0], answers=answers)
+    second = switch_for(store, config, TARGETS[1], answers=answers)
+
+    assert first.to == second.to == TARGETS[2]
+    assert list(answers) == [tuple(TARGETS)]
+    assert switch_for(store, config, TARGETS[2]).to is None  # nothing else is healthy

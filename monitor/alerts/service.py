@@ -28,7 +28,7 @@ from monitor.config.alerts import AlertChannel
 from monitor.detect.types import Transition
 from monitor.errors import BrownoutError
 from monitor.result import utcnow
-from monitor.route import switch_for
+from monitor.route import Answer, switch_for
 from monitor.store import Store, outbox
 from monitor.store.outbox import AlertLogRow, Message
 
@@ -64,6 +64,7 @@ class AlertService:
         }
         # Where to switch each target in trouble, read once per pass (see `_switch`).
         self._switches: dict[str, dict[str, Any] | None] = {}
+        self._rankings: dict[tuple[str, ...], Answer] = {}
         self._deliverer = Deliverer(
             store,
             config,
@@ -80,7 +81,7 @@ class AlertService:
         if not transitions or not self._channels:
             return 0
         now = self.clock()
-        self._switches = {}
+        self._switches, self._rankings = {}, {}
         states = self._states(sorted({t.target for t in transitions}))
         logs: list[AlertLogRow] = []
         messages: dict[str, Message] = {}
@@ -106,7 +107,7 @@ class AlertService:
         if not self._channels:
             return 0
         now = self.clock()
-        self._switches = {}
+        self._switches, self._rankings = {}, {}
         logs: list[AlertLogRow] = []
         messages: dict[str, Message] = {}
         # A target removed from the config is not reminded of forever.

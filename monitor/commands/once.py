@@ -3,6 +3,11 @@
 With `--json`, one result object per line on stdout (the result record of docs/contract.md); otherwise a table.
 Exit 0 when every probe ran and was stored, whatever the providers answered: a failed probe is
 data. Use `--strict` to exit 1 when any probe was not `ok`.
+
+Detection (statuses, transitions, incidents; never alerts, they are `brownout run`'s) runs only
+when this process can hold the leader lease (`monitor.pipeline.leader`), as any monitor's does:
+with a `brownout run` leading on the same database, `once` only stores its results, which the
+leader's detection then reads like any follower's, and says so.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import sys
 from rich.console import Console
 
 from monitor.config import Config, load_config
-from monitor.pipeline.services import build_services
+from monitor.pipeline.leader import Leadership
+from monitor.pipeline.services import Services, build_services
 from monitor.result import Outcome, ProbeResult
 from monitor.runner import Monitor, make_client
 from monitor.selection import check_canaries, select_targets
@@ -66,14 +72,28 @@ async def _once(
     config: Config, store: Store, targets: list[Target], canaries: list[str] | None
 ) -> tuple[list[ProbeResult], str | None]:
     """The results, and a sentence when some could not be written (they wait in the spool)."""
+
+    def build(config: Config, fenced: Store) -> Services:
+        # Detection so that statuses reflect these results; alerts are left to `brownout run`.
+        return build_services(config, fenced, alerts=False)
+
     async with make_client(config) as client:
-        # Detection runs so statuses reflect these results; alerts are left to `brownout run`.
-        services = build_services(config, store, alerts=False)
-        monitor = Monitor(config, store, client, sinks=services.sinks)
+        leadership = Leadership(config, store, build=build)
+        monitor = Monitor(config, store, client, sinks=[leadership])
         try:
+            await leadership.start(monitor.in_pipeline, client)  # logs "leads" or "follows"
             batch = await monitor.run_once(targets, canaries)
+            led = leadership.leading
         finally:
+            await leadership.stop()  # a lease held for this run is handed back at once
             await monitor.close()
+    leader = leadership.leader
+    if not led and leader is not None and leader.live:
+        print(
+            f"brownout: results stored; detection left to the monitor that leads, "
+            f"{leader.holder} (region {leader.region})",
+            file=sys.stderr,
+        )
     state = monitor.writer.state()
     waiting = state["backlog"]["results"]
     refused = state["results_rejected"]

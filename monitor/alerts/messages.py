@@ -243,12 +243,32 @@ def _why(e: dict[str, Any]) -> list[str]:
     return ["", "Why:"] + [f"- {_figure(r, e['details'].get(r))}" for r in e["reasons"]]
 
 
+def _drift(detail: dict[str, Any]) -> str:
+    """`the distribution of the drift canary's logprobs changed (p = 0.0001 at a level of
+    0.00015): "A" -2.3 → -4.66, …`"""
+    what = "first-token logprobs" if detail.get("field") == "logprobs" else "answers"
+    text = (
+        f"the distribution of the {detail.get('canary')} canary's {what} changed "
+        f"(p = {detail.get('p_value'):.2g} at a level of {detail.get('alpha'):.2g})"
+    )
+    moved = []
+    for e in detail.get("evidence") or []:
+        if "token" in e:
+            moved.append(f"{e['token']!r} {e['reference_logprob']:g} → {e['current_logprob']:g}")
+        elif "answer" in e:
+            before, after = e["reference_share"], e["current_share"]
+            moved.append(f"{e['answer']!r} {before:.0%} → {after:.0%} of answers")
+    return f"{text}: {', '.join(moved)}" if moved else text
+
+
 def _figure(reason: str, detail: Any) -> str:
     """`total latency: 2400 ms against a baseline of 800 ms (3.0×)`, from whatever figures
     detection gave: `value*`/`baseline*` pairs with a unit suffix, a `ratio`, other numbers."""
     label = _REASONS.get(reason, reason.replace("_", " "))
     if not isinstance(detail, dict) or not detail:
         return label if detail in (None, {}) else f"{label}: {detail}"
+    if "p_value" in detail:  # model_change by drift: never a claim of why, only that it moved
+        return _drift(detail)
     if "model" in detail:  # model_change: {"field", "model", "baseline"}
         field = str(detail.get("field", "model")).replace("_", " ")
         return f"{label}: {field} {detail.get('baseline')} → {detail['model']}"

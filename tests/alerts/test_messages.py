@@ -40,6 +40,34 @@ from tests.alerts.conftest import T0
             {"field": "response_model", "model": "gpt-4o-2025", "baseline": "gpt-4o-2024"},
             "the model behind the name changed: response model gpt-4o-2024 → gpt-4o-2025",
         ),
+        (
+            "model_change",
+            {
+                "field": "logprobs",
+                "canary": "drift",
+                "change": "the distribution changed",
+                "p_value": 0.000155,
+                "alpha": 0.01,
+                "evidence": [
+                    {"token": "A", "reference_logprob": -2.3, "current_logprob": -4.66},
+                    {"token": "C", "reference_logprob": -4.62, "current_logprob": -3.28},
+                ],
+            },
+            "the distribution of the drift canary's first-token logprobs changed "
+            "(p = 0.00015 at a level of 0.01): 'A' -2.3 → -4.66, 'C' -4.62 → -3.28",
+        ),
+        (
+            "model_change",
+            {
+                "field": "answers",
+                "canary": "poem",
+                "p_value": 0.0003,
+                "alpha": 0.001,
+                "evidence": [{"answer": "Sydney", "reference_share": 0.1, "current_share": 0.6}],
+            },
+            "the distribution of the poem canary's answers changed (p = 0.0003 at a level of "
+            "0.001): 'Sydney' 10% → 60% of answers",
+        ),
         ("rate_limit", None, "rate limiting"),
     ],
 )

@@ -35,7 +35,8 @@ import numpy as np
 
 NGRAM = 3
 HITS = 10  # Besag–Clifford: stop drawing after this many permutations at least as extreme
-BATCH = 512
+BATCH = 4096  # permutations drawn at once, at most
+FIRST_BATCH = 64
 EXACT_MAX = 20_000  # enumerate every split when there are at most this many
 MAX_TOKENS = 64  # coordinates of a logprob vector (the most frequent tokens of both windows)
 EVIDENCE = 3  # tokens (or answers) named in the evidence
@@ -129,8 +130,10 @@ def permutation_test(x: np.ndarray, n_ref: int, alpha: float, seed: int = 0) -> 
     limit = math.ceil(4 / alpha)
     base = np.arange(n) < n_ref
     drawn = hits = 0
+    batch = FIRST_BATCH  # most tests are far from significance and stop in the first batch
     while drawn < limit:
-        size = min(BATCH, limit - drawn)
+        size = min(batch, limit - drawn)
+        batch = min(2 * batch, BATCH)
         labels = rng.permuted(np.tile(base, (size, 1)), axis=1)
         stats = _statistic(x, labels, n_ref, n_cur)
         exceed = np.flatnonzero(stats >= observed - tolerance)

@@ -28,6 +28,8 @@ REASONS: dict[str, set[str]] = {
     "rate_limit": {"rate_limit"},
     "quality": {"quality"},
     "model": {"model_change"},
+    "weights": {"model_change"},
+    "swap": {"model_change"},
     "latency": {"latency", "ttft", "throughput"},
     "ttft": {"ttft", "latency"},
     "throughput": {"throughput"},

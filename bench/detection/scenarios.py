@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bench.detection.traces import Event, Healthy, generate
+from bench.detection.traces import Event, Healthy, generate, mean_logprobs
 from monitor.detect.stats import bernoulli_kl
 
 PROBES_PER_MONTH = 30 * 24 * 60  # one probe a minute
@@ -58,6 +58,17 @@ def measured_kl(effect: str, value: float, n: int = 100_000, seed: int = 99) -> 
     return kl * len(xs1) / n
 
 
+def logprob_kl(effect: str, value: float, h: Healthy) -> float:
+    """KL per probe of a shift of the mean logprob vector under Gaussian serving noise (sd
+    `h.logprob_noise` per token): ‖Δ‖² / (2σ²), on the test's own vectors (a token a probe does
+    not list takes the probe's lowest logprob; the clipping at 0 is ignored)."""
+    before, after = mean_logprobs(None, 0.0), mean_logprobs(effect, value)
+    tokens = set(before) | set(after)
+    floor_b, floor_a = min(before.values()), min(after.values())
+    delta = [after.get(t, floor_a) - before.get(t, floor_b) for t in tokens]
+    return sum(d * d for d in delta) / (2 * h.logprob_noise**2)
+
+
 def kinds(h: Healthy) -> list[Kind]:
     """Every kind, with the information per probe: exact for rates, measured for figures."""
     p_err = h.error_rate
@@ -73,6 +84,12 @@ def kinds(h: Healthy) -> list[Kind]:
         Kind("rate limit 50 %", "rate_limit", 0.50, 8, bernoulli_kl(0.50, h.rate_limit_rate)),
         Kind("quality 97→75 %", "quality", 0.75, 50, answered * bernoulli_kl(0.25, h.wrong_rate)),
         Kind("model change", "model", 1.0, 1, math.inf),
+        # Other weights under the same name: tested once per window of 20 after a reference of
+        # 30, so the goal is two windows; Lorden's bound is for a detector that looks at every
+        # probe, which a windowed permutation test does not.
+        Kind("re-quantised, same name", "weights", 1.0, 40, logprob_kl("weights", 1.0, h)),
+        Kind("re-quantised ×0.5, same name", "weights", 0.5, None, logprob_kl("weights", 0.5, h)),
+        Kind("swapped model, same name", "swap", 1.0, 40, logprob_kl("swap", 1.0, h)),
         Kind("flapping", "flapping", 0, 3, bernoulli_kl(1.0, p_err)),
     ]
 

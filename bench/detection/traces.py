@@ -5,7 +5,10 @@ Healthy noise (per probe, one a minute):
   log-sd 0.30) for 12 tokens; latency = TTFT + generation; a gentle daily cycle (±5 %) and 0.3 %
   freak probes 4× slower (the heavy tail beyond the lognormal);
 - 0.5 % provider failures (timeouts, 5xx, 529s, broken streams), 0.2 % 429s, 0.05 % cancels;
-- 3 % wrong answers; the provider rotates between two system fingerprints.
+- 3 % wrong answers; the provider rotates between two system fingerprints;
+- the canary asks for the first token's top-5 logprobs (`logprobs: 5`): fixed values per token
+  plus serving jitter (sd 0.15 nats each, drawn from a random stream of their own, so the other
+  figures are the draws they were before logprobs existed).
 """
 
 from __future__ import annotations
@@ -44,13 +47,32 @@ class Healthy:
     wrong_rate: float = 0.03
     model: str = "sim-model-2026-01-01"
     fingerprints: tuple[str, ...] = ("fp_a1", "fp_b2")
+    logprob_noise: float = 0.15
+
+
+# The first token's top logprobs of the healthy model, what other weights (a re-quantisation:
+# each moves by a fixed amount, scaled by the event's value) make of them, and another model
+# answering under the same name (other alternatives, the same answer).
+LOGPROBS = {"391": -0.05, " 391": -3.2, "391.": -4.0, "Answer": -5.5, "The": -6.1}
+REQUANTISED = {"391": -0.02, " 391": 0.10, "391.": -0.10, "Answer": 0.12, "The": -0.08}
+SWAPPED = {"391": -0.02, " 391": -4.5, "The": -5.0, "**": -5.8, "3": -6.5}
+
+
+def mean_logprobs(kind: str | None, value: float) -> dict[str, float]:
+    """The noiseless top logprobs under an event `kind` ("weights", "swap") or none."""
+    if kind == "swap":
+        return dict(SWAPPED)
+    if kind == "weights":
+        return {t: min(0.0, lp + value * REQUANTISED[t]) for t, lp in LOGPROBS.items()}
+    return dict(LOGPROBS)
 
 
 @dataclass
 class Event:
     """A brownout from probe `start` for `length` probes. `kind` is one of KINDS' keys' effects:
     latency, ttft, throughput (factors), errors, rate_limit (rates), quality (pass rate),
-    model, outage, flapping."""
+    model, outage, flapping, weights (other weights behind the name: `REQUANTISED` × value),
+    swap (another model behind the name)."""
 
     kind: str
     start: int
@@ -79,6 +101,7 @@ def generate(
     """`n` probes of `target`, one every minute (±2 s jitter) from `start`, with `events` applied."""
     h = healthy or Healthy()
     rng = random.Random(seed)
+    lrng = random.Random(seed * 7919 + 17)  # the logprobs' own stream
     events = events or []
     provider, _, model = target.partition("/")
     flap_down = _flapping_schedule(events, rng)
@@ -130,6 +153,15 @@ def generate(
         gen = h.tokens / tps * 1000.0
         ok = rng.random() >= wrong_rate
         response_model = h.model + ("-next" if "model" in kinds else "")
+        weights = "swap" if "swap" in kinds else "weights" if "weights" in kinds else None
+        means = mean_logprobs(weights, kinds.get("weights", 0.0))
+        top = sorted(
+            (
+                [t, round(min(0.0, lp + lrng.gauss(0, h.logprob_noise)), 4)]
+                for t, lp in means.items()
+            ),
+            key=lambda p: -p[1],
+        )
         out.append(
             ProbeResult(
                 outcome=Outcome.OK if ok else Outcome.WRONG_ANSWER,
@@ -143,6 +175,7 @@ def generate(
                 answer="391" if ok else "392",
                 response_model=response_model,
                 system_fingerprint=rng.choice(h.fingerprints),
+                top_logprobs=top,
                 **common,
             )
         )  # type: ignore[arg-type]

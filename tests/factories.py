@@ -211,6 +211,39 @@ def tiered_stream(
     return sorted(out, key=lambda r: r.ts)
 
 
+def burning_hour(
+    end: datetime, target: str = "openai/gpt-4o-mini", fail_every: int = 50, minutes: int = 60
+) -> list[ProbeResult]:
+    """One probe a minute of `target` for the `minutes` before `end`, every `fail_every`-th a
+    `server_error` (2 % by default: 20× the budget of 99.9 %), the rest answered in 400 ms."""
+    out = []
+    for i in range(minutes):
+        ts = end - (minutes - i) * MINUTE
+        if fail_every and i % fail_every == 0:
+            out.append(probe(ts, target, outcome=Outcome.SERVER_ERROR, http_status=500))
+        else:
+            out.append(probe(ts, target, ttft_ms=400.0, latency_ms=600.0))
+    return out
+
+
+def slo_config(tmp_path: Path, *alerts: dict[str, Any], slo: str = "99.9%") -> Config:
+    """Two OpenAI-protocol targets; the `openai` provider's targets have `slo` availability
+    and `ttft_p95: 2s`, the `other` provider's none; `alerts` are alert channels."""
+    provider = {"kind": "openai", "base_url": "http://127.0.0.1:9", "api_key": KEY}
+    return config_file(
+        tmp_path,
+        {
+            "providers": {
+                "openai": {**provider, "models": ["gpt-4o-mini"],
+                           "slo": {"availability": slo, "ttft_p95": "2s"}},
+                "other": {**provider, "models": ["gpt-4o-mini"]},
+            },
+            "canaries": [{"name": "arithmetic", "generator": "arithmetic"}],
+            "alerts": list(alerts),
+        },
+    )  # fmt: skip
+
+
 def seed(store: Store, probes: Iterable[ProbeResult]) -> int:
     """Store `probes` through the one write path (`results.record`), in chunks; returns how many."""
     batch: list[ProbeResult] = []

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.alerts.channels import FAILURE, INFO, SUCCESS, WARNING
 from monitor.durations import format_duration
 from monitor.result import format_ts, parse_ts
+
+if TYPE_CHECKING:
+    from monitor.slo import Page
 
 PROBLEM, RECOVERY, REMINDER = "problem", "recovery", "reminder"
 
@@ -83,7 +86,9 @@ def render(
     be grouped) read as its latest; a problem and its recovery together read as a brief one.
     """
     events = _collapse(events)
-    if len(events) == 1:
+    if len(events) == 1 and events[0]["kind"] == SLO_BURN:
+        title, body = _burn(events[0])
+    elif len(events) == 1:
         title, body = _single(events[0])
     else:
         title, body = _digest(events, fleet_threshold)
@@ -91,7 +96,8 @@ def render(
         body += f"\n\nStatus page: {dashboard_url}"
     if resent:
         body += "\n\n(This may be a repeat: the monitor stopped while it was sending this message.)"
-    return Rendered(title, body, _notify_type(events))
+    kind = WARNING if events[0]["kind"] == SLO_BURN else _notify_type(events)
+    return Rendered(title, body, kind)
 
 
 def _collapse(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -337,3 +343,38 @@ def _notify_type(events: Sequence[dict[str, Any]]) -> str:
     if "degraded" in news:
         return WARNING
     return SUCCESS if events and all(e["kind"] == RECOVERY for e in events) else INFO
+
+
+SLO_BURN = "slo_burn"
+
+
+def burn_event(target: str, page: Page, now: datetime) -> dict[str, Any]:
+    """The stored form of an SLO burn page (`monitor.slo.Page`)."""
+    return {
+        "kind": SLO_BURN,
+        "ts": format_ts(now),
+        "target": target,
+        "old": "",
+        "new": "burning",
+        "reasons": ["slo"],
+        "details": {
+            "objective": page.objective.label,
+            "factor": page.factor,
+            "long_s": page.long_s,
+            "short_s": page.short_s,
+            "long_burn": round(page.long_burn, 2),
+            "short_burn": round(page.short_burn, 2),
+        },
+    }
+
+
+def _burn(e: dict[str, Any]) -> tuple[str, str]:
+    d = e["details"]
+    long_w, short_w = format_duration(d["long_s"]), format_duration(d["short_s"])
+    title = f"{e['target']} is burning its error budget ({d['objective']})"
+    body = (
+        f"{e['target']} burns the error budget of {d['objective']} at {d['long_burn']:g}× "
+        f"over the last {long_w} and {d['short_burn']:g}× over the last {short_w} "
+        f"(pages at {d['factor']:g}×), since {_when(e['ts'])} or before."
+    )
+    return title, body

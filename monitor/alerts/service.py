@@ -20,7 +20,7 @@ from typing import Any
 
 from monitor.alerts import channels, policy
 from monitor.alerts.delivery import Deliverer
-from monitor.alerts.messages import PROBLEM, REMINDER
+from monitor.alerts.messages import PROBLEM, REMINDER, burn_event
 from monitor.alerts.policy import Decision, PairState
 from monitor.alerts.silences import silenced_by
 from monitor.config import Config
@@ -29,6 +29,7 @@ from monitor.detect.types import Transition
 from monitor.errors import BrownoutError
 from monitor.result import utcnow
 from monitor.route import Answer, switch_for
+from monitor.slo import Page
 from monitor.store import Store, outbox
 from monitor.store.outbox import AlertLogRow, Message
 
@@ -65,6 +66,7 @@ class AlertService:
         # Where to switch each target in trouble, read once per pass (see `_switch`).
         self._switches: dict[str, dict[str, Any] | None] = {}
         self._rankings: dict[tuple[str, ...], Answer] = {}
+        self._burning: set[tuple[str, str]] = set()  # (target, objective) paged for now
         self._deliverer = Deliverer(
             store,
             config,
@@ -125,6 +127,41 @@ class AlertService:
             kind = "reminder" if decision.decision == policy.REMINDED else "alert"
             self._add(messages, channel, row, decision, now, kind=kind)
         return self._commit(logs, messages, now)
+
+    def on_burn(self, found: Sequence[tuple[str, Page]]) -> int:
+        """Page the channels that want each target whose SLO burns its error budget fast
+        (`monitor.read.slo.burning`), once per burn: a page is sent when the burn starts and
+        again only after it has stopped (these are kept in memory: after a restart an ongoing
+        burn pages once more). Through the outbox like any alert; returns how many messages."""
+        if not self._channels:
+            return 0
+        now = self.clock()
+        burning = {(target, page.objective.label): page for target, page in found}
+        self._burning = {key for key in self._burning if key in burning}
+        messages = []
+        for (target, label), page in sorted(burning.items()):
+            if (target, label) in self._burning:
+                continue
+            self._burning.add((target, label))
+            for channel in self._channels.values():
+                if not channel.wants(target) or silenced_by(
+                    self.config.maintenance, target, channel.name, now
+                ):
+                    continue
+                messages.append(
+                    Message(
+                        channel=channel.name,
+                        addresses=self._addresses[channel.name],
+                        events=[burn_event(target, page, now)],
+                        due_at=now,
+                        kind="slo",
+                        groupable=False,
+                    )
+                )
+        if messages:
+            outbox.commit(self.store, [], messages, now)
+            log.info("alerts: %d SLO burn page(s)", len(messages))
+        return len(messages)
 
     async def deliver_due(self) -> int:
         """Send the outbox rows that are due (see `monitor.alerts.delivery`). Never raises.

@@ -28,6 +28,7 @@ from monitor.config.schema import (
     CanaryConfig,
     ProviderConfig,
     ScheduleConfig,
+    SloConfig,
     StorageConfig,
     Strict,
     database_problem,
@@ -122,6 +123,11 @@ class Config(Strict):
         """`target`'s canaries grouped by cadence (`every:`), fastest first
         (`monitor.config.cadence`): what the scheduler runs and staleness is judged on."""
         return rounds(self.canaries_for(target), target.interval)
+
+    def slo_for(self, target: str) -> SloConfig | None:
+        """The service-level objective of `target` (`PROVIDER/MODEL`): its provider's `slo:`."""
+        provider = self.providers.get(target.partition("/")[0])
+        return provider.slo if provider is not None else None
 
     def tiers(self) -> dict[str, str]:
         """Each canary's workload tier (`CanaryConfig.workload`), by canary name."""

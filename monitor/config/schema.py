@@ -101,6 +101,46 @@ class ScheduleConfig(Strict):
         return value
 
 
+def _fraction(value: object) -> object:
+    """`99.9%` → 0.999; a number is taken as a fraction (0.999), or as a percentage above 1."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            try:
+                return round(float(text[:-1]) / 100, 12)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a percentage such as 99.9%") from None
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a percentage such as 99.9%") from None
+        return round(number / 100, 12) if number > 1 else number
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 1:
+        return round(value / 100, 12)
+    return value
+
+
+Objective = Annotated[float, BeforeValidator(_fraction), Field(gt=0, lt=1)]
+
+
+class SloConfig(Strict):
+    """`slo:` of a provider, for each of its targets: `availability` is the share of counted
+    probes (not rate-limited, not cancelled) that did not fail, written `99.9%` or `0.999`;
+    `ttft_p95: 2s` asks that 95 % of answered probes have their first token within 2 s.
+    Burn rates and compliance are `monitor.slo`'s."""
+
+    availability: Objective | None = None
+    ttft_p95: Duration | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> SloConfig:
+        if self.availability is None and self.ttft_p95 is None:
+            raise ValueError("an slo needs availability (e.g. 99.9%) or ttft_p95 (e.g. 2s)")
+        if self.ttft_p95 is not None and self.ttft_p95 <= 0:
+            raise ValueError("ttft_p95 must be greater than zero")
+        return self
+
+
 class ProviderConfig(Strict):
     kind: str
     base_url: str
@@ -114,6 +154,8 @@ class ProviderConfig(Strict):
     interval: Duration | None = None
     timeout: Duration | None = None
     enabled: bool = True
+    # Service-level objectives of every target of this provider (monitor.config.slo).
+    slo: SloConfig | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -22,6 +22,7 @@ from monitor.config import Config
 from monitor.detect.types import Transition
 from monitor.pipeline.detection import DetectionService
 from monitor.pipeline.statuspages import poll_statuspages
+from monitor.read.slo import burning
 from monitor.reports.scheduled import ReportScheduler
 from monitor.result import ProbeResult, utcnow
 from monitor.store import Store, retention
@@ -71,6 +72,9 @@ class Services:
 
             async def remind() -> None:
                 await in_pipeline(alerts.remind)
+                await in_pipeline(
+                    lambda: alerts.on_burn(burning(self.store, self.config, self.clock()))
+                )
 
             jobs += [(DELIVERY_EVERY_S, alerts.deliver_due), (REMIND_EVERY_S, remind)]
         if self.config.reports.scheduled:

@@ -34,6 +34,7 @@ from monitor.reports.statuses import (
 )
 from monitor.reports.timeline import Segment, StatusTime, status_time, stretches
 from monitor.result import utcnow
+from monitor.slo import compliance, objectives
 from monitor.statuspages.grade import grade_pages
 from monitor.store import Store, results
 from monitor.store import statuspages as official
@@ -155,6 +156,11 @@ def build_report(
         days=_days(daily, history, windows, shown, since, until),
         maintenance=described,
         official=_official(store, config, incidents, chosen, since, until),
+        slos=[
+            compliance(t, per_target[t], objective)
+            for t in shown
+            for objective in objectives(config.slo_for(t))
+        ],
         notes=notes,
         selected=list(targets or []),
         selected_regions=list(chosen_regions or []),

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from monitor.durations import format_duration
 from monitor.reports.model import OfficialGrade, ReportRow
+from monitor.slo import Compliance
 
 DASH = "–"
 
@@ -166,4 +167,19 @@ def region_row(f: ReportRow) -> list[str]:
         pct(f.success_rate, 2),
         f"{ms(f.ttft_p50_ms)} / {ms(f.ttft_p95_ms)} / {ms(f.ttft_p99_ms)}",
         f"{ms(f.latency_p50_ms)} / {ms(f.latency_p95_ms)} / {ms(f.latency_p99_ms)}",
+    ]
+
+
+SLO_HEADERS = ["target", "objective", "attained", "met", "error budget left", "bad / probes"]
+
+
+def slo_row(c: Compliance) -> list[str]:
+    met = DASH if c.met is None else ("yes" if c.met else "no")
+    return [
+        c.target,
+        c.objective,
+        pct(c.attainment, 3),
+        met,
+        pct(c.budget_left, 1),
+        f"{c.bad:,} / {c.total:,}",
     ]

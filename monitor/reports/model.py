@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from monitor.result import format_ts
+from monitor.slo import Compliance
 
 Scope = Literal["fleet", "provider", "target", "region"]
 
@@ -144,6 +145,8 @@ class Report:
     days: list[DayRow] = field(default_factory=list)
     maintenance: list[str] = field(default_factory=list)
     official: list[OfficialGrade] = field(default_factory=list)
+    # each target's SLO objectives over the range (`slo:` in the config; monitor.slo)
+    slos: list[Compliance] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     selected: list[str] = field(default_factory=list)
     selected_regions: list[str] = field(default_factory=list)  # `--region`; empty: every region

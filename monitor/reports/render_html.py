@@ -184,6 +184,14 @@ def render_html(report: Report) -> str:
         incidents,
         *(
             [
+                "<h2>Service-level objectives</h2>",
+                _table(fmt.SLO_HEADERS, [fmt.slo_row(c) for c in report.slos]),
+            ]
+            if report.slos
+            else []
+        ),
+        *(
+            [
                 "<h2>Official status pages</h2>",
                 _table(fmt.OFFICIAL_HEADERS, [fmt.official_row(g) for g in report.official]),
             ]

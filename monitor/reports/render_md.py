@@ -70,6 +70,9 @@ def render_markdown(report: Report) -> str:
         )
     else:
         out.append("None in this range.")
+    if report.slos:
+        out += ["", "## Service-level objectives", ""]
+        out += _table(fmt.SLO_HEADERS, [fmt.slo_row(c) for c in report.slos])
     if report.official:
         out += ["", "## Official status pages", ""]
         out += _table(fmt.OFFICIAL_HEADERS, [fmt.official_row(g) for g in report.official])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter
 from typing import Any
 
@@ -25,6 +26,10 @@ TEXT_MAX_CHARS = 64 * 1024
 STREAM_MAX_BYTES = 4 * 1024 * 1024
 """Wire bytes read at most (SSE framing costs ~10x the text for one-token chunks)."""
 ERROR_BODY_MAX_BYTES = 16 * 1024
+INLINE_BYTES = 32 * 1024
+"""Decoded bytes of a stream parsed on the event loop; past them, a worker thread does it."""
+BODY_WORKERS = 2
+"""Threads for large bodies, shared by every probe (each holds one probe's body at a time)."""
 CHARS_PER_TOKEN = 4.0
 """Token estimate when the provider sends no usage."""
 
@@ -177,8 +182,10 @@ class _Clock:
 class _Events:
     """One stream's reader: wire bytes → decoded body → lines → `data:` payloads → the reading.
 
-    `take` returns True to stop reading (the reading failed, or a bound was reached), False for
-    more, None when `budget` decoded bytes have been handled (the rest is still to decode)."""
+    Synchronous, so that the same code runs on the event loop for a small reply and in a worker
+    thread for a large or hostile one (`_off_loop`). `take` returns True to stop reading (the
+    reading failed, or a bound was reached), False for more, None when `budget` decoded bytes
+    have been handled and the rest should go off the loop."""
 
     __slots__ = ("abandoned", "buffer", "decoded", "decoder", "event", "parts", "raw", "reading",
                  "state")  # fmt: skip
@@ -276,13 +283,42 @@ class _Events:
 async def _read_events(
     response: httpx.Response, reading: Reading, parts: list[str], state: _Clock
 ) -> None:
-    """Read the raw body, decoding and parsing it as it comes (each chunk stamped on arrival)."""
+    """Read the raw body, decoding and parsing it: on the loop while the reply is small, in a
+    worker thread once it passes `INLINE_BYTES` (each chunk is stamped on arrival, on the loop,
+    so TTFT does not depend on where the chunk is parsed)."""
     events = _Events(reading, parts, state, Decoder(response.headers.get("content-encoding", "")))
     async for raw in response.aiter_raw():
-        if events.take(raw, perf_counter(), None):
+        now = perf_counter()
+        if events.decoded < INLINE_BYTES and len(raw) <= INLINE_BYTES:
+            stop = events.take(raw, now, INLINE_BYTES)
+            if stop is None:
+                stop = await _off_loop(events, b"", now)
+        else:
+            stop = await _off_loop(events, raw, now)
+        if stop:
             return
     if not events.take(b"", perf_counter(), None):  # what the decoder held back (< its window)
         events.last(perf_counter())
+
+
+_workers: ThreadPoolExecutor | None = None
+
+
+async def _off_loop(events: _Events, raw: bytes, now: float) -> bool:
+    """`events.take(raw, now)` in a worker thread: decompressing and parsing a large body holds
+    the GIL in slices (the interpreter's switch interval) instead of stalling every other probe
+    on the loop for the whole body. A probe that stops waiting lets the worker finish its step
+    first, so nothing touches the reply after `stream_call` returns."""
+    global _workers
+    if _workers is None:
+        _workers = ThreadPoolExecutor(BODY_WORKERS, thread_name_prefix="brownout-body")
+    done = asyncio.wrap_future(_workers.submit(events.take, raw, now, None))
+    try:
+        return bool(await asyncio.shield(done))
+    except asyncio.CancelledError:
+        events.abandoned = True
+        await asyncio.wait([done])
+        raise
 
 
 def _feed(reading: Reading, event: bytes | None, data: bytes) -> str:

@@ -119,8 +119,21 @@ def save_detection(
     with store.session() as session:
         _add_transitions(session, transitions)
         _save_incidents(session, incidents)
+        statuses = list(statuses)
+        # One read for every status row of the batch (one `get` per target was most of
+        # detection's time at 2,000 targets: bench/load.py).
+        names = [s.target for s in statuses]
+        stored = {
+            row.target: row
+            for part in range(0, len(names), 500)
+            for row in session.exec(
+                select(TargetStatusRow).where(
+                    col(TargetStatusRow.target).in_(names[part : part + 500])
+                )
+            )
+        }
         for status in statuses:
-            row = session.get(TargetStatusRow, status.target)
+            row = stored.get(status.target)
             if row is None:
                 row = TargetStatusRow(
                     target=status.target,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter
 from typing import Any
 
@@ -26,10 +25,8 @@ TEXT_MAX_CHARS = 64 * 1024
 STREAM_MAX_BYTES = 4 * 1024 * 1024
 """Wire bytes read at most (SSE framing costs ~10x the text for one-token chunks)."""
 ERROR_BODY_MAX_BYTES = 16 * 1024
-INLINE_BYTES = 32 * 1024
-"""Decoded bytes of a stream parsed on the event loop; past them, a worker thread does it."""
-BODY_WORKERS = 2
-"""Threads for large bodies, shared by every probe (each holds one probe's body at a time)."""
+SLICE_BYTES = 16 * 1024
+"""Decoded bytes parsed between two turns of the event loop (~1 ms of work for tiny events)."""
 CHARS_PER_TOKEN = 4.0
 """Token estimate when the provider sends no usage."""
 
@@ -182,31 +179,28 @@ class _Clock:
 class _Events:
     """One stream's reader: wire bytes → decoded body → lines → `data:` payloads → the reading.
 
-    Synchronous, so that the same code runs on the event loop for a small reply and in a worker
-    thread for a large or hostile one (`_off_loop`). `take` returns True to stop reading (the
-    reading failed, or a bound was reached), False for more, None when `budget` decoded bytes
-    have been handled and the rest should go off the loop."""
+    `take` returns True to stop reading (the reading failed, or a bound was reached), False for
+    more, None when `budget` decoded bytes have been handled and more is waiting (the caller
+    lets the loop turn, then calls again)."""
 
-    __slots__ = ("abandoned", "buffer", "decoded", "decoder", "event", "parts", "raw", "reading",
-                 "state")  # fmt: skip
+    __slots__ = ("decoded", "decoder", "event", "held", "parts", "raw", "reading", "state")
 
     def __init__(self, reading: Reading, parts: list[str], state: _Clock, decoder: Decoder) -> None:
         self.reading = reading
         self.parts = parts
         self.state = state
         self.decoder = decoder
-        self.buffer = b""
+        self.held: list[bytes] = []  # the start of a line not ended yet, in pieces
         self.event: bytes | None = None
         self.raw = 0
         self.decoded = 0
-        self.abandoned = False  # the probe stopped waiting (timeout, shutdown): stop at once
 
     def take(self, raw: bytes, now: float, budget: int | None) -> bool | None:
         if raw:
             self.raw += len(raw)
             self.decoder.feed(raw)
         state = self.state
-        while not self.abandoned:
+        while True:
             limit = STEP_BYTES if budget is None else max(1024, min(STEP_BYTES, budget - self.decoded))  # fmt: skip
             piece = self.decoder.read(limit)
             if not piece:
@@ -224,15 +218,18 @@ class _Events:
                 return True
             if budget is not None and self.decoded >= budget:
                 return None
-        return True
 
     def _lines(self, chunk: bytes, now: float) -> bool:
         """The hot loop: split bytes into lines, hand `data:` payloads to the reading."""
         if b"\n" not in chunk:
-            self.buffer += chunk
+            self.held.append(chunk)  # joined once, when the line ends (a bomb has no newline)
             return False
-        lines = (self.buffer + chunk).split(b"\n")
-        self.buffer = lines.pop()
+        if self.held:
+            self.held.append(chunk)
+            chunk = b"".join(self.held)
+        lines = chunk.split(b"\n")
+        rest = lines.pop()
+        self.held = [rest] if rest else []
         reading, state, event = self.reading, self.state, self.event
         try:
             for line in lines:
@@ -267,7 +264,7 @@ class _Events:
 
     def last(self, now: float) -> None:
         """The stream ended: a last line without its newline (some servers end this way)."""
-        reading, state, buffer = self.reading, self.state, self.buffer
+        reading, state, buffer = self.reading, self.state, b"".join(self.held)
         if buffer.startswith(b"data:") and reading.failure is None and not reading.complete:
             text = _feed(reading, self.event, buffer.rstrip()[5:].strip())
             failure = reading.failure
@@ -283,42 +280,20 @@ class _Events:
 async def _read_events(
     response: httpx.Response, reading: Reading, parts: list[str], state: _Clock
 ) -> None:
-    """Read the raw body, decoding and parsing it: on the loop while the reply is small, in a
-    worker thread once it passes `INLINE_BYTES` (each chunk is stamped on arrival, on the loop,
-    so TTFT does not depend on where the chunk is parsed)."""
+    """Read the raw body, decoding and parsing it `SLICE_BYTES` at a time, and let the other
+    probes run between slices: a large or hostile body costs the loop one short slice at a time,
+    never its whole length at once (each chunk is stamped on arrival)."""
     events = _Events(reading, parts, state, Decoder(response.headers.get("content-encoding", "")))
     async for raw in response.aiter_raw():
         now = perf_counter()
-        if events.decoded < INLINE_BYTES and len(raw) <= INLINE_BYTES:
-            stop = events.take(raw, now, INLINE_BYTES)
-            if stop is None:
-                stop = await _off_loop(events, b"", now)
-        else:
-            stop = await _off_loop(events, raw, now)
+        stop = events.take(raw, now, events.decoded + SLICE_BYTES)
+        while stop is None:  # more of this chunk to decode and parse: other probes first
+            await asyncio.sleep(0)
+            stop = events.take(b"", now, events.decoded + SLICE_BYTES)
         if stop:
             return
     if not events.take(b"", perf_counter(), None):  # what the decoder held back (< its window)
         events.last(perf_counter())
-
-
-_workers: ThreadPoolExecutor | None = None
-
-
-async def _off_loop(events: _Events, raw: bytes, now: float) -> bool:
-    """`events.take(raw, now)` in a worker thread: decompressing and parsing a large body holds
-    the GIL in slices (the interpreter's switch interval) instead of stalling every other probe
-    on the loop for the whole body. A probe that stops waiting lets the worker finish its step
-    first, so nothing touches the reply after `stream_call` returns."""
-    global _workers
-    if _workers is None:
-        _workers = ThreadPoolExecutor(BODY_WORKERS, thread_name_prefix="brownout-body")
-    done = asyncio.wrap_future(_workers.submit(events.take, raw, now, None))
-    try:
-        return bool(await asyncio.shield(done))
-    except asyncio.CancelledError:
-        events.abandoned = True
-        await asyncio.wait([done])
-        raise
 
 
 def _feed(reading: Reading, event: bytes | None, data: bytes) -> str:

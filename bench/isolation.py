@@ -9,7 +9,7 @@ second (no jitter) against the simulator (its own process), each for `--seconds`
 2. with 200 concurrent API requests in a loop (`/api/status`, `/metrics`, `/healthz`) from a
    separate process;
 3. beside `--hostile` targets whose replies are large (a 400 KB answer in one burst of events
-   to parse) or garbage.
+   to parse), garbage, or a gzip bomb (1 GiB of zeros in ~1 MB).
 
 For the healthy targets it prints the probe gap's excess over the interval (p50/p99: how late
 each probe started after the one before) and TTFT p50/p99 from the stored results, and each
@@ -157,15 +157,16 @@ def main() -> None:
     parser.add_argument("--api-load", type=int, default=200)
     args = parser.parse_args()
     big = " ".join(["token"] * 80_000)  # ~400 KB, every token at once
+    large = {"answer": big, "tokens_per_s": 0}
     scenario = {
         "name": "isolation",
         "defaults": {"ttft": "50ms", "tokens_per_s": 1000},
         "models": {
-            **{
-                f"hostile{i:02d}": {"answer": big, "tokens_per_s": 0}
-                for i in range(0, args.hostile, 2)
-            },
-            **{f"hostile{i:02d}": {"error": "garbage"} for i in range(1, args.hostile, 2)},
+            # One dict for every large answer: YAML writes it once, with aliases (a scenario
+            # file is bounded at 1 MB).
+            **dict.fromkeys((f"hostile{i:02d}" for i in range(0, args.hostile, 2)), large),
+            **{f"hostile{i:02d}": {"error": "garbage"} for i in range(1, args.hostile, 4)},
+            **{f"hostile{i:02d}": {"error": "gzip_bomb"} for i in range(3, args.hostile, 4)},
             "*": {},
         },
     }
@@ -174,8 +175,9 @@ def main() -> None:
         quiet = _config(Path(tmp), url, args.healthy, 0)
         base = _run(quiet, args.seconds, 0)
         print(_line("alone", base, None))
-        loaded = _run(_config(Path(tmp), url, args.healthy, 0), args.seconds, args.api_load)
-        print(_line(f"+{args.api_load} API requests", loaded, base))
+        if args.api_load:  # --api-load 0: only the hostile targets' run
+            loaded = _run(_config(Path(tmp), url, args.healthy, 0), args.seconds, args.api_load)
+            print(_line(f"+{args.api_load} API requests", loaded, base))
         hostile = _run(_config(Path(tmp), url, args.healthy, args.hostile), args.seconds, 0)
         print(_line(f"+{args.hostile} hostile targets", hostile, base))
     print(f"after: {machine()}")

@@ -2,12 +2,15 @@
 detection) probing N targets every INTERVAL against the simulator in its own process.
 
     .venv/bin/python -m bench.load [--targets 2000] [--interval 30] [--minutes 10]
-                                   [--shards N] [--ttft 0.2] [--pool-bench]
+                                   [--shards N] [--ttft 0.2] [--no-baseline] [--pool-bench]
 
-Prints, over the measured window (after one interval of warm-up): the monitor process's CPU
-(% of one core) and RSS (peak), probe lateness against the schedule (result `ts` minus the run
-time APScheduler planned, jitter included) p50/p99/max, results stored per second against
-results due, and the database's growth per day. `--shards N` sets how many connection pools
+Prints one table, over the measured window (after one interval of warm-up): the monitor
+process's CPU (% of one core, and per probe) and RSS (peak), probe lateness against the schedule
+(result `ts` minus the run time APScheduler planned, jitter included) p50/p99/max, results stored
+per second against results due, and the database's growth per day; beside them the same figures
+of a bare client (`bench._bare_load`: the monitor's HTTP client firing the same requests on the
+same schedule, nothing else) run in its own process during the same window, and the ratios.
+On a shared machine the ratios say more than the figures. `--shards N` sets how many connection pools
 the client has; `--pool-bench` times httpcore's pool bookkeeping against its connection count,
 one pool against sharded pools, in the same run.
 The goals: CPU < 25 %, RSS < 200 MB, lateness p99 < 1 s, stored = due.
@@ -18,9 +21,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
+import json
 import os
-import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import datetime
@@ -125,18 +130,22 @@ async def _pool_round(url: str, workers: int, seconds: float, shards: int) -> fl
 
 
 def pool_bench(seconds: float) -> None:
-    """httpcore's cost per request against its pool's size, one pool against sharded pools."""
-    from monitor.http_pool import shards_for
+    """httpcore's cost per request against its pool's size: one pool, pools of 32 connections
+    (the client before issue 13's work) and of `POOL_CONNECTIONS` (now), in the same run."""
+    from monitor.http_pool import POOL_CONNECTIONS, shards_for
 
     print(f"pool bench: client CPU ms per request, {seconds:g} s per round\n{machine()}")
+    print(f"| streams (connections allowed) | one pool | 32 per pool | {POOL_CONNECTIONS} per pool "
+          "| one ÷ now |\n| --- | --- | --- | --- | --- |")  # fmt: skip
     with simulator({"name": "pool", "defaults": {"ttft": "0ms", "tokens_per_s": 0}}) as url:
         for workers in (32, 128, 512):
+            allowed = 2 * workers
             one = asyncio.run(_pool_round(url, workers, seconds, 1))
-            many = asyncio.run(_pool_round(url, workers, seconds, shards_for(2 * workers)))
-            print(
-                f"{workers:4d} streams ({2 * workers} connections allowed): one pool {one:.2f} ms, "
-                f"{shards_for(2 * workers)} pools {many:.2f} ms (ratio {one / many:.2f})"
-            )
+            old = asyncio.run(_pool_round(url, workers, seconds, shards_for(allowed, 32)))
+            now = asyncio.run(_pool_round(url, workers, seconds, shards_for(allowed)))
+            print(f"| {workers} ({allowed}) | {one:.2f} ms | {old:.2f} ms | {now:.2f} ms "
+                  f"({shards_for(allowed)} pools) | {one / now:.1f} |", flush=True)  # fmt: skip
+    print(machine())
 
 
 async def _run(args: argparse.Namespace, config_path: Path, db: Path) -> dict[str, Any]:
@@ -187,14 +196,87 @@ async def _run(args: argparse.Namespace, config_path: Path, db: Path) -> dict[st
     return samples
 
 
+def _bare(url: str, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """The same-run baseline (`bench._bare_load`), started beside the monitor."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench._bare_load", url, str(args.targets), str(args.interval),
+         str(args.interval), str(args.minutes * 60), str(args.max_concurrency)],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def _row(figure: str, goal: str, monitor: str, bare: str = "", ratio: str = "") -> str:
+    return f"| {figure} | {goal} | {monitor} | {bare} | {ratio} |"
+
+
+def _ms(values: list[float], q: float) -> float:
+    return 1000 * (statistics.median(values) if q == 50 else percentile(values, q))
+
+
+def report(args: argparse.Namespace, s: dict[str, Any], bare: dict[str, Any] | None,
+           before: str, after: str) -> str:  # fmt: skip
+    """Every figure issue 13 asks for, in one Markdown table, beside the bare client's."""
+    due = args.targets / args.interval
+    late, elapsed = s["lateness"], s["elapsed"]
+    per_day = s["growth"] / elapsed * 86400
+    probes = max(len(late), 1)
+    cpu_probe = 1000 * s["cpu"] / probes
+    rows = [
+        f"{args.targets} targets every {args.interval:g} s, {args.minutes:g} min measured "
+        f"after {args.interval:g} s of warm-up, max_concurrency {args.max_concurrency}, "
+        f"simulator TTFT {args.ttft * 1000:.0f} ms (its own process)",
+        f"load average: before {before}; after {after}",
+        "",
+        _row("figure", "goal", "monitor", "bare client, same run", "monitor ÷ bare"),
+        _row("---", "---", "---", "---", "---"),
+    ]
+    b_cpu = b_probe = None
+    if bare is not None:
+        b_cpu = 100 * bare["cpu"] / bare["elapsed"]
+        b_probe = 1000 * bare["cpu"] / max(bare["requests"], 1)
+    cpu = 100 * s["cpu"] / elapsed
+    rows.append(_row("CPU, % of one core", "< 25 %", f"{cpu:.1f} %",
+                     "" if b_cpu is None else f"{b_cpu:.1f} %",
+                     "" if b_cpu is None else f"{cpu / max(b_cpu, 1e-9):.2f}"))  # fmt: skip
+    rows.append(_row("CPU per probe", "", f"{cpu_probe:.2f} ms",
+                     "" if b_probe is None else f"{b_probe:.2f} ms",
+                     "" if b_probe is None else f"{cpu_probe / max(b_probe, 1e-9):.2f}"))  # fmt: skip
+    rows.append(_row("RSS, peak", "< 200 MB", f"{max(s['rss']):.0f} MB"))
+    for q, goal in ((50, ""), (99, "< 1 s")):
+        mine = _ms(late, q) if late else float("nan")
+        theirs = _ms(bare["lateness"], q) if bare and bare["lateness"] else None
+        rows.append(_row(f"lateness p{q}", goal, f"{mine:.0f} ms",
+                         "" if theirs is None else f"{theirs:.0f} ms",
+                         "" if theirs is None else f"{mine / max(theirs, 1.0):.2f}"))  # fmt: skip
+    if late:
+        rows.append(_row("lateness max", "", f"{max(late) * 1000:.0f} ms",
+                         f"{max(bare['lateness']) * 1000:.0f} ms" if bare and bare["lateness"]
+                         else ""))  # fmt: skip
+    stored = s["stored"] / elapsed
+    rows.append(_row("results stored per second", f"= due ({due:.1f})",
+                     f"{stored:.1f} ({stored / due:.3f} of due; backlog {s['backlog']})",
+                     "" if bare is None else f"{bare['requests'] / bare['elapsed']:.1f} requests/s"))  # fmt: skip
+    rows.append(_row("database growth", "", f"{per_day / 2**30:.2f} GiB/day "
+                     f"({s['growth'] / max(s['stored'], 1):.0f} B/result)"))  # fmt: skip
+    if TIMELINE:
+        t0, worst = TIMELINE[0][0], []
+        for minute in range(int(args.minutes) or 1):
+            part = [v for t, v in TIMELINE if minute * 60 <= t - t0 < (minute + 1) * 60]
+            if part:
+                worst.append(f"{percentile(part, 99):.1f}")
+        rows += ["", f"lateness p99 per minute (s): {' '.join(worst)}"]
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--targets", type=int, default=2000)
     parser.add_argument("--interval", type=float, default=30.0)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--ttft", type=float, default=0.2, help="the simulator's TTFT, seconds")
-    parser.add_argument("--max-concurrency", type=int, default=64)
+    parser.add_argument("--max-concurrency", type=int, default=256, help="schedule.max_concurrency")
     parser.add_argument("--shards", type=int, help="connection pools (default: one per 32)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare client")
     parser.add_argument("--pool-bench", action="store_true", help="time httpcore's pools only")
     args = parser.parse_args()
     if args.pool_bench:
@@ -204,48 +286,21 @@ def main() -> None:
         "name": "load",
         "defaults": {"ttft": f"{int(args.ttft * 1000)}ms", "tokens_per_s": 200},
     }
-    print(
-        f"{args.targets} targets every {args.interval:g} s for {args.minutes:g} min "
-        f"(+{args.interval:g} s warm-up); simulator TTFT {args.ttft * 1000:.0f} ms\n"
-        f"before: {machine()}"
-    )
+    before = machine()
+    print(f"{args.targets} targets every {args.interval:g} s for {args.minutes:g} min; {before}")
     with tempfile.TemporaryDirectory(prefix="brownout-load-") as tmp, simulator(scenario) as url:
         db = Path(tmp) / "load.db"
         config_path = Path(tmp) / "probes.yaml"
         config_path.write_text(
             _config_text(url, db, args.targets, args.interval, args.max_concurrency)
         )
+        baseline = None if args.no_baseline else _bare(url, args)
         s = asyncio.run(_run(args, config_path, db))
-    due = args.targets / args.interval
-    late = s["lateness"]
-    per_day = s["growth"] / s["elapsed"] * 86400
-    print(f"after:  {machine()}")
-    print(f"CPU      {100 * s['cpu'] / s['elapsed']:.1f} % of one core (goal < 25 %)")
-    print(
-        f"RSS      peak {max(s['rss']):.0f} MB, end {s['rss'][-1]:.0f} MB, "
-        f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (goal < 200 MB)"
-    )
-    if late:
-        print(
-            f"lateness p50 {statistics.median(late) * 1000:.0f} ms, p99 "
-            f"{percentile(late, 99) * 1000:.0f} ms, max {max(late) * 1000:.0f} ms "
-            f"(n={len(late)}; goal p99 < 1 s)"
-        )
-    if TIMELINE:
-        t0, worst = TIMELINE[0][0], []
-        for minute in range(int(args.minutes) or 1):
-            part = [v for t, v in TIMELINE if minute * 60 <= t - t0 < (minute + 1) * 60]
-            if part:
-                worst.append(f"{percentile(part, 99):.1f}")
-        print(f"lateness p99 per minute (s): {' '.join(worst)}")
-    print(
-        f"stored   {s['stored'] / s['elapsed']:.1f} results/s against {due:.1f} due "
-        f"(ratio {s['stored'] / s['elapsed'] / due:.3f}); backlog at the end {s['backlog']}"
-    )
-    print(
-        f"database +{per_day / 2**30:.2f} GiB/day ({s['growth'] / max(s['stored'], 1):.0f} B/result"
-        " with rollups and indexes, before retention)"
-    )
+        bare = None
+        if baseline is not None:
+            out, _ = baseline.communicate()
+            bare = json.loads(out.decode().strip().splitlines()[-1])
+    print(report(args, s, bare, before, machine()))
 
 
 if __name__ == "__main__":

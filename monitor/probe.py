@@ -22,6 +22,7 @@ import random
 import traceback
 from collections.abc import Callable
 from datetime import datetime
+from time import perf_counter
 
 import httpx
 
@@ -116,6 +117,10 @@ async def run_probe(
             if reply.top_logprobs
             else None
         ),
+        first_chunk_ms=reply.first_chunk_ms,
+        last_chunk_ms=reply.last_chunk_ms,
+        chunks=reply.chunks,
+        duration_ms=reply.duration_ms,
         extra={k: scrubber.scrub(v) if isinstance(v, str) else v for k, v in reply.extra.items()},
     )
 
@@ -180,7 +185,24 @@ async def _call(
     grace: float,
     scrubber: Scrubber,
 ) -> Reply:
-    """The provider's reply; brownout's own failures and overruns become replies too."""
+    """The provider's reply; brownout's own failures and overruns become replies too, timed
+    from the call's start (`duration_ms`) when the provider could not time them itself."""
+    started = perf_counter()
+    reply = await _guarded(provider, client, target, prompt, timeout, grace, scrubber)
+    if reply.duration_ms is None:
+        reply.duration_ms = (perf_counter() - started) * 1000.0
+    return reply
+
+
+async def _guarded(
+    provider: Provider,
+    client: httpx.AsyncClient,
+    target: Target,
+    prompt: Prompt,
+    timeout: float,  # noqa: ASYNC109
+    grace: float,
+    scrubber: Scrubber,
+) -> Reply:
     deadline = asyncio.timeout(timeout + grace)
     try:
         async with deadline:

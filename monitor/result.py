@@ -113,6 +113,14 @@ class ProbeResult:
     log-probabilities and the provider sent them) holds the first output token's most likely
     tokens, `[[token, logprob], …]`, most likely first, bounded by `compact_logprobs`: what the
     model-identity drift test compares (monitor.detect.drift).
+
+    The stream's own clock (beyond the pinned record; None in records written before it): a
+    *chunk* is one event of the reply's stream, whatever it holds (a role, a usage block, a
+    ping, answer text). `first_chunk_ms` runs to the first of them (OpenTelemetry's time to first
+    chunk, earlier than `ttft_ms` when the stream opens with events that hold no answer text),
+    `last_chunk_ms` to the last, `chunks` counts them, and `duration_ms` runs to the end of the
+    call however it ended (answer, error, timeout). `extra["chunk_gaps_s"]` holds, in memory
+    only, the time between each chunk and the one before (OpenTelemetry's time per output chunk).
     """
 
     ts: datetime
@@ -139,6 +147,10 @@ class ProbeResult:
     tokens_estimated: bool = False
     retry_reason: str | None = None
     top_logprobs: list[list[Any]] | None = None
+    first_chunk_ms: float | None = None
+    last_chunk_ms: float | None = None
+    chunks: int | None = None
+    duration_ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

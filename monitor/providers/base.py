@@ -40,7 +40,10 @@ class Reply:
     id) and not yet scrubbed. `extra` may hold `request_id`, `retry_after` (seconds),
     `finish_reason` / `stop_reason`, `message_id` / `response_id` / `generation_id`, and
     `truncated` (the reply was cut at the size bound), `server_timings` (llama.cpp's own
-    `timings` of the call). `top_logprobs` is the first output token's top log-probabilities
+    `timings` of the call), `chunk_gaps_s` (seconds between each event of the stream and the one
+    before). `first_chunk_ms` / `last_chunk_ms`: to the first and last event of the stream,
+    whatever it held; `chunks`: how many events came; `duration_ms`: to the end of the call,
+    however it ended. `top_logprobs` is the first output token's top log-probabilities
     (`[[token, logprob], …]`), when the prompt asked and the wire sent them. `retry_reason` is set when the request
     was sent a second time because its first try hit a kept-alive connection the server had
     closed (before any byte of a reply): what that try raised. The times are the second try's.
@@ -60,6 +63,10 @@ class Reply:
     error: str | None = None
     retry_reason: str | None = None
     top_logprobs: list[list[Any]] | None = None
+    first_chunk_ms: float | None = None
+    last_chunk_ms: float | None = None
+    chunks: int = 0
+    duration_ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -167,13 +167,29 @@ def _stale_reason(exc: httpx.TransportError) -> str:
 
 
 class _Clock:
-    __slots__ = ("chars", "cut", "end", "first")
+    """The moments of one stream: the first answer text (`first`), the end of the answer
+    (`end`), and every event (`first_chunk`, `last_chunk`, and the `gaps` between them)."""
+
+    __slots__ = ("chars", "cut", "end", "first", "first_chunk", "gaps", "last_chunk")
 
     def __init__(self) -> None:
         self.first: float | None = None
         self.end: float | None = None
+        self.first_chunk: float | None = None
+        self.last_chunk: float | None = None
+        self.gaps: list[float] = []
         self.chars = 0
         self.cut = False
+
+    def chunk(self, data: bytes, now: float) -> None:
+        """One event of the stream arrived at `now` (OpenAI's `[DONE]` marker is not one)."""
+        if data == b"[DONE]":
+            return
+        if self.last_chunk is None:
+            self.first_chunk = now
+        else:
+            self.gaps.append(now - self.last_chunk)
+        self.last_chunk = now
 
 
 class _Events:
@@ -238,10 +254,12 @@ class _Events:
                 if not line:
                     event = None  # a blank line ends an SSE event
                 elif line.startswith(b"data:"):
+                    data = line[5:].strip()
+                    state.chunk(data, now)
                     try:
-                        text = reading.on_data(event, line[5:].strip())
+                        text = reading.on_data(event, data)
                     except _MISSHAPEN:
-                        text = reading.unparseable(line[5:].strip())
+                        text = reading.unparseable(data)
                     if text:
                         if state.first is None:
                             state.first = now
@@ -266,7 +284,9 @@ class _Events:
         """The stream ended: a last line without its newline (some servers end this way)."""
         reading, state, buffer = self.reading, self.state, b"".join(self.held)
         if buffer.startswith(b"data:") and reading.failure is None and not reading.complete:
-            text = _feed(reading, self.event, buffer.rstrip()[5:].strip())
+            data = buffer.rstrip()[5:].strip()
+            state.chunk(data, now)
+            text = _feed(reading, self.event, data)
             failure = reading.failure
             if failure is not None and failure.outcome is Outcome.BAD_RESPONSE:
                 reading.failure = None  # a last line cut short is a broken stream, not garbage
@@ -367,6 +387,11 @@ def _finish(
     reply.text = text
     reply.connect_ms = timing.connect_ms
     reply.ttft_ms = timing.ms_since_sent(state.first)
+    reply.first_chunk_ms = timing.ms_since_sent(state.first_chunk)
+    reply.last_chunk_ms = timing.ms_since_sent(state.last_chunk)
+    reply.chunks = 0 if state.first_chunk is None else len(state.gaps) + 1
+    if state.gaps:
+        reply.extra["chunk_gaps_s"] = tuple(state.gaps)
     reply.response_model = reading.response_model
     reply.system_fingerprint = reading.system_fingerprint
     reply.extra.update(reading.extra)
@@ -393,3 +418,4 @@ def _finish(
         if reply.input_tokens is None:
             reply.input_tokens = max(1, math.ceil(prompt_chars / CHARS_PER_TOKEN))
             reply.tokens_estimated = True
+    reply.duration_ms = timing.ms_since_sent(perf_counter())

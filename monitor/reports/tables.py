@@ -49,6 +49,10 @@ _PA_TYPES: dict[str, pa.DataType] = {
     "quality_ok": pa.bool_(),
     "cost_usd": pa.float64(),
     "tokens_estimated": pa.bool_(),
+    "first_chunk_ms": pa.float64(),
+    "last_chunk_ms": pa.float64(),
+    "chunks": pa.int64(),
+    "duration_ms": pa.float64(),
 }
 # The record's fields in `to_dict` order (the contract's first).
 RESULT_FIELDS = [f.name for f in dataclasses.fields(ProbeResult) if f.name != "extra"]

@@ -82,12 +82,25 @@ def _add_claim_token(conn: Connection) -> None:
     add_column(conn, "alert_outbox", "claim_token", "INTEGER")
 
 
+def _add_stream_clock(conn: Connection) -> None:
+    """7: `probe_results.first_chunk_ms`, `last_chunk_ms`, `chunks` and `duration_ms` (the
+    stream's own clock, which OpenTelemetry's GenAI metrics time)."""
+    for column, ddl in (
+        ("first_chunk_ms", "FLOAT"),
+        ("last_chunk_ms", "FLOAT"),
+        ("chunks", "INTEGER"),
+        ("duration_ms", "FLOAT"),
+    ):
+        add_column(conn, "probe_results", column, ddl)
+
+
 MIGRATIONS: list[Migration] = [
     _rollup_sketches,
     _add_retry_reason,
     _add_posted_at_is_first_seen,
     _add_top_logprobs,
     _add_claim_token,
+    _add_stream_clock,
 ]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 

@@ -21,8 +21,11 @@ _TEXT = (
     *("target", "provider", "model", "canary", "region"),
     *("answer", "response_model", "system_fingerprint", "error", "retry_reason"),
 )
-_INTS = ("http_status", "input_tokens", "output_tokens")
-_FLOATS = ("connect_ms", "ttft_ms", "latency_ms", "tokens_per_s", "cost_usd")
+_INTS = ("http_status", "input_tokens", "output_tokens", "chunks")
+_FLOATS = (
+    *("connect_ms", "ttft_ms", "latency_ms", "tokens_per_s", "cost_usd"),
+    *("first_chunk_ms", "last_chunk_ms", "duration_ms"),
+)
 
 
 def to_row(result: ProbeResult) -> ProbeRow:

@@ -45,3 +45,7 @@ class ProbeRow(SQLModel, table=True):
     retry_reason: str | None = None
     # [[token, logprob], …] of the first output token (bounded by result.compact_logprobs).
     top_logprobs: list[list[Any]] | None = Field(default=None, sa_column=Column(JSON))
+    first_chunk_ms: float | None = None
+    last_chunk_ms: float | None = None
+    chunks: int | None = None
+    duration_ms: float | None = None

@@ -29,6 +29,44 @@ async def test_the_first_token_is_the_first_text_not_the_first_event(
     assert reply.ttft_ms is not None and reply.ttft_ms >= 150
 
 
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_the_first_chunk_is_the_first_event_even_when_it_holds_no_text(
+    simulator_factory: Callable[..., SimulatorHandle], client: httpx.AsyncClient, kind: str
+) -> None:
+    # OpenTelemetry times the first chunk of the stream; brownout's TTFT the first text.
+    sim = simulator_factory({"defaults": {"ttft": "200ms", "tokens_per_s": 0}})
+    reply = await ask(client, sim, kind)
+    assert reply.first_chunk_ms is not None and reply.ttft_ms is not None
+    assert reply.ttft_ms - reply.first_chunk_ms >= 150
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_every_event_of_the_stream_is_a_chunk_with_its_gap_to_the_one_before(
+    simulator_factory: Callable[..., SimulatorHandle], client: httpx.AsyncClient, kind: str
+) -> None:
+    sim = simulator_factory(
+        {"answers": {"Count": "one two three four five"}, "defaults": {"ttft": "50ms"}}
+    )
+    reply = await ask(client, sim, kind, prompt="Count from 1 to 5.", max_tokens=16)
+    assert reply.outcome in (Outcome.OK, Outcome.WRONG_ANSWER)
+    assert reply.first_chunk_ms is not None and reply.last_chunk_ms is not None
+    assert reply.ttft_ms is not None and reply.first_chunk_ms <= reply.ttft_ms
+    gaps = reply.extra["chunk_gaps_s"]
+    assert reply.chunks == len(gaps) + 1 >= 3
+    assert sum(gaps) * 1000 == pytest.approx(reply.last_chunk_ms - reply.first_chunk_ms, abs=0.01)
+    assert reply.duration_ms is not None and reply.duration_ms >= reply.last_chunk_ms
+
+
+async def test_a_refused_request_has_no_chunks_but_a_duration(
+    simulator_factory: Callable[..., SimulatorHandle], client: httpx.AsyncClient
+) -> None:
+    sim = simulator_factory({"defaults": {"error": "rate_limited"}})
+    reply = await ask(client, sim, "openai")
+    assert reply.outcome is Outcome.RATE_LIMITED
+    assert (reply.chunks, reply.first_chunk_ms, reply.last_chunk_ms) == (0, None, None)
+    assert reply.duration_ms is not None and reply.duration_ms > 0
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_connect_ms_is_reported_only_by_the_probe_that_opened_the_connection(
     simulator: SimulatorHandle, client: httpx.AsyncClient, kind: str

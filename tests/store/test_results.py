@@ -15,6 +15,7 @@ from monitor.store.db import (
     MIGRATIONS,
     SCHEMA_VERSION,
     _add_retry_reason,
+    _add_stream_clock,
     _add_top_logprobs,
     schema_version,
 )
@@ -42,6 +43,10 @@ def _result(i: int, **kw: object) -> ProbeResult:
         response_model="gpt-4o-mini-2024-07-18",
         cost_usd=0.0000044,
         system_fingerprint="fp_1",
+        first_chunk_ms=290.0,
+        last_chunk_ms=541.3,
+        chunks=5,
+        duration_ms=542.0,
     )
     values.update(kw)
     return ProbeResult(**values)  # type: ignore[arg-type]
@@ -121,6 +126,30 @@ def test_a_database_from_before_top_logprobs_gains_the_column(any_store: Store) 
         assert schema_version(reopened) == SCHEMA_VERSION
         results.record(reopened, [_result(1, top_logprobs=[["a", -0.5]])])
         assert [r.top_logprobs for r in results.between(reopened)] == [None, [["a", -0.5]]]
+    finally:
+        reopened.close()
+
+
+_STREAM_CLOCK = ("first_chunk_ms", "last_chunk_ms", "chunks", "duration_ms")
+
+
+def test_a_database_from_before_the_stream_clock_gains_its_columns(any_store: Store) -> None:
+    results.record(any_store, [_result(0)])
+    with any_store.engine.begin() as conn:  # back to the schema before the stream clock
+        for column in _STREAM_CLOCK:
+            conn.execute(text(f"ALTER TABLE probe_results DROP COLUMN {column}"))
+        before = MIGRATIONS.index(_add_stream_clock) + 1
+        conn.execute(text(f"UPDATE schema_version SET version = {before}"))
+    url = any_store.engine.url.render_as_string(hide_password=False)
+    any_store.close()
+
+    reopened = open_store(url)
+    try:
+        assert schema_version(reopened) == SCHEMA_VERSION
+        results.record(reopened, [_result(1)])
+        back = list(results.between(reopened))
+        assert [(r.first_chunk_ms, r.chunks) for r in back] == [(None, None), (290.0, 5)]
+        assert back[1].last_chunk_ms == 541.3 and back[1].duration_ms == 542.0
     finally:
         reopened.close()
 

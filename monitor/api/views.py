@@ -7,14 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.config import Config
-from monitor.detect.types import IncidentRecord
 from monitor.durations import format_duration
 from monitor.figures import Figures
+from monitor.read.leadtime import lead_times
 from monitor.read.now import covered, plain_rule_window, status_now
 from monitor.result import format_ts
 from monitor.statuspages.grade import MIN_DURATION, grade_pages
-from monitor.statuspages.leadtime import match
-from monitor.statuspages.model import OfficialIncident
 from monitor.store import Store, detection, rollups
 from monitor.store import statuspages as official
 from monitor.store.probe_stats import figures, history, percentile
@@ -137,13 +135,12 @@ def incidents_view(
 ) -> dict[str, Any]:
     """`GET /api/incidents`: ours, each beside the provider's post if any (lead time), and the
     provider's posts in the window."""
-    ours = detection.incidents_between(
-        store, since, until, targets=list(targets) if targets else None
-    )
-    widen = timedelta(seconds=config.statuspages.match_window)
-    posted = official.incidents_between(store, since - widen, until + widen if until else None)
-    by_provider = config.statuspages.pages_by_provider()
-    out = [_with_lead_time(i, posted, by_provider, widen) for i in ours]
+    found = lead_times(store, config, since, until, targets)
+    out = []
+    for incident, lead in found.incidents:
+        entry = incident.to_dict()
+        entry["lead_time"] = lead.to_dict() if lead is not None else None
+        out.append(entry)
     leads = [e["lead_time"] for e in out if e["lead_time"] is not None]
     posted_leads = sorted(lt["lead_s"] for lt in leads if lt["lead_s"] is not None)
     return {
@@ -156,7 +153,7 @@ def incidents_view(
             "median_lead_s": percentile(posted_leads, 0.5),
         },
         "incidents": out,
-        "official": [p.to_dict() for p in posted],
+        "official": [p.to_dict() for p in found.posted],
     }
 
 
@@ -174,23 +171,6 @@ def official_view(store: Store, config: Config, since: datetime, until: datetime
         "grades": [g.to_dict() for g in grades],
         "components": [c.to_dict() for c in official.components(store)],
     }
-
-
-def _with_lead_time(
-    incident: IncidentRecord,
-    posted: Sequence[OfficialIncident],
-    by_provider: dict[str, list[str]],
-    widen: timedelta,
-) -> dict[str, Any]:
-    """The incident, with `lead_time` when a status page speaks for its provider, else null."""
-    entry = incident.to_dict()
-    provider = incident.target.partition("/")[0]
-    entry["lead_time"] = (
-        match(incident.target, incident.start, posted, by_provider, widen).to_dict()
-        if provider in by_provider
-        else None
-    )
-    return entry
 
 
 def history_view(

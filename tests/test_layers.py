@@ -53,11 +53,27 @@ NEVER: dict[str, set[str]] = {
         "monitor.reports",
         "monitor.route",
         "monitor.commands",
+        "monitor.telemetry",
         "dashboard",
     },
-    "monitor.read": {"monitor.pipeline", "monitor.api", "monitor.route", "dashboard"},
+    "monitor.read": {
+        "monitor.pipeline",
+        "monitor.api",
+        "monitor.route",
+        "monitor.telemetry",
+        "dashboard",
+    },
     "monitor.route": {"monitor.api", "monitor.pipeline", "dashboard"},
     "monitor.simulator": {"monitor.store", "monitor.config", "monitor.providers"},
+    # The OpenTelemetry export reads through the store and the read model, like the API.
+    "monitor.telemetry": {
+        "monitor.pipeline",
+        "monitor.runner",
+        "monitor.api",
+        "monitor.commands",
+        "monitor.route",
+        "dashboard",
+    },
 }
 # The pipeline is glue at the top: only the entry points start it.
 PIPELINE_USERS = ("monitor.pipeline", "monitor.runner", "monitor.commands", "monitor.demo")

@@ -22,10 +22,11 @@ from monitor.config import Config, load_config
 from monitor.pipeline.leader import Leadership
 from monitor.pipeline.services import Services, build_services
 from monitor.result import Outcome, ProbeResult
-from monitor.runner import Monitor, make_client
+from monitor.runner import Monitor, Sink, make_client
 from monitor.selection import check_canaries, select_targets
 from monitor.store import Store, open_store
 from monitor.target import Target
+from monitor.telemetry import start_export
 from monitor.terminal import results_table
 
 
@@ -79,7 +80,9 @@ async def _once(
 
     async with make_client(config) as client:
         leadership = Leadership(config, store, build=build)
-        monitor = Monitor(config, store, client, sinks=[leadership])
+        export = start_export(config, store)  # OpenTelemetry, when OTEL_* or `otel:` say so
+        sinks: list[Sink] = [leadership, *([export] if export is not None else [])]
+        monitor = Monitor(config, store, client, sinks=sinks)
         try:
             await leadership.start(monitor.in_pipeline, client)  # logs "leads" or "follows"
             batch = await monitor.run_once(targets, canaries)
@@ -87,6 +90,8 @@ async def _once(
         finally:
             await leadership.stop()  # a lease held for this run is handed back at once
             await monitor.close()
+            if export is not None:
+                await asyncio.to_thread(export.close)
     leader = leadership.leader
     if not led and leader is not None and leader.live:
         print(

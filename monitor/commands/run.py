@@ -26,6 +26,7 @@ from monitor.errors import UsageError
 from monitor.pipeline.leader import Leadership
 from monitor.runner import Monitor, Scheduler, Sink, make_client
 from monitor.store import Store, open_store
+from monitor.telemetry import start_export
 
 if TYPE_CHECKING:
     from monitor.api.server import ApiThread
@@ -143,7 +144,9 @@ async def serve_monitor(
     async with make_client(config) as client:
         if leadership is None:
             leadership = Leadership(config, store)
-        monitor = Monitor(config, store, client, sinks=[leadership, *sinks])
+        export = start_export(config, store)  # OpenTelemetry, when OTEL_* or `otel:` say so
+        exported = [export] if export is not None else []
+        monitor = Monitor(config, store, client, sinks=[leadership, *sinks, *exported])
         scheduler = Scheduler(
             monitor, grace=grace, periodic=leadership.periodic(monitor.in_pipeline, client)
         )
@@ -157,11 +160,12 @@ async def serve_monitor(
         gc.freeze()
         scheduler.start()
         log.info(
-            "probing %d target(s) every %s; storing in %s%s",
+            "probing %d target(s) every %s; storing in %s%s%s",
             len(config.targets()),
             format_duration(config.schedule.interval),
             make_url(config.storage.url).render_as_string(hide_password=True),
             f"; HTTP API on http://{http[0]}:{http[1]}" if http else "",
+            f"; OpenTelemetry metrics to {export.settings.shown}" if export is not None else "",
         )
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=duration)
@@ -169,6 +173,8 @@ async def serve_monitor(
         await scheduler.stop()
         await monitor.close(within=grace)
         await leadership.stop()
+        if export is not None:
+            await asyncio.to_thread(export.close)
         if api is not None:
             await asyncio.to_thread(api.stop)
 

@@ -22,6 +22,7 @@ from monitor.config.cadence import Round, rounds
 from monitor.config.dashboard import DashboardConfig
 from monitor.config.detection import DetectionConfig
 from monitor.config.families import Families, family_problems
+from monitor.config.otel import OtelConfig
 from monitor.config.reports import ReportsConfig
 from monitor.config.schema import (
     BudgetConfig,
@@ -70,6 +71,7 @@ class Config(Strict):
     api: ApiConfig = Field(default_factory=ApiConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    otel: OtelConfig = Field(default_factory=OtelConfig)
 
     _warnings: list[str] = PrivateAttr(default_factory=list)
     _path: str | None = PrivateAttr(default=None)
@@ -107,12 +109,14 @@ class Config(Strict):
 
     def secrets(self) -> list[str]:
         """Every credential the config holds, for scrubbing text that providers echo back:
-        each provider's `api_key` and the values of its secret headers (`monitor.secrets`)."""
+        each provider's `api_key` and the values of its secret headers (`monitor.secrets`), and
+        every header value sent to the OpenTelemetry collector (`otel.headers`)."""
         values: list[str] = []
         for provider in self.providers.values():
             if provider.api_key:
                 values.append(provider.api_key)
             values += [v for k, v in provider.headers.items() if secret_header(k)]
+        values += list(self.otel.headers.values())
         return secret_values(values)
 
     def canaries_for(self, target: Target) -> list[CanaryConfig]:

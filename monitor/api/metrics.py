@@ -11,6 +11,7 @@ Gauges (status, ratios, tokens/s) describe the recent window.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
@@ -26,9 +27,12 @@ from monitor.result import utcnow
 from monitor.store import Store, detection
 from monitor.store import statuspages as official
 from monitor.store.probe_stats import Totals, figures, totals
+from monitor.telemetry import conventions as gen_ai
 
 TTFT_BOUNDS_S = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0)
 LATENCY_BOUNDS_S = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0, 60.0)
+CHUNK_BOUNDS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+"""Time per output chunk: one event of a stream follows another within milliseconds."""
 _SERIES = ("provider", "model", "region")
 LOOKBACK = timedelta(days=1)
 _STATUSES = [s.value for s in Status]
@@ -63,25 +67,15 @@ class StoreCollector(Collector):
             until,
             ttft_bounds_ms=[b * 1000 for b in TTFT_BOUNDS_S],
             latency_bounds_ms=[b * 1000 for b in LATENCY_BOUNDS_S],
+            first_chunk_bounds_ms=[b * 1000 for b in TTFT_BOUNDS_S],
+            chunk_gap_bounds_ms=[b * 1000 for b in CHUNK_BOUNDS_S],
         ):
             key = (t.provider, t.model, t.region, t.outcome)
             old = self._totals.get(key)
             if old is None:
                 self._totals[key] = t
-                continue
-            old.probes += t.probes
-            old.cost_usd += t.cost_usd
-            old.output_tokens += t.output_tokens
-            old.ttft_count += t.ttft_count
-            old.ttft_sum_ms += t.ttft_sum_ms
-            old.latency_count += t.latency_count
-            old.latency_sum_ms += t.latency_sum_ms
-            old.ttft_buckets = [
-                a + b for a, b in zip(old.ttft_buckets, t.ttft_buckets, strict=True)
-            ]
-            old.latency_buckets = [
-                a + b for a, b in zip(old.latency_buckets, t.latency_buckets, strict=True)
-            ]
+            else:
+                _add(old, t)
         self._cursor = until
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily | HistogramMetricFamily]:
@@ -118,12 +112,38 @@ class StoreCollector(Collector):
             "Time to the end of the answer, for probes that answered.",
             labels=_SERIES,
         )
+        first_chunk = HistogramMetricFamily(
+            "brownout_probe_time_to_first_chunk_seconds",
+            "Time to the first event of the stream, whatever it holds (OpenTelemetry's "
+            "gen_ai.client.operation.time_to_first_chunk).",
+            labels=_SERIES,
+        )
+        per_chunk = HistogramMetricFamily(
+            "brownout_probe_time_per_output_chunk_seconds",
+            "Each probe's mean time per output chunk after the first: (last chunk - first "
+            "chunk) / (chunks - 1), for streams of two chunks or more.",
+            labels=_SERIES,
+        )
         for labels, group in series.items():
             cost.add_metric(list(labels), sum(t.cost_usd for t in group))
             tokens.add_metric(list(labels), sum(t.output_tokens for t in group))
             for family, bounds, count, total, buckets in (
                 (ttft, TTFT_BOUNDS_S, "ttft_count", "ttft_sum_ms", "ttft_buckets"),
                 (latency, LATENCY_BOUNDS_S, "latency_count", "latency_sum_ms", "latency_buckets"),
+                (
+                    first_chunk,
+                    TTFT_BOUNDS_S,
+                    "first_chunk_count",
+                    "first_chunk_sum_ms",
+                    "first_chunk_buckets",
+                ),
+                (
+                    per_chunk,
+                    CHUNK_BOUNDS_S,
+                    "chunk_gap_count",
+                    "chunk_gap_sum_ms",
+                    "chunk_gap_buckets",
+                ),
             ):
                 cumulative = [
                     sum(getattr(t, buckets)[i] for t in group) for i in range(len(bounds))
@@ -134,7 +154,38 @@ class StoreCollector(Collector):
                     [(_le(b), c) for b, c in zip(bounds, cumulative, strict=True)] + [("+Inf", n)],
                     sum_value=sum(getattr(t, total) for t in group) / 1000,
                 )
-        yield from (probes, cost, tokens, ttft, latency)
+        yield from (probes, cost, tokens, ttft, latency, first_chunk, per_chunk)
+
+    def _target_info(self) -> GaugeMetricFamily:
+        """`brownout_target_info`: 1 per configured target, with its names in the OpenTelemetry
+        GenAI conventions' words, to join on `provider` and `model` (the other series keep
+        their labels)."""
+        info = GaugeMetricFamily(
+            "brownout_target_info",
+            "1 per configured target, labelled with its OpenTelemetry GenAI names.",
+            labels=[
+                "provider",
+                "model",
+                "gen_ai_provider_name",
+                "gen_ai_request_model",
+                "server_address",
+                "server_port",
+            ],
+        )
+        for target in self.config.targets():
+            where = gen_ai.server(target.base_url)
+            info.add_metric(
+                [
+                    target.provider,
+                    target.model,
+                    gen_ai.provider_name(target.provider, target.base_url),
+                    target.model,
+                    str(where.get("server.address", "")),
+                    str(where.get("server.port", "")),
+                ],
+                1.0,
+            )
+        return info
 
     def _gauges(self, now: datetime) -> Iterator[GaugeMetricFamily]:
         window = plain_rule_window(self.config)
@@ -171,6 +222,7 @@ class StoreCollector(Collector):
                 if value is not None:
                     family.add_metric(labels, value)
         yield from (success, tps, passing, last)
+        yield self._target_info()
 
         view = status_now(self.store, self.config, now)
         status = GaugeMetricFamily(
@@ -235,6 +287,17 @@ class StoreCollector(Collector):
         for page, n in sorted(per_page.items()):
             posted.add_metric([page], n)
         yield from (components, posted)
+
+
+def _add(into: Totals, more: Totals) -> None:
+    """Add `more`'s counts, sums and buckets to `into` (the same provider, model, region and
+    outcome, over a later stretch of time)."""
+    for f in dataclasses.fields(Totals):
+        mine, theirs = getattr(into, f.name), getattr(more, f.name)
+        if isinstance(mine, list):
+            setattr(into, f.name, [a + b for a, b in zip(mine, theirs, strict=True)])
+        elif isinstance(mine, int | float) and not isinstance(mine, bool):
+            setattr(into, f.name, mine + theirs)
 
 
 def _region_statuses(targets: Mapping[str, Any]) -> GaugeMetricFamily:

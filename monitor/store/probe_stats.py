@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,6 +85,14 @@ class Totals:
     latency_count: int
     latency_sum_ms: float
     latency_buckets: list[int]
+    # The stream's clock: time to first chunk, and each probe's mean time per output chunk
+    # ((last_chunk_ms - first_chunk_ms) / (chunks - 1), for streams of two chunks or more).
+    first_chunk_count: int = 0
+    first_chunk_sum_ms: float = 0.0
+    first_chunk_buckets: list[int] = field(default_factory=list)
+    chunk_gap_count: int = 0
+    chunk_gap_sum_ms: float = 0.0
+    chunk_gap_buckets: list[int] = field(default_factory=list)
 
 
 def totals(
@@ -94,6 +102,8 @@ def totals(
     *,
     ttft_bounds_ms: Sequence[float] = (),
     latency_bounds_ms: Sequence[float] = (),
+    first_chunk_bounds_ms: Sequence[float] = (),
+    chunk_gap_bounds_ms: Sequence[float] = (),
     targets: Sequence[str] | None = None,
 ) -> list[Totals]:
     """Counts, sums and cumulative histogram buckets of results with `since <= ts < until`,
@@ -101,6 +111,14 @@ def totals(
     timeout's "latency" is the timeout)."""
     answered = col(ProbeRow.outcome).in_([o.value for o in Outcome if o.answered])
     latency: Any = case((answered, col(ProbeRow.latency_ms)), else_=None)
+    gap: Any = case(
+        (
+            col(ProbeRow.chunks) > 1,
+            (col(ProbeRow.last_chunk_ms) - col(ProbeRow.first_chunk_ms))
+            / (col(ProbeRow.chunks) - 1),
+        ),
+        else_=None,
+    )
 
     def under(column: Any, bound: float) -> Any:
         return func.coalesce(func.sum(case((column <= bound, 1), else_=0)), 0)
@@ -117,16 +135,22 @@ def totals(
         func.coalesce(func.sum(col(ProbeRow.ttft_ms)), 0.0),
         func.count(latency),
         func.coalesce(func.sum(latency), 0.0),
+        func.count(col(ProbeRow.first_chunk_ms)),
+        func.coalesce(func.sum(col(ProbeRow.first_chunk_ms)), 0.0),
+        func.count(gap),
+        func.coalesce(func.sum(gap), 0.0),
     ]
     columns += [under(col(ProbeRow.ttft_ms), b) for b in ttft_bounds_ms]
     columns += [under(latency, b) for b in latency_bounds_ms]
+    columns += [under(col(ProbeRow.first_chunk_ms), b) for b in first_chunk_bounds_ms]
+    columns += [under(gap, b) for b in chunk_gap_bounds_ms]
     query = select(*columns).where(col(ProbeRow.ts) < until)
     if since is not None:
         query = query.where(col(ProbeRow.ts) >= since)
     if targets is not None:
         query = query.where(col(ProbeRow.target).in_(list(targets)))
     query = query.group_by(ProbeRow.provider, ProbeRow.model, ProbeRow.region, ProbeRow.outcome)
-    nt = len(ttft_bounds_ms)
+    nt, nl, nf = len(ttft_bounds_ms), len(latency_bounds_ms), len(first_chunk_bounds_ms)
     out = []
     with store.session() as session:
         for row in session.exec(query):
@@ -144,8 +168,14 @@ def totals(
                     ttft_sum_ms=float(values[8]),
                     latency_count=int(values[9]),
                     latency_sum_ms=float(values[10]),
-                    ttft_buckets=[int(v) for v in values[11 : 11 + nt]],
-                    latency_buckets=[int(v) for v in values[11 + nt :]],
+                    first_chunk_count=int(values[11]),
+                    first_chunk_sum_ms=float(values[12]),
+                    chunk_gap_count=int(values[13]),
+                    chunk_gap_sum_ms=float(values[14]),
+                    ttft_buckets=[int(v) for v in values[15 : 15 + nt]],
+                    latency_buckets=[int(v) for v in values[15 + nt : 15 + nt + nl]],
+                    first_chunk_buckets=[int(v) for v in values[15 + nt + nl : 15 + nt + nl + nf]],
+                    chunk_gap_buckets=[int(v) for v in values[15 + nt + nl + nf :]],
                 )
             )
     return out

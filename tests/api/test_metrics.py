@@ -88,6 +88,48 @@ def test_ttft_histogram_buckets_are_cumulative_seconds(api: str, store: Store) -
     )
 
 
+def test_the_stream_clock_has_its_histograms_beside_the_ttft(api: str, store: Store) -> None:
+    now = utcnow()
+    streams = [(50.0, 250.0, 5), (100.0, 100.0, 1), (60.0, 96.0, 10)]  # first, last, chunks
+    stored.record(
+        store,
+        [
+            probe(
+                now - timedelta(minutes=5 + i),
+                "openai/gpt-4o-mini",
+                first_chunk_ms=first,
+                last_chunk_ms=last,
+                chunks=chunks,
+            )
+            for i, (first, last, chunks) in enumerate(streams)
+        ],
+    )
+    families = scrape(api)
+
+    first = families["brownout_probe_time_to_first_chunk_seconds"]
+    name = "brownout_probe_time_to_first_chunk_seconds"
+    assert value(first, f"{name}_count", model="gpt-4o-mini") == 3
+    assert value(first, f"{name}_sum", model="gpt-4o-mini") == pytest.approx(0.21)
+    assert value(first, f"{name}_bucket", model="gpt-4o-mini", le="0.1") == 3
+
+    per = families["brownout_probe_time_per_output_chunk_seconds"]
+    name = "brownout_probe_time_per_output_chunk_seconds"
+    # One observation per stream of two chunks or more: its mean gap, 50 ms and 4 ms.
+    assert value(per, f"{name}_count", model="gpt-4o-mini") == 2
+    assert value(per, f"{name}_sum", model="gpt-4o-mini") == pytest.approx(0.054)
+    assert value(per, f"{name}_bucket", model="gpt-4o-mini", le="0.005") == 1
+    assert value(per, f"{name}_bucket", model="gpt-4o-mini", le="0.05") == 2
+
+
+def test_each_target_has_an_info_series_with_its_gen_ai_names(api: str) -> None:
+    info = scrape(api)["brownout_target_info"]
+    assert value(info, "brownout_target_info", provider="openai", model="gpt-4o-mini") == 1
+    labels = next(s.labels for s in info if s.labels["model"] == "gpt-4o-mini")
+    assert labels["gen_ai_provider_name"] == "openai"
+    assert labels["gen_ai_request_model"] == "gpt-4o-mini"
+    assert (labels["server_address"], labels["server_port"]) == ("127.0.0.1", "9")
+
+
 def test_status_is_a_gauge_with_one_word_set(api: str, seed: Seed) -> None:
     seed("openai/gpt-4o-mini", ["ok"] * 4)
     seed("anthropic/claude-haiku-4-5", ["overloaded"] * 4)

@@ -26,8 +26,8 @@ from tests.telemetry.conftest import Collector, attributes
 KEY = "sk-fake-otel-key-0123456789abcdefXYZ"  # a fake key
 HEADER = "Basic ZmFrZS1sYW5nZnVzZS1kdW1teQ=="  # a fake collector credential
 
-# Written out from the conventions (docs/gen-ai/gen-ai-metrics.md, client-inference.md and
-# gen-ai-token-metrics.md), not taken from brownout's own constants.
+# Written out from the GenAI semantic conventions (their metrics, client inference and token
+# metrics pages), not taken from brownout's own constants.
 SECONDS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92]
 TOKENS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
 SCENARIO = {

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bench.detection import traces
 from bench.detection.naive import naive
 from bench.detection.scenarios import Kind
 from bench.detection.traces import Event, Trace, generate
@@ -194,13 +195,16 @@ def _right_share(
     return right / total if total else 0.0
 
 
-def run_healthy(targets: int, weeks: int, seed: int, warmup: int) -> Healthy:
+def run_healthy(
+    targets: int, weeks: int, seed: int, warmup: int, profile: traces.Healthy | None = None
+) -> Healthy:
+    """False alarms over healthy traces (of `profile`: the default noise unless given)."""
     n = weeks * 7 * 24 * 60
     ours = base = total = 0
     seconds = 0.0
     reasons: dict[str, int] = {}
     for k in range(targets):
-        trace = generate(f"bench/healthy-{k}", n, seed=seed + 7919 * k)
+        trace = generate(f"bench/healthy-{k}", n, seed=seed + 7919 * k, healthy=profile)
         with tempfile.TemporaryDirectory() as folder:
             results = via_file(trace.results, Path(folder))
         start = time.process_time()  # CPU time: the machine may be shared

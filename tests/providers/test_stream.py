@@ -78,8 +78,10 @@ async def test_the_event_loop_turns_between_slices_of_a_large_body() -> None:
     outcome, reading = await _read(_large_body(500))  # 1 MB, read 64 KB at a time
     assert outcome is Outcome.OK
     per_turn = Counter(turn for turn, _ in reading.seen)
-    # Parsed a whole read at a time, ~32 of these 2 KB events went by in one loop turn.
-    assert max(per_turn.values()) <= SLICE_BYTES // len(PADDED) + 2, per_turn.most_common(3)
+    # Parsed a whole read at a time, 32 or more of these 2 KB events went by in one loop turn.
+    # A read that finds its bytes already buffered need not yield, so a turn may hold the end
+    # of one slice and the start of the next.
+    assert max(per_turn.values()) <= 2 * (SLICE_BYTES // len(PADDED)) + 2, per_turn.most_common(3)
 
 
 async def test_a_timeout_during_parsing_ends_the_reading() -> None:

@@ -29,6 +29,7 @@ import httpx
 from monitor.canaries.checks import Verdict, check
 from monitor.canaries.expect import Expect
 from monitor.canaries.generators import GENERATORS
+from monitor.canaries.tools import ToolVerdict, check_tool_call
 from monitor.config import CanaryConfig
 from monitor.providers import Prompt, Provider, Reply, provider_for
 from monitor.result import Outcome, ProbeResult, utcnow
@@ -83,12 +84,19 @@ async def run_probe(
             provider or provider_for(target.kind), client, target, prompt, timeout, grace, scrubber
         )
     verdict: Verdict | None = None
+    tool_verdict: ToolVerdict | None = None
     outcome = reply.outcome
     error = reply.error
-    if outcome is Outcome.OK and expect is not None:
+    answer = reply.text
+    if outcome is Outcome.OK and expect is not None and expect.tool_call is not None:
+        tool_verdict = _check_tools(canary, expect, reply)
+        verdict = Verdict(tool_verdict.ok, tool_verdict.reason)
+        if reply.tool_calls:
+            answer = " ".join(call.render() for call in reply.tool_calls)
+    elif outcome is Outcome.OK and expect is not None:
         verdict = _check(expect, reply.text)
-        if not verdict.ok:
-            outcome, error = Outcome.WRONG_ANSWER, verdict.reason
+    if verdict is not None and not verdict.ok:
+        outcome, error = Outcome.WRONG_ANSWER, verdict.reason
     return ProbeResult(
         ts=ts,
         target=target.name,
@@ -105,7 +113,7 @@ async def run_probe(
         output_tokens=reply.output_tokens,
         tokens_per_s=tokens_per_s(reply),
         quality_ok=None if verdict is None else verdict.ok,
-        answer=scrubber.scrub(reply.text) or None,
+        answer=scrubber.scrub(answer) or None,
         response_model=scrubber.scrub(reply.response_model),
         cost_usd=cost_usd(target, reply),
         error=scrubber.scrub(error),
@@ -121,6 +129,7 @@ async def run_probe(
         last_chunk_ms=reply.last_chunk_ms,
         chunks=reply.chunks,
         duration_ms=reply.duration_ms,
+        tool_check=tool_verdict.kind if tool_verdict is not None else None,
         extra={k: scrubber.scrub(v) if isinstance(v, str) else v for k, v in reply.extra.items()},
     )
 
@@ -145,6 +154,8 @@ def make_prompt(canary: CanaryConfig, rng: random.Random) -> tuple[Prompt, Expec
         max_tokens=max_tokens,
         temperature=canary.temperature,
         top_logprobs=canary.logprobs,
+        tools=tuple(canary.tools),
+        tool_choice=canary.tool_choice,
     )
     return prompt, expect
 
@@ -233,6 +244,14 @@ def _check(expect: Expect, text: str) -> Verdict:
         return check(expect, text)
     except Exception as exc:  # a check must never lose a result; say what went wrong
         return Verdict(False, f"the check could not run: {type(exc).__name__}")
+
+
+def _check_tools(canary: CanaryConfig, expect: Expect, reply: Reply) -> ToolVerdict:
+    assert expect.tool_call is not None
+    try:
+        return check_tool_call(canary.tools, expect.tool_call, reply.tool_calls, reply.text)
+    except Exception as exc:  # a check must never lose a result
+        return ToolVerdict("wrong_arguments", f"the check could not run: {type(exc).__name__}")
 
 
 def _describe(exc: BaseException) -> str:

@@ -121,6 +121,11 @@ class ProbeResult:
     `last_chunk_ms` to the last, `chunks` counts them, and `duration_ms` runs to the end of the
     call however it ended (answer, error, timeout). `extra["chunk_gaps_s"]` holds, in memory
     only, the time between each chunk and the one before (OpenTelemetry's time per output chunk).
+
+    `tool_check` (beyond the pinned record) is None except for a tool canary's answered probe:
+    `ok`, or the one word for why its tool call failed (`monitor.canaries.tools.TOOL_CHECKS`:
+    `no_tool_call`, `unknown_tool`, `invalid_json`, `schema_mismatch`, `wrong_tool`,
+    `wrong_arguments`). The call itself is in `answer`, written `name(arguments)`.
     """
 
     ts: datetime
@@ -151,6 +156,7 @@ class ProbeResult:
     last_chunk_ms: float | None = None
     chunks: int | None = None
     duration_ms: float | None = None
+    tool_check: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

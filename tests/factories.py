@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import yaml
 
-from monitor.config import Config, ProviderConfig, load_config
+from monitor.config import CanaryConfig, Config, ProviderConfig, load_config
 from monitor.detect.types import IncidentRecord, Status, TargetStatus, Transition
 from monitor.pipeline.detection import DetectionService
 from monitor.providers import Prompt, Reply, provider_for
@@ -527,3 +527,42 @@ def drift_probe(i: int, rng: random.Random, shift: float = 0.0, **fields: Any) -
     return minute_probe(
         i, canary="drift", answer="Paris", top_logprobs=top_logprobs(rng, shift), **fields
     )
+
+
+WEATHER_TOOL: dict[str, Any] = {
+    "name": "get_weather",
+    "description": "The current weather in a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string"},
+            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+        },
+        "required": ["city", "unit"],
+        "additionalProperties": False,
+    },
+}
+TIME_TOOL: dict[str, Any] = {
+    "name": "get_time",
+    "description": "The current time in a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+
+
+def tool_canary(**fields: Any) -> CanaryConfig:
+    """A tool canary: get_weather (and get_time) offered, get_weather(Paris, celsius) expected."""
+    data: dict[str, Any] = {
+        "name": "weather_tool",
+        "prompt": 'Call get_weather with city set to "Paris" and unit set to "celsius".',
+        "tools": [WEATHER_TOOL, TIME_TOOL],
+        "expect": {
+            "tool_call": {"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}
+        },
+        "max_tokens": 64,
+    }
+    data.update(fields)
+    return CanaryConfig.model_validate(data)

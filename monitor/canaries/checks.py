@@ -163,6 +163,10 @@ def check(expect: Expect, answer: str) -> Verdict:
         return _number(answer, expect.number, expect.tolerance, expect.operands or ())
     if expect.json_schema is not None:
         return _json_schema(answer, expect.json_schema)
+    if (
+        expect.tool_call is not None
+    ):  # the tool calls are checked by canaries.tools; text alone fails
+        return _fail(f"expected a call of {expect.tool_call.name}", answer)
     raise ValueError("an Expect with no check")  # unreachable: Expect validates exactly one
 
 

@@ -11,6 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from monitor.canaries.tools import ToolCallExpect
+
+CHECKS = ("equals", "contains", "regex", "number", "one_of", "json_schema", "tool_call")
+
 
 class Expect(BaseModel):
     """How a canary's answer is checked: exactly one of the checks, plus options."""
@@ -23,6 +27,8 @@ class Expect(BaseModel):
     number: float | None = None
     one_of: list[str | int | float] | None = None
     json_schema: dict[str, Any] | None = None
+    # A tool canary's check (the canary's `tools` must offer the tool): monitor.canaries.tools.
+    tool_call: ToolCallExpect | None = None
     tolerance: float = Field(0.0, ge=0)
     case_sensitive: bool = False
     # The numbers the question states (`number` only): a reply that restates the question
@@ -40,14 +46,10 @@ class Expect(BaseModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Expect:
-        given = [
-            k
-            for k in ("equals", "contains", "regex", "number", "one_of", "json_schema")
-            if getattr(self, k) is not None
-        ]
+        given = [k for k in CHECKS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                "expect needs exactly one of equals, contains, regex, number, one_of, json_schema"
+                f"expect needs exactly one of {', '.join(CHECKS)}"
                 + (f" (got {', '.join(given)})" if given else "")
             )
         if self.operands is not None and self.number is None:

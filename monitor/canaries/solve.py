@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 from monitor.canaries import words
 from monitor.canaries.generators import min_factor
@@ -109,3 +110,56 @@ def _arithmetic(left: str, op: str, right: str) -> str | None:
     if value.denominator == 1:
         return str(value.numerator)
     return f"{float(value):.6g}"
+
+
+_SET_TO = r"""\b{key}\b["'`]?\s*(?:set to|=|:|as|of)\s*(?:the (?:string|number|value)\s*)?(?:"([^"]*)"|'([^']*)'|(-?\d+(?:\.\d+)?)|(true|false))"""
+
+
+def solve_tool_call(
+    prompt: str, tools: list[tuple[str, dict[str, Any]]], choice: str = "auto"
+) -> tuple[str, dict[str, Any]]:
+    """The call a tool canary's prompt asks for: (the tool's name, its arguments).
+
+    The tool is the one `choice` names, else the first offered tool the prompt names, else the
+    first offered. Each argument is the value the prompt gives it (`city set to "Paris"`,
+    `days = 3`), else the schema's `const`, first `enum` value or `default`, else a value of its
+    type; the required ones always, the others when the prompt gives them."""
+    names = [name for name, _ in tools]
+    name = choice if choice in names else next((n for n in names if n in prompt), names[0])
+    schema = dict(tools)[name]
+    properties = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    arguments: dict[str, Any] = {}
+    for key, spec in properties.items():
+        said = re.search(_SET_TO.format(key=re.escape(key)), prompt, re.IGNORECASE)
+        if said:
+            text, single, number, boolean = said.groups()
+            if number is not None:
+                arguments[key] = float(number) if "." in number else int(number)
+            elif boolean is not None:
+                arguments[key] = boolean.lower() == "true"
+            else:
+                arguments[key] = text if text is not None else single
+        elif key in required:
+            arguments[key] = _example(spec if isinstance(spec, dict) else {})
+    return name, arguments
+
+
+def _example(spec: dict[str, Any]) -> Any:
+    """A value that meets a simple JSON Schema: const, enum, default, else one of its type."""
+    for key in ("const", "default"):
+        if key in spec:
+            return spec[key]
+    if spec.get("enum"):
+        return spec["enum"][0]
+    kind = spec.get("type")
+    kind = kind[0] if isinstance(kind, list) and kind else kind
+    return {
+        "string": "example",
+        "integer": 1,
+        "number": 1,
+        "boolean": True,
+        "array": [],
+        "object": {},
+        "null": None,
+    }.get(str(kind), "example")

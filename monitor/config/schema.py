@@ -24,6 +24,7 @@ from pydantic import (
 
 from monitor.canaries.expect import Expect
 from monitor.canaries.generators import GENERATORS
+from monitor.canaries.tools import Tool
 from monitor.durations import parse_duration
 from monitor.providers import KINDS
 from monitor.target import Price
@@ -231,6 +232,10 @@ class CanaryConfig(Strict):
     # burst): a long prompt's latency has its own baselines, never a short one's.
     tier: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]+$")
 
+    # A tool canary: the tools offered, and whether the model must call one (docs/canaries.md).
+    tools: list[Tool] = Field(default_factory=list)
+    tool_choice: str = "auto"
+
     @property
     def workload(self) -> str:
         """The tier whose timing baselines this canary's results join."""
@@ -251,6 +256,7 @@ class CanaryConfig(Strict):
 
     @model_validator(mode="after")
     def _prompt_or_generator(self) -> CanaryConfig:
+        self._tools_fit()
         if self.generator is not None:
             if self.generator not in GENERATORS:
                 raise ValueError(
@@ -266,6 +272,29 @@ class CanaryConfig(Strict):
         elif self.prompt is None or self.expect is None:
             raise ValueError("a canary needs prompt and expect, or a generator")
         return self
+
+    def _tools_fit(self) -> None:
+        names = [t.name for t in self.tools]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"tools named more than once: {', '.join(twice)}")
+        wanted = self.expect.tool_call if self.expect is not None else None
+        if self.tools and self.generator is not None:
+            raise ValueError("a generated canary offers no tools; remove tools")
+        if self.tools and wanted is None:
+            raise ValueError("a canary with tools checks the call: expect: {tool_call: {name: …}}")
+        if wanted is not None and wanted.name not in names:
+            offered = ", ".join(names) or "none"
+            raise ValueError(
+                f"expect.tool_call names {wanted.name!r}, which tools do not offer ({offered})"
+            )
+        if self.tool_choice not in ("auto", "required", "none", *names):
+            raise ValueError(
+                f"tool_choice must be auto, required, none or an offered tool's name, "
+                f"got {self.tool_choice!r}"
+            )
+        if self.tools and self.tool_choice == "none":
+            raise ValueError("tool_choice none forbids the call the canary expects")
 
 
 Kind = Literal["openai", "anthropic", "gemini"]

@@ -4,6 +4,8 @@
     event: message_start · content_block_start · ping · content_block_delta (text_delta) …
     content_block_stop · message_delta (cumulative usage.output_tokens) · message_stop
 
+A tool call is a `content_block_start` of type `tool_use` (its `name`) and `input_json_delta`
+pieces of its input's JSON (`partial_json`), ending with `stop_reason: "tool_use"`.
 `event: error` can arrive after a 200 (`overloaded_error` → overloaded).
 """
 
@@ -36,8 +38,20 @@ class AnthropicReading(Reading):
         kind = message.get("type")
         if kind == "content_block_delta":
             delta = message.get("delta") or {}
+            if delta.get("type") == "input_json_delta":
+                piece = delta.get("partial_json")
+                if isinstance(piece, str):
+                    self.tools.add(message.get("index", 0), piece)
+                    self.produced = True
+                return ""
             text = delta.get("text") if delta.get("type") == "text_delta" else None
             return text if isinstance(text, str) else ""
+        if kind == "content_block_start":
+            block = message.get("content_block") or {}
+            if block.get("type") == "tool_use":
+                self.tools.start(message.get("index", 0), str(block.get("name") or ""))
+                self.produced = True
+            return ""
         if kind == "message_start":
             start = message.get("message") or {}
             self.response_model = start.get("model")
@@ -64,6 +78,20 @@ class AnthropicReading(Reading):
         return "the stream ended before message_stop"
 
 
+def tool_fields(prompt: Prompt) -> dict[str, Any]:
+    """`tools` (with `input_schema`) and `tool_choice` as Messages takes them."""
+    if not prompt.tools:
+        return {}
+    choice = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}.get(
+        prompt.tool_choice, {"type": "tool", "name": prompt.tool_choice}
+    )
+    tools = [
+        {"name": t.name, "description": t.description, "input_schema": t.parameters}
+        for t in prompt.tools
+    ]
+    return {"tools": tools, "tool_choice": choice}
+
+
 def _body(target: Target, prompt: Prompt) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": target.model,
@@ -71,6 +99,7 @@ def _body(target: Target, prompt: Prompt) -> dict[str, Any]:
         "messages": [{"role": "user", "content": prompt.text}],
         "temperature": prompt.temperature,
         "stream": True,
+        **tool_fields(prompt),
     }
     if prompt.system:
         body["system"] = prompt.system

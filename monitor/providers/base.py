@@ -14,19 +14,24 @@ from typing import Any, ClassVar
 
 import httpx
 
+from monitor.canaries.tools import Tool, ToolCall
 from monitor.result import Outcome
 from monitor.target import Target
 
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
-    """What to ask: a user message, an optional system message, and generation bounds."""
+    """What to ask: a user message, an optional system message, and generation bounds; for a
+    tool canary, the tools offered and `tool_choice` (`auto`, `required`, `none` or a tool's
+    name), which each protocol sends in its own words (docs/wire.md)."""
 
     text: str
     system: str | None = None
     max_tokens: int = 16
     temperature: float = 0.0
     top_logprobs: int | None = None  # ask for the top-K log-probabilities (where the wire can)
+    tools: tuple[Tool, ...] = ()
+    tool_choice: str = "auto"
 
 
 @dataclass(slots=True)
@@ -44,7 +49,8 @@ class Reply:
     before). `first_chunk_ms` / `last_chunk_ms`: to the first and last event of the stream,
     whatever it held; `chunks`: how many events came; `duration_ms`: to the end of the call,
     however it ended. `top_logprobs` is the first output token's top log-probabilities
-    (`[[token, logprob], …]`), when the prompt asked and the wire sent them. `retry_reason` is set when the request
+    (`[[token, logprob], …]`), when the prompt asked and the wire sent them. `tool_calls` are the calls the model
+    made, assembled from the stream, in order. `retry_reason` is set when the request
     was sent a second time because its first try hit a kept-alive connection the server had
     closed (before any byte of a reply): what that try raised. The times are the second try's.
     """
@@ -67,6 +73,7 @@ class Reply:
     last_chunk_ms: float | None = None
     chunks: int = 0
     duration_ms: float | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -4,6 +4,8 @@
     data: {"candidates": [{"content": {"parts": [{"text": …}]}, "finishReason"?}],
            "usageMetadata": {...}, "modelVersion": …}
 
+A tool call is a `functionCall` part, whole (`name`, `args` as an object); a call the model
+could not write ends the answer with `finishReason: "MALFORMED_FUNCTION_CALL"`.
 There is no `[DONE]`: the answer is complete when a candidate carries `finishReason`. A bad key is
 HTTP 400 INVALID_ARGUMENT "API key not valid" (an auth error, see `status.py`).
 """
@@ -53,16 +55,48 @@ class GeminiReading(Reading):
         if not candidates:
             return ""
         candidate = candidates[0]
-        if candidate.get("finishReason"):
-            self.extra["finish_reason"] = candidate["finishReason"]
+        finish = candidate.get("finishReason")
+        if finish:
+            self.extra["finish_reason"] = finish
             self.complete = True
         parts = (candidate.get("content") or {}).get("parts") or ()
+        for part in parts:
+            call = part.get("functionCall")
+            if isinstance(call, dict):
+                args = call.get("args")
+                arguments = json.dumps(args) if args is not None else ""
+                self.tools.whole(len(self.tools), str(call.get("name") or ""), arguments)
+                self.produced = True
+        if finish == "MALFORMED_FUNCTION_CALL":
+            # The model wrote a call the service could not parse; `finishMessage` quotes it.
+            quoted = str(candidate.get("finishMessage") or "malformed function call")
+            self.tools.whole("malformed", "", quoted, malformed=True)
+            self.produced = True
         return "".join(
             p["text"] for p in parts if isinstance(p.get("text"), str) and not p.get("thought")
         )
 
     def incomplete(self) -> str:
         return "the stream ended before finishReason"
+
+
+def tool_fields(prompt: Prompt) -> dict[str, Any]:
+    """`tools` (`functionDeclarations` with `parametersJsonSchema`) and `toolConfig`."""
+    if not prompt.tools:
+        return {}
+    declarations = [
+        {"name": t.name, "description": t.description, "parametersJsonSchema": t.parameters}
+        for t in prompt.tools
+    ]
+    config: dict[str, Any] = {
+        "mode": {"auto": "AUTO", "none": "NONE"}.get(prompt.tool_choice, "ANY")
+    }
+    if prompt.tool_choice not in ("auto", "required", "none"):
+        config["allowedFunctionNames"] = [prompt.tool_choice]
+    return {
+        "tools": [{"functionDeclarations": declarations}],
+        "toolConfig": {"functionCallingConfig": config},
+    }
 
 
 def _body(prompt: Prompt) -> dict[str, Any]:
@@ -72,6 +106,7 @@ def _body(prompt: Prompt) -> dict[str, Any]:
             "maxOutputTokens": prompt.max_tokens,
             "temperature": prompt.temperature,
         },
+        **tool_fields(prompt),
     }
     if prompt.system:
         body["systemInstruction"] = {"parts": [{"text": prompt.system}]}

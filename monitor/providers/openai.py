@@ -4,6 +4,8 @@
     {"stream": true, "stream_options": {"include_usage": true}, ...}
     data: {chunk}  …  data: {"choices": [], "usage": {...}}  data: [DONE]
 
+With tools, `delta.tool_calls` pieces (by `index`: the first names the call, the rest carry
+fragments of its arguments' JSON) end with `finish_reason: "tool_calls"`.
 The first chunk's `{"role": "assistant", "content": ""}` is not a token; the usage chunk has no
 choices (llama.cpp's server adds its own `timings` to it, kept as `extra["server_timings"]`); a JSON `error` (or vLLM's `{"object": "error"}`) under HTTP 200 is a failure.
 
@@ -67,8 +69,27 @@ class OpenaiReading(Reading):
             self.extra["finish_reason"] = choice["finish_reason"]
             self.complete = True
         delta = choice.get("delta")
-        content = delta.get("content") if delta else None
+        if not delta:
+            return ""
+        calls = delta.get("tool_calls")
+        if calls:
+            self._tool_deltas(calls)
+        content = delta.get("content")
         return content if isinstance(content, str) else ""
+
+    def _tool_deltas(self, calls: list[dict[str, Any]]) -> None:
+        """`{"index", "id"?, "type"?, "function": {"name"?, "arguments"?}}` pieces: the first of
+        a call names it, the others carry fragments of its arguments' JSON text."""
+        for call in calls:
+            function = call.get("function") or {}
+            index = call.get("index", 0)
+            name = function.get("name")
+            if isinstance(name, str):
+                self.tools.start(index, name)
+            piece = function.get("arguments")
+            if isinstance(piece, str):
+                self.tools.add(index, piece)
+            self.produced = True
 
     def incomplete(self) -> str:
         return "the stream ended before finish_reason and [DONE]"
@@ -90,6 +111,23 @@ def first_top_logprobs(logprobs: Any) -> list[list[Any]] | None:
     return compact_logprobs(pairs)
 
 
+def tool_fields(prompt: Prompt) -> dict[str, Any]:
+    """`tools` and `tool_choice` as Chat Completions takes them (none without tools)."""
+    if not prompt.tools:
+        return {}
+    choice: Any = prompt.tool_choice
+    if choice not in ("auto", "required", "none"):
+        choice = {"type": "function", "function": {"name": choice}}
+    tools = [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in prompt.tools
+    ]
+    return {"tools": tools, "tool_choice": choice}
+
+
 def _body(target: Target, prompt: Prompt) -> dict[str, Any]:
     messages = []
     if prompt.system:
@@ -101,6 +139,7 @@ def _body(target: Target, prompt: Prompt) -> dict[str, Any]:
         "temperature": prompt.temperature,
         "stream": True,
         "stream_options": {"include_usage": True},
+        **tool_fields(prompt),
     }
     if prompt.top_logprobs is not None:
         body["logprobs"] = True

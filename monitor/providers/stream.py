@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from monitor.canaries.tools import ARGUMENTS_MAX_CHARS, ToolCall
 from monitor.providers.base import Reply
 from monitor.providers.body import ACCEPT_ENCODING, STEP_BYTES, Decoder
 from monitor.providers.classify import Failure, classify_exception, classify_status
@@ -46,13 +47,49 @@ _WIRE_FAILURES = (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError)
 bug and propagates (monitor.probe records it, with its stack logged once)."""
 
 
+class ToolCalls:
+    """Tool calls being assembled from a stream, by the protocol's own index: a name, then
+    pieces of the arguments' JSON text. Each call's arguments are kept up to
+    `ARGUMENTS_MAX_CHARS`."""
+
+    __slots__ = ("_calls", "chars")
+
+    def __init__(self) -> None:
+        self._calls: dict[object, list[str | bool]] = {}
+        self.chars = 0
+
+    def start(self, index: object, name: str) -> None:
+        call = self._calls.setdefault(index, ["", "", False])
+        if name:
+            call[0] = name
+
+    def add(self, index: object, piece: str) -> None:
+        call = self._calls.setdefault(index, ["", "", False])
+        arguments = str(call[1])
+        if len(arguments) + len(piece) > ARGUMENTS_MAX_CHARS:
+            piece = piece[: max(0, ARGUMENTS_MAX_CHARS - len(arguments))]
+        call[1] = arguments + piece
+        self.chars += len(piece)
+
+    def whole(self, index: object, name: str, arguments: str, *, malformed: bool = False) -> None:
+        """A call that arrived in one piece (Gemini sends each call whole)."""
+        self._calls[index] = [name, arguments[:ARGUMENTS_MAX_CHARS], malformed]
+        self.chars += len(arguments)
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def calls(self) -> list[ToolCall]:
+        return [ToolCall(str(n), str(a), bool(m)) for n, a, m in self._calls.values()]
+
+
 class Reading:
     """What a protocol has understood of its stream so far. Subclasses implement `on_data`.
 
     `on_data` gets one `data:` payload (and the current `event:` name, if any) and returns the
     answer text it carries ("" for none). It records usage and model on `self`, sets `complete`
     on the protocol's end of answer, and sets `failure` (which stops reading) for an error event
-    or a payload it cannot parse.
+    or a payload it cannot parse. Pieces of tool calls go to `tools` (and set `produced`).
     """
 
     __slots__ = (
@@ -61,13 +98,17 @@ class Reading:
         "failure",
         "input_tokens",
         "output_tokens",
+        "produced",
         "response_model",
         "system_fingerprint",
+        "tools",
         "top_logprobs",
     )
 
     def __init__(self) -> None:
         self.complete = False
+        self.produced = False  # a piece of a tool call came: output, as text is (for TTFT)
+        self.tools = ToolCalls()
         self.failure: Failure | None = None
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
@@ -265,11 +306,15 @@ class _Events:
                             state.first = now
                         self.parts.append(text)
                         state.chars += len(text)
+                    elif reading.produced:  # a piece of a tool call: the first output, if first
+                        reading.produced = False
+                        if state.first is None:
+                            state.first = now
                     if reading.failure is not None:
                         return True
                     if reading.complete and state.end is None:
                         state.end = now
-                    if state.chars > TEXT_MAX_CHARS:
+                    if state.chars + reading.tools.chars > TEXT_MAX_CHARS:
                         state.cut = True
                         state.end = now
                         return True
@@ -398,6 +443,7 @@ def _finish(
     reply.input_tokens = reading.input_tokens
     reply.output_tokens = reading.output_tokens
     reply.top_logprobs = reading.top_logprobs
+    reply.tool_calls = reading.tools.calls()
     if reply.outcome is Outcome.OK:
         if reading.failure is not None:
             _fail(reply, reading.failure)
@@ -407,13 +453,14 @@ def _finish(
             reply.extra["truncated"] = True
         elif not reading.complete:
             _fail(reply, Failure(Outcome.STREAM_ERROR, reading.incomplete()))
-        elif not text.strip():
+        elif not text.strip() and not reply.tool_calls:
             _fail(reply, Failure(Outcome.BAD_RESPONSE, "the reply was empty"))
     if reply.outcome is Outcome.OK:
         end = state.end if state.end is not None else perf_counter()
         reply.latency_ms = timing.ms_since_sent(end)
         if reply.output_tokens is None:
-            reply.output_tokens = max(1, math.ceil(len(text) / CHARS_PER_TOKEN))
+            said = len(text) + reading.tools.chars
+            reply.output_tokens = max(1, math.ceil(said / CHARS_PER_TOKEN))
             reply.tokens_estimated = True
         if reply.input_tokens is None:
             reply.input_tokens = max(1, math.ceil(prompt_chars / CHARS_PER_TOKEN))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -36,7 +37,7 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
 }
 
 
-_STOP = {"stop": "end_turn", "length": "max_tokens"}
+_STOP = {"stop": "end_turn", "length": "max_tokens", "tool": "tool_use"}
 
 
 def _error(type_: str, message: str, request_id: str | None = None) -> dict[str, Any]:
@@ -69,6 +70,17 @@ class AnthropicWire(Wire):
                     return " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
                 return str(content or "")
         return ""
+
+    def tools(self, body: dict[str, Any]) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+        offered = [
+            (t["name"], t.get("input_schema") or {})
+            for t in body.get("tools") or []
+            if isinstance(t, dict) and isinstance(t.get("name"), str)
+        ]
+        choice = body.get("tool_choice") or {"type": "auto"}
+        kind = choice.get("type") if isinstance(choice, dict) else "auto"
+        named = {"auto": "auto", "any": "required", "none": "none"}
+        return offered, named.get(str(kind)) or str(choice.get("name", "required"))
 
     def precheck(self, request: Request, body: dict[str, Any], call: Call) -> Response | None:
         if not request.headers.get("anthropic-version"):
@@ -123,26 +135,29 @@ class AnthropicWire(Wire):
         }
         # Usage is always sent, whatever the scenario's `usage`: the real API always does, and
         # the official SDK fails on a message without it.
+        block: dict[str, Any] = {"type": "text", "text": ""}
+        if call.tool is not None:
+            block = {
+                "type": "tool_use",
+                "id": "toolu_" + call.tool.id,
+                "name": call.tool.name,
+                "input": {},
+            }
         return (
             sse({"type": "message_start", "message": message}, "message_start")
             + sse(
-                {
-                    "type": "content_block_start",
-                    "index": 0,
-                    "content_block": {"type": "text", "text": ""},
-                },
+                {"type": "content_block_start", "index": 0, "content_block": block},
                 "content_block_start",
             )
             + sse({"type": "ping"}, "ping")
         )
 
     def render_token(self, call: Call, text: str, last: bool) -> bytes:
+        delta = {"type": "text_delta", "text": text}
+        if call.tool is not None:
+            delta = {"type": "input_json_delta", "partial_json": text}
         return sse(
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": text},
-            },
+            {"type": "content_block_delta", "index": 0, "delta": delta},
             "content_block_delta",
         )
 
@@ -171,7 +186,7 @@ class AnthropicWire(Wire):
             "type": "message",
             "role": "assistant",
             "model": call.answered_by,
-            "content": [{"type": "text", "text": text}],
+            "content": [self._block(call, text)],
             "stop_reason": _STOP[call.stop],
             "stop_sequence": None,
             "usage": {
@@ -180,6 +195,20 @@ class AnthropicWire(Wire):
                 "cache_read_input_tokens": 0,
                 "output_tokens": call.output_tokens,
             },
+        }
+
+    def _block(self, call: Call, text: str) -> dict[str, Any]:
+        if call.tool is None:
+            return {"type": "text", "text": text}
+        try:
+            given = json.loads(text)
+        except ValueError:
+            given = {}  # a whole reply holds parsed input; broken JSON cannot be shown there
+        return {
+            "type": "tool_use",
+            "id": "toolu_" + call.tool.id,
+            "name": call.tool.name,
+            "input": given,
         }
 
     def model_list(self, names: list[str]) -> dict[str, Any]:

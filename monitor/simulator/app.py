@@ -35,6 +35,7 @@ from monitor.simulator.logprobs import token_logprobs
 from monitor.simulator.plan import draw_delay, draw_fault, make_call
 from monitor.simulator.routes import routes
 from monitor.simulator.scenario import Behaviour, Scenario, load_scenario
+from monitor.simulator.tool_calls import NO_CALL_TEXT, plan_tool_call
 from monitor.simulator.wire import Call, Endpoint, Wire
 from monitor.simulator.wires import WIRES
 
@@ -114,17 +115,29 @@ class Simulator:
                 media_type="text/event-stream" if stream else "application/json",
                 headers={**wire.headers(call), "content-encoding": "gzip"},
             )
-        text = (
-            "" if fault is Fault.EMPTY else answer_for(scenario, behaviour, call.prompt, self.rng)
+        offered, choice = wire.tools(body)
+        call.tool = plan_tool_call(
+            self.rng, dict(behaviour.tool_faults), call.prompt, offered, choice
         )
-        pieces = tokens(text)
+        if fault is Fault.EMPTY:
+            text, call.tool = "", None
+        elif call.tool is not None:
+            text = call.tool.arguments
+        elif offered and choice != "none":
+            text = NO_CALL_TEXT  # the no_tool_call fault: words instead of the call
+        else:
+            text = answer_for(scenario, behaviour, call.prompt, self.rng)
+        whole = call.tool is not None and wire.whole_tool_calls
+        pieces = [text] if whole else tokens(text)
         limit = wire.max_tokens(body)
-        if limit is not None and len(pieces) > limit:
+        if limit is not None and len(pieces) > limit and not whole:
             pieces = pieces[: max(0, limit)]
             text = "".join(pieces)
             call.stop = "length"
-        call.output_tokens = len(pieces)
-        if call.top_logprobs is not None:
+        elif call.tool is not None:
+            call.stop = "tool"
+        call.output_tokens = len(tokens(text)) or len(pieces)
+        if call.top_logprobs is not None and call.tool is None:
             call.logprobs = token_logprobs(
                 pieces,
                 call.top_logprobs,

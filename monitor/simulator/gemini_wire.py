@@ -7,6 +7,7 @@ Shapes from FirebaseExtended/vertexai-sdk-test-data's googleai recordings: text 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -94,6 +95,28 @@ class GeminiWire(Wire):
         value = config.get("maxOutputTokens") if isinstance(config, dict) else None
         return value if isinstance(value, int) else None
 
+    whole_tool_calls = True
+
+    def tools(self, body: dict[str, Any]) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+        offered = []
+        for tool in body.get("tools") or []:
+            for declared in (tool or {}).get("functionDeclarations") or []:
+                if isinstance(declared, dict) and isinstance(declared.get("name"), str):
+                    # The service reads proto JSON, which takes snake_case too (google-genai
+                    # sends `parameters_json_schema`).
+                    schema = (
+                        declared.get("parametersJsonSchema")
+                        or declared.get("parameters_json_schema")
+                        or declared.get("parameters")
+                    )
+                    offered.append((declared["name"], schema or {}))
+        config = (body.get("toolConfig") or {}).get("functionCallingConfig") or {}
+        mode = str(config.get("mode", "AUTO")).upper()
+        allowed = config.get("allowedFunctionNames") or []
+        if mode == "ANY":
+            return offered, str(allowed[0]) if len(allowed) == 1 else "required"
+        return offered, "none" if mode == "NONE" else "auto"
+
     def error(self, kind: str, call: Call) -> Response:
         if kind == "server_error":
             return html_500()
@@ -135,7 +158,22 @@ class GeminiWire(Wire):
 
     def _chunk(self, call: Call, text: str, final: bool) -> dict[str, Any]:
         candidate: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"}}
-        if final:
+        malformed = False
+        if call.tool is not None:
+            try:
+                args = json.loads(text)
+            except ValueError:  # the service never sends broken JSON: it says the call failed
+                malformed = True
+                candidate = {
+                    "content": {"parts": [], "role": "model"},
+                    "finishMessage": f"Malformed function call: {call.tool.name}({text}",
+                }
+            else:
+                part = {"functionCall": {"name": call.tool.name, "args": args}}
+                candidate = {"content": {"parts": [part], "role": "model"}}
+        if malformed:
+            candidate["finishReason"] = "MALFORMED_FUNCTION_CALL"
+        elif final:
             candidate["finishReason"] = "MAX_TOKENS" if call.stop == "length" else "STOP"
         candidate["index"] = 0
         chunk: dict[str, Any] = {"candidates": [candidate]}

@@ -58,6 +58,10 @@ def _error(message: str, type_: str, code: str | None, param: str | None = None)
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
+def _finish(call: Call) -> str:
+    return "tool_calls" if call.stop == "tool" else call.stop
+
+
 class OpenaiWire(Wire):
     name = "openai"
     chat_paths = ("/v1/chat/completions",)
@@ -93,6 +97,17 @@ class OpenaiWire(Wire):
     def max_tokens(self, body: dict[str, Any]) -> int | None:
         value = body.get("max_completion_tokens", body.get("max_tokens"))
         return value if isinstance(value, int) else None
+
+    def tools(self, body: dict[str, Any]) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+        offered = []
+        for tool in body.get("tools") or []:
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("name"), str):
+                offered.append((function["name"], function.get("parameters") or {}))
+        choice = body.get("tool_choice", "auto")
+        if isinstance(choice, dict):
+            choice = (choice.get("function") or {}).get("name", "required")
+        return offered, str(choice)
 
     def error(self, kind: str, call: Call) -> Response:
         headers = self.headers(call)
@@ -147,7 +162,17 @@ class OpenaiWire(Wire):
         return b"data: " + dumps(chunk) + b"\n\n"
 
     def head(self, call: Call) -> bytes:
-        delta = {"role": "assistant", "content": "", "refusal": None}
+        delta: dict[str, Any] = {"role": "assistant", "content": "", "refusal": None}
+        if call.tool is not None:  # as recorded: no content, the call's id and name first
+            delta["content"] = None
+            delta["tool_calls"] = [
+                {
+                    "index": 0,
+                    "id": "call_" + call.tool.id,
+                    "type": "function",
+                    "function": {"name": call.tool.name, "arguments": ""},
+                }
+            ]
         return self._chunk(
             call, [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]
         )
@@ -157,9 +182,12 @@ class OpenaiWire(Wire):
         if call.logprobs is not None and call.sent < len(call.logprobs):
             logprobs = {"content": [call.logprobs[call.sent]], "refusal": None}
         call.sent += 1
+        delta: dict[str, Any] = {"content": text}
+        if call.tool is not None:
+            delta = {"tool_calls": [{"index": 0, "function": {"arguments": text}}]}
         return self._chunk(
             call,
-            [{"index": 0, "delta": {"content": text}, "logprobs": logprobs, "finish_reason": None}],
+            [{"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": None}],
         )
 
     def token(self, call: Call, text: str, last: bool) -> bytes:
@@ -178,7 +206,7 @@ class OpenaiWire(Wire):
 
     def tail(self, call: Call) -> bytes:
         out = self._chunk(
-            call, [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": call.stop}]
+            call, [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": _finish(call)}]
         )
         if call.include_usage:
             out += self._chunk(call, [], self._usage(call))
@@ -201,24 +229,37 @@ class OpenaiWire(Wire):
             "choices": [
                 {
                     "index": 0,
-                    "message": {
-                        "role": "assistant",
-                        "content": text,
-                        "refusal": None,
-                        "annotations": [],
-                    },
+                    "message": self._message(call, text),
                     "logprobs": (
                         {"content": call.logprobs, "refusal": None}
                         if call.logprobs is not None
                         else None
                     ),
-                    "finish_reason": call.stop,
+                    "finish_reason": _finish(call),
                 }
             ],
             "usage": self._usage(call) if call.include_usage else None,
             "service_tier": "default",
             "system_fingerprint": call.fingerprint,
         }
+
+    def _message(self, call: Call, text: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": text,
+            "refusal": None,
+            "annotations": [],
+        }
+        if call.tool is not None:
+            message["content"] = None
+            message["tool_calls"] = [
+                {
+                    "id": "call_" + call.tool.id,
+                    "type": "function",
+                    "function": {"name": call.tool.name, "arguments": text},
+                }
+            ]
+        return message
 
     def model_list(self, names: list[str]) -> dict[str, Any]:
         return {

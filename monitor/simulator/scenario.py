@@ -31,6 +31,7 @@ from pydantic import (
 from monitor.durations import parse_duration
 from monitor.errors import UsageError
 from monitor.simulator.faults import Fault
+from monitor.simulator.tool_calls import TOOL_FAULTS
 
 MAX_SCENARIO_BYTES = 1024 * 1024
 
@@ -62,6 +63,21 @@ class _Spec(BaseModel):
     usage: bool | None = None
     weights: str | None = None
     logprob_noise: float | None = Field(None, ge=0, le=5)
+    tool_faults: dict[str, float] | None = None
+
+    @model_validator(mode="after")
+    def _known_tool_faults(self) -> _Spec:
+        table = self.tool_faults or {}
+        unknown = sorted(set(table) - set(TOOL_FAULTS))
+        if unknown:
+            raise ValueError(
+                f"unknown tool fault(s) {', '.join(unknown)}; use {', '.join(TOOL_FAULTS)}"
+            )
+        if any(not 0 <= p <= 1 for p in table.values()) or sum(table.values()) > 1 + 1e-9:
+            raise ValueError(
+                "tool fault probabilities must each lie in 0..1 and add up to at most 1"
+            )
+        return self
 
     @model_validator(mode="after")
     def _known_errors(self) -> _Spec:
@@ -138,14 +154,20 @@ class Behaviour:
         None  # another set of weights behind the name (monitor.simulator.logprobs)
     )
     logprob_noise: float = 0.0  # run-to-run jitter of the log-probabilities, nats (sd)
+    # tool-call fault → probability (monitor.simulator.tool_calls.TOOL_FAULTS)
+    tool_faults: MappingProxyType[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _merge(base: Behaviour, spec: _Spec) -> Behaviour:
     values = {
         name: getattr(spec, name)
         for name in Behaviour.__dataclass_fields__
-        if name != "errors" and name in type(spec).model_fields and getattr(spec, name) is not None
+        if name not in ("errors", "tool_faults")
+        and name in type(spec).model_fields
+        and getattr(spec, name) is not None
     }
+    if spec.tool_faults is not None:
+        values["tool_faults"] = MappingProxyType(dict(spec.tool_faults))
     table = spec.error_table()
     if table is not None:
         values["errors"] = MappingProxyType(table)

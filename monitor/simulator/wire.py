@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 from starlette.requests import Request
 from starlette.responses import Response
 
+from monitor.simulator.tool_calls import ToolPlan
+
 HTML_500 = (
     b"<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n"
     b"<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>cloudflare</center>\r\n"
@@ -44,6 +46,7 @@ class Call:
     top_logprobs: int | None = None  # the request asked for logprobs with this many alternatives
     logprobs: list[dict[str, Any]] | None = None  # one `logprobs.content` entry per token
     sent: int = 0  # tokens rendered so far (the index of the next one's logprobs)
+    tool: ToolPlan | None = None  # the answer is this tool call; its tokens are its arguments
     request_id: str = field(default_factory=lambda: "req_" + secrets.token_hex(12))
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -118,6 +121,14 @@ class Wire(ABC):
         """How many alternatives per token the request asked log-probabilities for (None: it
         asked for none, or the protocol has none)."""
         return None
+
+    whole_tool_calls = False
+    """A tool call is sent in one frame (Gemini), not in pieces of its arguments."""
+
+    def tools(self, body: dict[str, Any]) -> tuple[list[tuple[str, dict[str, Any]]], str]:
+        """The tools the request offers (name, parameters schema) and its tool choice in
+        brownout's words (`auto`, `required`, `none` or a tool's name)."""
+        return [], "auto"
 
     def max_tokens(self, body: dict[str, Any]) -> int | None:
         """The request's bound on output tokens, if it set one."""

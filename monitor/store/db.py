@@ -94,6 +94,11 @@ def _add_stream_clock(conn: Connection) -> None:
         add_column(conn, "probe_results", column, ddl)
 
 
+def _add_tool_check(conn: Connection) -> None:
+    """8: `probe_results.tool_check` (how a tool canary's call went: `ok` or the failure)."""
+    add_column(conn, "probe_results", "tool_check", "VARCHAR")
+
+
 MIGRATIONS: list[Migration] = [
     _rollup_sketches,
     _add_retry_reason,
@@ -101,6 +106,7 @@ MIGRATIONS: list[Migration] = [
     _add_top_logprobs,
     _add_claim_token,
     _add_stream_clock,
+    _add_tool_check,
 ]
 SCHEMA_VERSION = 1 + len(MIGRATIONS)
 

@@ -19,7 +19,7 @@ from monitor.store.tables import ProbeRow
 _FIELDS = [name for name in ProbeRow.model_fields if name != "id"]
 _TEXT = (
     *("target", "provider", "model", "canary", "region"),
-    *("answer", "response_model", "system_fingerprint", "error", "retry_reason"),
+    *("answer", "response_model", "system_fingerprint", "error", "retry_reason", "tool_check"),
 )
 _INTS = ("http_status", "input_tokens", "output_tokens", "chunks")
 _FLOATS = (

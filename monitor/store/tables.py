@@ -49,3 +49,4 @@ class ProbeRow(SQLModel, table=True):
     last_chunk_ms: float | None = None
     chunks: int | None = None
     duration_ms: float | None = None
+    tool_check: str | None = None

@@ -16,6 +16,7 @@ from monitor.store.db import (
     SCHEMA_VERSION,
     _add_retry_reason,
     _add_stream_clock,
+    _add_tool_check,
     _add_top_logprobs,
     schema_version,
 )
@@ -83,11 +84,21 @@ def test_the_schema_is_versioned(store: Store) -> None:
     assert schema_version(store) == SCHEMA_VERSION
 
 
-def test_a_database_from_before_retry_reason_gains_the_column(any_store: Store) -> None:
+# Columns added by migrations: (column, the migration that adds it, a value to store).
+ADDED_COLUMNS = [
+    ("retry_reason", _add_retry_reason, "WriteError (on a reused connection)"),
+    ("tool_check", _add_tool_check, "schema_mismatch"),
+]
+
+
+@pytest.mark.parametrize(("column", "migration", "value"), ADDED_COLUMNS)
+def test_a_database_from_before_a_column_gains_it(
+    any_store: Store, column: str, migration: object, value: str
+) -> None:
     results.record(any_store, [_result(0)])
-    with any_store.engine.begin() as conn:  # back to the schema before retry_reason
-        conn.execute(text("ALTER TABLE probe_results DROP COLUMN retry_reason"))
-        before = MIGRATIONS.index(_add_retry_reason) + 1
+    with any_store.engine.begin() as conn:  # back to the schema before `column`
+        conn.execute(text(f"ALTER TABLE probe_results DROP COLUMN {column}"))
+        before = MIGRATIONS.index(migration) + 1  # type: ignore[arg-type]
         conn.execute(text(f"UPDATE schema_version SET version = {before}"))
     url = any_store.engine.url.render_as_string(hide_password=False)
     any_store.close()
@@ -95,9 +106,9 @@ def test_a_database_from_before_retry_reason_gains_the_column(any_store: Store) 
     reopened = open_store(url)
     try:
         assert schema_version(reopened) == SCHEMA_VERSION
-        results.record(reopened, [_result(1, retry_reason="WriteError (on a reused connection)")])
+        results.record(reopened, [_result(1, **{column: value})])
         back = list(results.between(reopened))
-        assert [r.retry_reason for r in back] == [None, "WriteError (on a reused connection)"]
+        assert [getattr(r, column) for r in back] == [None, value]
     finally:
         reopened.close()
 

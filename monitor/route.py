@@ -12,7 +12,10 @@ Ranking, in order:
    medians (relative to the fastest candidate), the canary pass rate and the price (relative to
    the cheapest). `need` picks the weights. A figure with no data scores a neutral 0.5.
 3. the score times `success ** PENALTY_POWER`: recent failures cost more than the weighted sum
-   alone would charge. A target failing a third of its calls keeps at most (2/3)^4 ≈ 0.20 of
+   alone would charge. For `need="tools"` (an application that calls tools) the tool canaries'
+   pass rate over the window is a part of the score (weight 0.45) and a second factor,
+   `tool_pass ** PENALTY_POWER`, so a target whose tool calls fail ranks below one whose
+   calls pass, whatever its text canaries say. A target failing a third of its calls keeps at most (2/3)^4 ≈ 0.20 of
    its score, below any healthy target's (whose success weight alone, ≥ 0.3 for every need,
    gives it more), so it never outranks a healthy one however fast or cheap it is.
 The success rate is the share of answered probes (`ok` or `wrong_answer`) over the window, each
@@ -35,7 +38,7 @@ from monitor.durations import format_duration
 from monitor.errors import UsageError
 from monitor.read.now import status_now, target_names
 from monitor.result import format_ts, utcnow
-from monitor.store import Store, rollups
+from monitor.store import Store, results, rollups
 from monitor.store.rollups import Agg, total
 from monitor.target import Price
 
@@ -52,6 +55,7 @@ class Weights:
     latency: float
     quality: float
     price: float
+    tools: float = 0.0  # the tool canaries' pass rate (need=tools only)
 
 
 NEEDS: dict[str, Weights] = {
@@ -60,6 +64,7 @@ NEEDS: dict[str, Weights] = {
     "cheap": Weights(success=0.3, ttft=0.1, latency=0.05, quality=0.15, price=0.4),
     "reliable": Weights(success=0.55, ttft=0.1, latency=0.05, quality=0.25, price=0.05),
     "quality": Weights(success=0.3, ttft=0.1, latency=0.05, quality=0.5, price=0.05),
+    "tools": Weights(success=0.3, ttft=0.1, latency=0.05, quality=0.05, price=0.05, tools=0.45),
 }
 _LABELS = {
     "success": "lower success rate",
@@ -67,6 +72,7 @@ _LABELS = {
     "latency": "slower answers",
     "quality": "fails its canaries more",
     "price": "dearer",
+    "tools": "fails its tool calls more",
 }
 
 
@@ -88,6 +94,9 @@ class Candidate:
     price: Price | None = None
     kind: str | None = None
     base_url: str | None = None
+    tool_probes: int = 0
+    tool_pass: float | None = None  # the tool canaries' pass rate (`tool_check` ok)
+    tool_failures: dict[str, int] = field(default_factory=dict)
 
     @property
     def provider(self) -> str:
@@ -106,6 +115,11 @@ class Candidate:
     def penalty(self) -> float:
         """The factor recent failures leave of the score: `success ** PENALTY_POWER`."""
         return 1.0 if self.success is None else self.success**PENALTY_POWER
+
+    @property
+    def tool_penalty(self) -> float:
+        """The factor failed tool calls leave of a `need=tools` score."""
+        return 1.0 if self.tool_pass is None else self.tool_pass**PENALTY_POWER
 
 
 def from_minutes(
@@ -168,6 +182,16 @@ class Preferences:
         return {"max_ttft_p90_ms": self.max_ttft_p90_ms, "min_tokens_per_s": self.min_tokens_per_s}
 
 
+def from_tool_checks(words: dict[str, int]) -> dict[str, Any]:
+    """A candidate's tool-call figures from its `tool_check` counts over the window."""
+    probes = sum(words.values())
+    return {
+        "tool_probes": probes,
+        "tool_pass": words.get("ok", 0) / probes if probes else None,
+        "tool_failures": {k: n for k, n in words.items() if k != "ok"},
+    }
+
+
 @dataclass(slots=True)
 class Entry:
     rank: int
@@ -201,6 +225,9 @@ class Entry:
                 "tokens_per_s_p50": c.tokens_per_s_p50,
                 "price_usd_per_mtok": c.blended_price,
                 "penalty": round(c.penalty, 4),
+                "tool_probes": c.tool_probes,
+                "tool_call_pass_ratio": None if c.tool_pass is None else round(c.tool_pass, 4),
+                "tool_call_failures": dict(c.tool_failures),
             },
             "why": list(self.why),
             "reason": self.reason,
@@ -270,7 +297,11 @@ def rank(
             "quality": NEUTRAL if quality is None else quality,
             "price": _relative(c.blended_price, cheapest),
         }
-        score = sum(getattr(weights, k) * v for k, v in parts.items()) * c.penalty
+        factor = c.penalty
+        if weights.tools:
+            parts["tools"] = NEUTRAL if c.tool_pass is None else c.tool_pass
+            factor *= c.tool_penalty
+        score = sum(getattr(weights, k) * v for k, v in parts.items()) * factor
         why = [c.status.value + (f" ({', '.join(c.reasons)})" if c.reasons else "")]
         if c.probes and success is not None:
             why.append(
@@ -290,6 +321,15 @@ def rank(
                 why.append(f"{label} p50 {value:.0f} ms ({versus})")
         if quality is not None:
             why.append(f"canary pass {_pct(quality)}")
+        if weights.tools and c.tool_pass is not None:
+            failed = ", ".join(f"{k} {n}" for k, n in sorted(c.tool_failures.items()))
+            why.append(
+                f"tool calls pass {_pct(c.tool_pass)} of {c.tool_probes}"
+                + (f" ({failed})" if failed else "")
+                + (f": score × {c.tool_penalty:.2f}" if c.tool_penalty < 0.995 else "")
+            )
+        elif weights.tools:
+            why.append(f"no tool-call probes in the last {window}")
         if c.blended_price is not None and cheapest is not None:
             versus = (
                 "cheapest"
@@ -335,6 +375,10 @@ def _reason(entry: Entry, above: Entry | None, need: str) -> str:
     detail = f": {_LABELS[worst]}" if gaps[worst] > 0 else ""
     if entry.candidate.penalty < above.candidate.penalty - 0.005:
         detail = f": recent failures (score × {entry.candidate.penalty:.2f})"
+    elif "tools" in entry.parts and (
+        entry.candidate.tool_penalty < above.candidate.tool_penalty - 0.005
+    ):
+        detail = f": failed tool calls (score × {entry.candidate.tool_penalty:.2f})"
     return f"below {name}: score {entry.score:.2f} vs {above.score:.2f}{detail}"
 
 
@@ -373,6 +417,7 @@ def route(
     for agg in rollups.fetch(store, rollups.MINUTE, now - window, now, targets=members):
         minutes.setdefault(agg.target, []).append(agg)
     configured = {t.name: t for t in config.targets()}
+    checks = results.tool_checks(store, now - window, now, members) if need == "tools" else {}
     candidates = []
     for name in members:
         status = view.targets.get(name)
@@ -386,6 +431,7 @@ def route(
                 kind=target.kind if target else None,
                 base_url=target.base_url if target else None,
                 **from_minutes(name, minutes.get(name, []), now),
+                **from_tool_checks(checks.get(name, {})),
             )
         )
     prefs = preferences or Preferences()

@@ -138,8 +138,11 @@ def healthy_stream(
     wrong_rate: float = 0.02,
     limit_rate: float = 0.0,
     model: str = "gpt-4o-mini-2024-07-18",
+    tool_fail_rate: float | None = None,
 ) -> list[ProbeResult]:
-    """Probes `start`..`start+n-1` with lognormal timings (×`slow`) and the given rates."""
+    """Probes `start`..`start+n-1` with lognormal timings (×`slow`) and the given rates. With
+    `tool_fail_rate`, every probe is a tool canary's whose call fails the schema that often
+    (`tool_check`), instead of a text canary's wrong at `wrong_rate`."""
     rng = random.Random(seed * 1_000_003 + start)
     out = []
     for i in range(start, start + n):
@@ -151,7 +154,11 @@ def healthy_stream(
         else:
             ttft = 400 * slow * math.exp(rng.gauss(0, 0.35))
             tps = 60 / slow * math.exp(rng.gauss(0, 0.3))
-            ok = rng.random() >= wrong_rate
+            fail = wrong_rate if tool_fail_rate is None else tool_fail_rate
+            ok = rng.random() >= fail
+            tool: dict[str, Any] = {}
+            if tool_fail_rate is not None:
+                tool = {"canary": "weather_tool", "tool_check": "ok" if ok else "schema_mismatch"}
             out.append(
                 minute_probe(
                     i,
@@ -162,6 +169,7 @@ def healthy_stream(
                     outcome=Outcome.OK if ok else Outcome.WRONG_ANSWER,
                     quality_ok=ok,
                     response_model=model,
+                    **tool,
                 )
             )
     return out

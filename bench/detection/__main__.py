@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--only", metavar="TEXT", help="run only the kinds whose name contains TEXT (`tool`)"
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="5 replicas (20 episodes), 3 targets × 2 weeks"
     )
     args = parser.parse_args(argv)
@@ -103,12 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     warmup, length = 1440, 600
     suite = kinds(Healthy()) + episodes(Healthy(), args.episodes)
+    if args.only:
+        suite = [k for k in suite if args.only in k.name]
     rows = [run_kind(k, args.replicas, warmup, length, args.seed) for k in suite]
     healthy = run_healthy(args.targets, args.weeks, args.seed, warmup)
     # A daily cycle, no brownout: timings swing by e^±0.3 over the day (peak 1.8× the trough).
     cycle = run_healthy(
         args.targets, args.weeks, args.seed, warmup, profile=Healthy(diurnal=DAILY_CYCLE)
     )
+    tooled = run_healthy(args.targets, args.weeks, args.seed, warmup, tools=True)
     out = [
         f"One probe a minute; {args.replicas} replicas a kind, each a brownout of {length} probes "
         f"after {warmup} healthy ones (the 3-hour kinds: {args.episodes} replicas of 180 "
@@ -132,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         f"alarms per target-month ({cycle.ours}: "
         f"{', '.join(f'{k} {v}' for k, v in sorted(cycle.ours_reasons.items())) or 'none'}); "
         f"naive rule {cycle.naive_rate:.2f}.",
+        "",
+        f"False alarms on healthy tool-canary traces (the same {tooled.target_months:.1f} "
+        f"target-months, one tool probe a minute, 2 % of calls failing): brownout "
+        f"**{tooled.ours_rate:.2f}** per target-month ({tooled.ours}: "
+        f"{', '.join(f'{k} {v}' for k, v in sorted(tooled.ours_reasons.items())) or 'none'}).",
         "",
     ]
     flapping = next((r for r in rows if r.kind.effect == "flapping"), None)

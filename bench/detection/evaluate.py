@@ -28,6 +28,7 @@ REASONS: dict[str, set[str]] = {
     "flapping": {"errors"},
     "rate_limit": {"rate_limit"},
     "quality": {"quality"},
+    "tool_calls": {"tool_calls"},
     "model": {"model_change"},
     "weights": {"model_change"},
     "swap": {"model_change"},
@@ -196,15 +197,22 @@ def _right_share(
 
 
 def run_healthy(
-    targets: int, weeks: int, seed: int, warmup: int, profile: traces.Healthy | None = None
+    targets: int,
+    weeks: int,
+    seed: int,
+    warmup: int,
+    profile: traces.Healthy | None = None,
+    tools: bool = False,
 ) -> Healthy:
-    """False alarms over healthy traces (of `profile`: the default noise unless given)."""
+    """False alarms over healthy traces (of `profile`: the default noise unless given; `tools`:
+    of a tool canary, 2 % of its calls failing)."""
     n = weeks * 7 * 24 * 60
     ours = base = total = 0
     seconds = 0.0
     reasons: dict[str, int] = {}
     for k in range(targets):
-        trace = generate(f"bench/healthy-{k}", n, seed=seed + 7919 * k, healthy=profile)
+        name = f"bench/healthy-{'tools-' if tools else ''}{k}"
+        trace = generate(name, n, seed=seed + 7919 * k, healthy=profile, tools=tools)
         with tempfile.TemporaryDirectory() as folder:
             results = via_file(trace.results, Path(folder))
         start = time.process_time()  # CPU time: the machine may be shared

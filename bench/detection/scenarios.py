@@ -90,6 +90,20 @@ def kinds(h: Healthy) -> list[Kind]:
         Kind("re-quantised, same name", "weights", 1.0, 40, logprob_kl("weights", 1.0, h)),
         Kind("re-quantised ×0.5, same name", "weights", 0.5, None, logprob_kl("weights", 0.5, h)),
         Kind("swapped model, same name", "swap", 1.0, 40, logprob_kl("swap", 1.0, h)),
+        Kind(
+            "tool calls 2→10 % failing",
+            "tool_calls",
+            0.10,
+            None,
+            answered * bernoulli_kl(0.10, h.tool_fail_rate),
+        ),
+        Kind(
+            "tool calls 2→30 % failing",
+            "tool_calls",
+            0.30,
+            None,
+            answered * bernoulli_kl(0.30, h.tool_fail_rate),
+        ),
         Kind("flapping", "flapping", 0, 3, bernoulli_kl(1.0, p_err)),
     ]
 

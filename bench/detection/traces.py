@@ -9,6 +9,11 @@ Healthy noise (per probe, one a minute):
 - the canary asks for the first token's top-5 logprobs (`logprobs: 5`): fixed values per token
   plus serving jitter (sd 0.15 nats each, drawn from a random stream of their own, so the other
   figures are the draws they were before logprobs existed).
+
+A tool-canary trace (`tools=True`, or any `tool_calls` event) has a tool canary's probes
+instead: 2 % of the answered calls fail (`tool_check`: schema mismatches, invalid JSON, no call,
+in the proportions 2 : 1 : 1), and a `tool_calls` event makes that share of calls fail the
+schema (a provider whose tool calls start failing validation).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class Healthy:
     rate_limit_rate: float = 0.002
     cancel_rate: float = 0.0005
     wrong_rate: float = 0.03
+    tool_fail_rate: float = 0.02
     model: str = "sim-model-2026-01-01"
     fingerprints: tuple[str, ...] = ("fp_a1", "fp_b2")
     logprob_noise: float = 0.15
@@ -72,7 +78,8 @@ class Event:
     """A brownout from probe `start` for `length` probes. `kind` is one of KINDS' keys' effects:
     latency, ttft, throughput (factors), errors, rate_limit (rates), quality (pass rate),
     model, outage, flapping, weights (other weights behind the name: `REQUANTISED` × value),
-    swap (another model behind the name)."""
+    swap (another model behind the name), tool_calls (the share of tool calls failing the
+    schema)."""
 
     kind: str
     start: int
@@ -97,12 +104,16 @@ def generate(
     events: list[Event] | None = None,
     healthy: Healthy | None = None,
     start: datetime = START,
+    tools: bool | None = None,
 ) -> Trace:
-    """`n` probes of `target`, one every minute (±2 s jitter) from `start`, with `events` applied."""
+    """`n` probes of `target`, one every minute (±2 s jitter) from `start`, with `events` applied.
+    `tools`: a tool canary's probes (None: when an event is about tool calls)."""
     h = healthy or Healthy()
     rng = random.Random(seed)
     lrng = random.Random(seed * 7919 + 17)  # the logprobs' own stream
     events = events or []
+    if tools is None:
+        tools = any(e.kind == "tool_calls" for e in events)
     provider, _, model = target.partition("/")
     flap_down = _flapping_schedule(events, rng)
     out: list[ProbeResult] = []
@@ -118,9 +129,12 @@ def generate(
             limit_rate = kinds["rate_limit"]
         if "quality" in kinds:
             wrong_rate = 1.0 - kinds["quality"]
+        if tools:
+            wrong_rate = kinds.get("tool_calls", h.tool_fail_rate)
         if "outage" in kinds or i in flap_down:
             error_rate, limit_rate = 1.0, 0.0
-        common = dict(ts=ts, target=target, provider=provider, model=model, canary="arithmetic")
+        canary = "weather_tool" if tools else "arithmetic"
+        common = dict(ts=ts, target=target, provider=provider, model=model, canary=canary)
         u = rng.random()
         if u < h.cancel_rate:
             out.append(ProbeResult(outcome=Outcome.CANCELLED, **common))  # type: ignore[arg-type]
@@ -152,6 +166,13 @@ def generate(
         tps *= kinds.get("throughput", 1.0)
         gen = h.tokens / tps * 1000.0
         ok = rng.random() >= wrong_rate
+        check = None
+        if tools:
+            check = "ok" if ok else "schema_mismatch"
+            if not ok and "tool_calls" not in kinds:
+                check = rng.choice(
+                    ("schema_mismatch", "schema_mismatch", "invalid_json", "no_tool_call")
+                )
         response_model = h.model + ("-next" if "model" in kinds else "")
         weights = "swap" if "swap" in kinds else "weights" if "weights" in kinds else None
         means = mean_logprobs(weights, kinds.get("weights", 0.0))
@@ -176,6 +197,7 @@ def generate(
                 response_model=response_model,
                 system_fingerprint=rng.choice(h.fingerprints),
                 top_logprobs=top,
+                tool_check=check,
                 **common,
             )
         )  # type: ignore[arg-type]

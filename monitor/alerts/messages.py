@@ -30,6 +30,7 @@ _REASONS = {
     "throughput": "throughput",
     "rate_limit": "rate limiting",
     "quality": "answer quality",
+    "tool_calls": "tool calls",
     "model_change": "the model behind the name changed",
     "stale": "no fresh data",
 }

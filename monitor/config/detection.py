@@ -101,6 +101,14 @@ class QualityConfig(Strict):
     clear: float | None = Field(None, gt=0)  # None: the derived leaving threshold
 
 
+class ToolCallsConfig(QualityConfig):
+    """Tool canaries' pass rate (`tool_check` of answered tool probes), apart from `quality`:
+    tool calls have their own healthy rate. Tuned to a rise of failures from 2 % to 10 %."""
+
+    expected_pass_rate: float = Field(0.98, gt=0.5, lt=1)
+    drop: float = Field(0.08, gt=0, lt=1)
+
+
 class ModelChangeConfig(Strict):
     """The answering model (`response_model`, and `system_fingerprint` when `fingerprint`)."""
 
@@ -144,6 +152,7 @@ _SECTIONS = (
     "ttft",
     "throughput",
     "quality",
+    "tool_calls",
     "model_change",
     "flap",
 )
@@ -160,6 +169,7 @@ class DetectionOverride(Strict):
     ttft: MetricConfig | None = None
     throughput: ThroughputConfig | None = None
     quality: QualityConfig | None = None
+    tool_calls: ToolCallsConfig | None = None
     model_change: ModelChangeConfig | None = None
     flap: FlapConfig | None = None
 
@@ -175,6 +185,7 @@ class DetectionConfig(Strict):
     ttft: MetricConfig = Field(default_factory=lambda: MetricConfig(ratio=2.5))
     throughput: ThroughputConfig = Field(default_factory=ThroughputConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    tool_calls: ToolCallsConfig = Field(default_factory=ToolCallsConfig)
     model_change: ModelChangeConfig = Field(default_factory=ModelChangeConfig)
     flap: FlapConfig = Field(default_factory=FlapConfig)
     fleet: FleetConfig = Field(default_factory=FleetConfig)

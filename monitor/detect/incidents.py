@@ -24,6 +24,7 @@ PEAK_KEYS: dict[str, tuple[str, bool]] = {
     "throughput": ("ratio", True),
     "quality": ("pass_rate", False),
     "model_change": ("p_value", False),  # a drift alarm's: the smallest is the strongest
+    "tool_calls": ("pass_rate", False),
 }
 
 

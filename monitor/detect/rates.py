@@ -1,5 +1,5 @@
 """Signals on rates of events: provider failures (`errors`), 429s (`rate_limit`) and wrong answers
-(`quality`). Each runs a Bernoulli CUSUM of "the rate rose to p1" against the target's healthy rate
+(`quality`), and failed tool calls (`tool_calls`). Each runs a Bernoulli CUSUM of "the rate rose to p1" against the target's healthy rate
 p0, learned from its own history (shrunk towards a configured prior, clamped to a sane range).
 
 Samples join the healthy history only after a short quarantine, and only while the signal is quiet
@@ -21,7 +21,7 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
-from monitor.config.detection import ErrorsConfig, QualityConfig, RateLimitConfig
+from monitor.config.detection import ErrorsConfig, QualityConfig, RateLimitConfig, ToolCallsConfig
 from monitor.detect.signal import Signal, rounded
 from monitor.detect.stats import Cusum, RateWindow, bernoulli_llr, clamp, lower_bound
 from monitor.detect.types import Reason, Status
@@ -281,6 +281,8 @@ class QualitySignal(_RateSignal):
     def observe(self, result: ProbeResult) -> None:
         if not self.cfg.enabled or result.quality_ok is None or not result.outcome.answered:
             return
+        if result.tool_check is not None:
+            return  # a tool canary's probe: the tool_calls signal's
         self._feed(not result.quality_ok)
 
     @property
@@ -294,3 +296,29 @@ class QualitySignal(_RateSignal):
             "baseline_pass_rate": rounded(1.0 - self.p0),
             "window": len(self.recent),
         }
+
+
+class ToolCallsSignal(QualitySignal):
+    """Failed tool calls among tool canaries' answered probes (`tool_check` set), with their own
+    healthy rate: a provider whose tool calls start failing (10 % of calls failing the schema)
+    is seen here, not diluted among the text canaries. `details` adds the words of the recent
+    failures (`{"schema_mismatch": 4}`)."""
+
+    reason = Reason.TOOL_CALLS
+
+    def __init__(self, cfg: ToolCallsConfig, threshold: float, leave: float = 8.0) -> None:
+        super().__init__(cfg, threshold, leave)
+        self.kinds: deque[str] = deque(maxlen=50)
+
+    def observe(self, result: ProbeResult) -> None:
+        if not self.cfg.enabled or result.tool_check is None or not result.outcome.answered:
+            return
+        self.kinds.append(result.tool_check)
+        self._feed(result.tool_check != "ok")
+
+    def details(self) -> dict[str, Any]:
+        failures: dict[str, int] = {}
+        for kind in self.kinds:
+            if kind != "ok":
+                failures[kind] = failures.get(kind, 0) + 1
+        return {**super().details(), "failures": dict(sorted(failures.items()))}

@@ -30,7 +30,7 @@ from typing import Any
 from monitor.config.detection import DetectionConfig
 from monitor.detect.metrics import MetricSignal, Prior, metric_signals
 from monitor.detect.model_change import ModelSignal
-from monitor.detect.rates import ErrorsSignal, QualitySignal, RateLimitSignal
+from monitor.detect.rates import ErrorsSignal, QualitySignal, RateLimitSignal, ToolCallsSignal
 from monitor.detect.signal import Signal
 from monitor.detect.types import Reason, Status, TargetStatus, Transition
 from monitor.result import Outcome, ProbeResult, format_ts
@@ -74,6 +74,7 @@ class TargetDetector:
             self.errors,
             RateLimitSignal(cfg.rate_limit, cfg.rate_limit.threshold or h, leave),
             QualitySignal(cfg.quality, cfg.quality.threshold or h, leave),
+            ToolCallsSignal(cfg.tool_calls, cfg.tool_calls.threshold or h, leave),
             self.model,
         ]
         self.signals: list[Signal] = []

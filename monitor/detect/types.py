@@ -31,6 +31,7 @@ class Reason(StrEnum):
     THROUGHPUT = "throughput"
     RATE_LIMIT = "rate_limit"
     QUALITY = "quality"
+    TOOL_CALLS = "tool_calls"
     MODEL_CHANGE = "model_change"
     STALE = "stale"  # no fresh data: only with `unknown`
 

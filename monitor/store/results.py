@@ -218,3 +218,25 @@ def known_targets(store: Store) -> list[str]:
     """Every target that has at least one stored result, sorted (a loose index scan)."""
     with store.session() as session:
         return [str(row[0]) for row in session.execute(_KNOWN_TARGETS)]
+
+
+def tool_checks(
+    store: Store, since: datetime, until: datetime, targets: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Per target, its tool canaries' answered probes with `since <= ts < until`, counted by
+    `tool_check` word (`{"ok": 14, "schema_mismatch": 1}`); targets without any are left out.
+    Read over the (target, ts) index: the switch's window is minutes."""
+    t = ProbeRow.__table__.c  # type: ignore[attr-defined]
+    query = (
+        sa_select(t.target, t.tool_check, func.count())
+        .where(t.ts >= since, t.ts < until, t.tool_check.is_not(None))
+        .where(t.target.in_(list(targets)))
+        .group_by(t.target, t.tool_check)
+    )
+    out: dict[str, dict[str, int]] = {}
+    if not targets:
+        return out
+    with store.session() as session:
+        for target, word, n in session.execute(query):
+            out.setdefault(str(target), {})[str(word)] = int(n)
+    return out

@@ -38,5 +38,8 @@ def test_the_demo_prints_the_page_url_and_leaves_a_history_with_its_three_incide
             (i.target.partition("/")[0], i.worst.value) for i in detection.incidents_between(store)
         }
         assert {("anthropic", "degraded"), ("gemini", "degraded"), ("openrouter", "down")} <= kinds
+        recent = results.between(store, utcnow() - timedelta(minutes=2))
+        tool_probes = [r for r in recent if r.canary == "weather-tool" and r.tool_check]
+        assert tool_probes and {r.tool_check for r in tool_probes} == {"ok"}  # the tool canary
     finally:
         store.close()

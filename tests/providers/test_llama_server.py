@@ -18,6 +18,7 @@ from monitor.probe import run_probe
 from monitor.result import Outcome, ProbeResult
 from monitor.runner import make_client
 from monitor.target import Target
+from tests.factories import tool_canary
 from tests.providers.conftest import MODEL_ALIAS, LlamaServer
 
 pytestmark = pytest.mark.slow
@@ -97,3 +98,21 @@ async def test_a_killed_server_is_a_connection_error_and_its_restart_is_ok_again
     assert during.outcome is Outcome.CONNECTION_ERROR
     assert during.retry_reason is None  # a refused connection is not a dropped kept-alive one
     assert [r.outcome for r in after] == [Outcome.OK] * 3
+
+
+@pytest.mark.parametrize("tool_choice", ["auto", "required"])
+async def test_a_tool_canary_is_accepted_answered_and_checked_by_the_real_server(
+    llama: LlamaServer, tool_choice: str
+) -> None:
+    """llama-server (jinja templates on by default) takes the OpenAI `tools` request as
+    brownout sends it; SmolLM2-135M answers in text, so the check says `no_tool_call`, not a
+    failure of the server (docs/providers.md)."""
+    config = _config(llama)
+    async with make_client(config) as client:
+        result = await run_probe(
+            client, _target(config), tool_canary(tool_choice=tool_choice), timeout=60.0
+        )
+    assert result.http_status == 200
+    assert result.outcome.answered, result.error
+    assert result.tool_check is not None
+    print(f"\nSmolLM2 with tool_choice {tool_choice}: {result.tool_check}: {result.answer!r}")

@@ -108,25 +108,7 @@ class Rollups:
         targets: Sequence[str] | None,
         regions: Sequence[str] | None = None,
     ) -> dict[DayKey, Figures]:
-        out: dict[DayKey, Figures] = {}
-        raw = RawResults(self.store)
-        for grain, start, end in rollups.plan(since, until):
-            lo, hi = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
-            if grain == rollups.MINUTE:
-                edges = raw.daily(max(lo, since), min(hi, until), targets, regions)
-                for key, edge in edges.items():
-                    out.setdefault(key, Figures()).merge(edge)
-                continue
-            found = rollups.fetch(
-                self.store, grain, lo, hi, targets=targets, step=rollups.DAY, regions=regions
-            )
-            for agg in found:
-                key = (agg.target, agg.start.date())
-                mine = out.get(key)
-                if mine is None:
-                    mine = out[key] = Figures()
-                mine.merge(self._convert(agg))
-        return out
+        return self._walk(since, until, targets, regions, by_region=False)  # type: ignore[return-value]
 
     def by_region(
         self,
@@ -136,12 +118,30 @@ class Rollups:
         regions: Sequence[str] | None = None,
     ) -> dict[RegionKey, Figures]:
         """As `daily`, over the whole range and kept apart per region instead of per day."""
-        out: dict[RegionKey, Figures] = {}
+        return self._walk(since, until, targets, regions, by_region=True)  # type: ignore[return-value]
+
+    def _walk(
+        self,
+        since: datetime,
+        until: datetime,
+        targets: Sequence[str] | None,
+        regions: Sequence[str] | None,
+        *,
+        by_region: bool,
+    ) -> dict[DayKey | RegionKey, Figures]:
+        """The rollup plan's pieces added up: raw results at the minute edges, day-stepped
+        rollups between, keyed per (target, day) or, `by_region`, per (target, region)."""
+        out: dict[DayKey | RegionKey, Figures] = {}
         raw = RawResults(self.store)
         for grain, start, end in rollups.plan(since, until):
             lo, hi = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
             if grain == rollups.MINUTE:
-                edges = raw.by_region(max(lo, since), min(hi, until), targets, regions)
+                edge_lo, edge_hi = max(lo, since), min(hi, until)
+                edges: dict[DayKey, Figures] | dict[RegionKey, Figures] = (
+                    raw.by_region(edge_lo, edge_hi, targets, regions)
+                    if by_region
+                    else raw.daily(edge_lo, edge_hi, targets, regions)
+                )
                 for key, edge in edges.items():
                     out.setdefault(key, Figures()).merge(edge)
                 continue
@@ -153,10 +153,13 @@ class Rollups:
                 targets=targets,
                 step=rollups.DAY,
                 regions=regions,
-                by_region=True,
+                by_region=by_region,
             )
             for agg in found:
-                out.setdefault((agg.target, agg.region), Figures()).merge(self._convert(agg))
+                akey: DayKey | RegionKey = (
+                    (agg.target, agg.region) if by_region else (agg.target, agg.start.date())
+                )
+                out.setdefault(akey, Figures()).merge(self._convert(agg))
         return out
 
     @staticmethod

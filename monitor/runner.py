@@ -35,6 +35,7 @@ from monitor.errors import StorageError
 from monitor.http_pool import ShardedTransport, shards_for
 from monitor.pipeline.writer import ResultWriter, spool_path_for
 from monitor.probe import run_probe
+from monitor.providers.body import ACCEPT_ENCODING
 from monitor.result import Outcome, ProbeResult, utcnow
 from monitor.secrets import Scrubber
 from monitor.store import Store
@@ -97,7 +98,7 @@ def make_client(config: Config, *, shards: int | None = None) -> httpx.AsyncClie
     return httpx.AsyncClient(
         transport=ShardedTransport(limits, count),
         timeout=httpx.Timeout(config.schedule.timeout),
-        headers={"user-agent": "brownout/0.1"},
+        headers={"user-agent": "brownout/0.1", "accept-encoding": ACCEPT_ENCODING},
         follow_redirects=False,
         trust_env=False,
     )

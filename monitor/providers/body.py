@@ -39,6 +39,27 @@ ENCODINGS = ("gzip", "deflate", "br") if _brotli is not None else ("gzip", "defl
 ACCEPT_ENCODING = ", ".join(ENCODINGS)
 
 
+def negotiate(asked: str | None) -> str:
+    """The accept-encoding to send when `asked` is what the request says (a user's header, or
+    the client's default): its codings this module can undo within the size bound, in its
+    order and with its q-values; `*` stands for those; `identity` when none is left.
+
+    A user who asks for `identity` (a proxy that mangles gzip, a capture they want readable)
+    gets it; one who asks for `zstd` gets an uncompressed body rather than one that cannot be
+    read within the bound.
+    """
+    if asked is None:
+        return ACCEPT_ENCODING
+    kept: list[str] = []
+    for item in asked.split(","):
+        coding = item.split(";", 1)[0].strip().lower()
+        if coding == "*":
+            kept.extend(name for name in ENCODINGS if name not in kept)
+        elif coding == "identity" or coding in ENCODINGS:
+            kept.append(item.strip())
+    return ", ".join(dict.fromkeys(kept)) or "identity"
+
+
 class Decoder:
     """Undoes one content-encoding incrementally; `read` never returns more than asked."""
 

@@ -16,7 +16,7 @@ import httpx
 
 from monitor.canaries.tools import ARGUMENTS_MAX_CHARS, ToolCall
 from monitor.providers.base import Reply
-from monitor.providers.body import ACCEPT_ENCODING, STEP_BYTES, Decoder
+from monitor.providers.body import STEP_BYTES, Decoder, negotiate
 from monitor.providers.classify import Failure, classify_exception, classify_status
 from monitor.providers.timing import Timing
 from monitor.result import Outcome
@@ -146,8 +146,9 @@ async def stream_call(
     timing = Timing()
     request.extensions["trace"] = timing.trace
     request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
-    # Only what `monitor.providers.body` can undo within the size bound.
-    request.headers["accept-encoding"] = ACCEPT_ENCODING
+    # Only what `monitor.providers.body` can undo within the size bound, and never more than
+    # the user's own `accept-encoding` header (in `headers:`) allows.
+    request.headers["accept-encoding"] = negotiate(request.headers.get("accept-encoding"))
     reply = Reply(outcome=Outcome.OK)
     parts: list[str] = []
     state = _Clock()

@@ -14,9 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from monitor.providers.body import ACCEPT_ENCODING, ENCODINGS, Decoder
+from monitor.providers import Prompt, provider_for
+from monitor.providers.body import ACCEPT_ENCODING, ENCODINGS, Decoder, negotiate
+from monitor.result import Outcome
+from monitor.runner import make_client
 from monitor.simulator import SimulatorHandle
 from monitor.simulator.bomb import MIB, gzip_bomb
+from monitor.target import Target
+from tests.factories import api_config
+from tests.hostile import Response, openai_stream, serve
 
 BODY = b"data: " + b"x" * 200_000 + b"\n\n"
 
@@ -146,3 +152,41 @@ def test_a_gzip_bomb_costs_a_probe_a_few_megabytes_not_the_bomb(
     # the bomb whole (64 MB) before the bound could be checked.
     print(f"peak RSS: gzip bomb {peak:.0f} MB, healthy {baseline:.0f} MB")
     assert peak - baseline < 32, f"bomb {peak:.0f} MB against {baseline:.0f} MB healthy"
+
+
+@pytest.mark.parametrize(
+    ("asked", "sent"),
+    [
+        (None, ACCEPT_ENCODING),
+        ("identity", "identity"),
+        ("gzip;q=1.0, zstd", "gzip;q=1.0"),
+        ("zstd", "identity"),
+        ("*", ACCEPT_ENCODING),
+        ("GZIP, identity;q=0.5", "GZIP, identity;q=0.5"),
+    ],
+)
+def test_a_users_accept_encoding_is_narrowed_never_widened(asked: str | None, sent: str) -> None:
+    assert negotiate(asked) == sent
+
+
+async def test_a_users_accept_encoding_header_reaches_the_provider() -> None:
+    """`headers: {accept-encoding: identity}` was replaced by brownout's own list (#13)."""
+    config = api_config()
+    with serve(lambda _r: Response(body=openai_stream("hi"))) as server:
+        async with make_client(config) as client:
+            for headers in ({}, {"Accept-Encoding": "identity"}):
+                target = Target(
+                    name="p/m",
+                    provider="p",
+                    model="m",
+                    kind="openai",
+                    base_url=server.url,
+                    interval=30,
+                    timeout=10,
+                    headers=headers,
+                )
+                reply = await provider_for("openai").complete(
+                    client, target, Prompt("hi", max_tokens=4), timeout=10
+                )
+                assert reply.outcome is Outcome.OK
+    assert [r.headers["accept-encoding"] for r in server.requests] == [ACCEPT_ENCODING, "identity"]

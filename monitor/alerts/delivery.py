@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from monitor.alerts import channels, messages
 from monitor.config import Config
 from monitor.store import Store, outbox
+from monitor.store.lease import Fenced
 from monitor.store.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,9 @@ class Deliverer:
         with self._lock:
             try:
                 return self._deliver_due()
+            except Fenced as exc:  # another monitor leads now; it delivers what is left
+                log.warning("alert delivery stopped: %s", exc)
+                return 0
             except Exception:  # the monitor must keep running; the rows stay for the next call
                 log.exception("alert delivery failed; will try again")
                 return 0

@@ -10,6 +10,8 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from monitor.alerts import channels
 from monitor.alerts.service import AlertService
 from monitor.store import lease, open_store, outbox
@@ -18,7 +20,11 @@ from tests.factories import config_file, flip
 
 
 async def test_a_new_leader_sends_a_paused_ex_leaders_claimed_alert_at_once_and_the_late_mark_is_refused(
-    tmp_path: Path, db_url: str, clock: Clock, receiver: HttpReceiver
+    tmp_path: Path,
+    db_url: str,
+    clock: Clock,
+    receiver: HttpReceiver,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     config = config_file(tmp_path, {"alerts": [channel("oncall", receiver.url())]})
     base = open_store(db_url)
@@ -61,6 +67,10 @@ async def test_a_new_leader_sends_a_paused_ex_leaders_claimed_alert_at_once_and_
     # The ex-leader wakes and sends (the one thing no fence stops: docs/alerts.md, at least
     # once), but its mark is refused: the row stays as the new leader left it.
     assert delivered_by_old == 0
+    # ... and said in one line, not as a traceback: losing the lease is not brownout's bug.
+    [refused] = [r for r in caplog.records if r.name == "monitor.alerts.delivery"]
+    assert refused.exc_info is None
+    assert "no longer leads" in refused.getMessage()
     [after] = outbox.all_rows(base)
     assert (after.status, after.claim_token, after.attempts) == ("delivered", second, 2)
     base.close()

@@ -3,6 +3,7 @@ of its figures (`monitor.figures.Figures`, read from the rollups). Pure.
 
     burn = burn_rate(figures, objective)          # 1.0: spending the budget exactly on time
     page = pages(windows, objective)              # the SRE workbook's multi-window rule
+    ticket = pages(windows, objective, TICKET_RULES)   # its slow-burn ticket rule
 
 An **objective** is `availability` (the share of counted probes that did not fail; the budget
 is 1 − it) or `ttft_p95` (95 % of answered probes with their first token within the limit; the
@@ -10,12 +11,15 @@ budget is 5 % of answered probes slower). The **burn rate** over a window is the
 probes over the budget: at 1.0 the budget lasts exactly the SLO's period, at 14.4 a 30-day
 budget's 2 % is gone in an hour. A **page** needs both windows of a pair over its factor (the
 long one says the burn is significant, the short one that it is still going on): 1 h and 5 min
-at 14.4×, or 6 h and 30 min at 6× (Beyer et al., *The Site Reliability Workbook*, ch. 5).
+at 14.4×, or 6 h and 30 min at 6× (Beyer et al., *The Site Reliability Workbook*, ch. 5). The
+workbook's **ticket** rule, 3 days and 6 h at 1× (the budget would be gone by the end of the
+period), is a slower, lower severity: it opens a ticket rather than paging. The factors are the
+workbook's for a 30-day period (`PERIOD_S`), over which attainment is shown now.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from monitor.config.schema import SloConfig
@@ -23,12 +27,29 @@ from monitor.figures import Figures
 from monitor.sketch import value_of
 
 TTFT_QUANTILE = 0.95
-# (long window, short window, factor), seconds: the workbook's two paging pairs.
-PAGE_RULES: tuple[tuple[float, float, float], ...] = (
-    (3600.0, 300.0, 14.4),
-    (6 * 3600.0, 1800.0, 6.0),
+PERIOD_S = 30 * 86400.0  # the SLO period the factors below are the workbook's for
+PAGE, TICKET = "page", "ticket"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A multi-window rule: both windows (seconds) burning at or over `factor` call for a
+    `severity` alert (`page` or `ticket`)."""
+
+    severity: str
+    long_s: float
+    short_s: float
+    factor: float
+
+
+# The workbook's two paging pairs and its ticket pair.
+PAGE_RULES: tuple[Rule, ...] = (
+    Rule(PAGE, 3600.0, 300.0, 14.4),
+    Rule(PAGE, 6 * 3600.0, 1800.0, 6.0),
 )
-WINDOWS = sorted({w for rule in PAGE_RULES for w in rule[:2]})
+TICKET_RULES: tuple[Rule, ...] = (Rule(TICKET, 3 * 86400.0, 6 * 3600.0, 1.0),)
+RULES = PAGE_RULES + TICKET_RULES
+WINDOWS = sorted({w for rule in RULES for w in (rule.long_s, rule.short_s)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +105,9 @@ def burn_rate(figures: Figures, objective: Objective) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """A burn fast enough to page someone: the pair of windows that said so and their rates."""
+    """A burn fast enough to alert someone: the pair of windows that said so and their rates.
+    `severity` is the rule's: `page` (someone is woken) or `ticket` (a slow burn, for the
+    working day)."""
 
     objective: Objective
     long_s: float
@@ -92,21 +115,63 @@ class Page:
     factor: float
     long_burn: float
     short_burn: float
+    severity: str = PAGE
 
 
-def pages(windows: Mapping[float, Figures], objective: Objective) -> Page | None:
-    """The first paging rule both of whose windows burn at or over its factor, given the
-    figures of each window (seconds → figures of the last that many seconds); None if none."""
-    for long_s, short_s, factor in PAGE_RULES:
-        long_fig, short_fig = windows.get(long_s), windows.get(short_s)
-        if long_fig is None or short_fig is None:
-            continue
-        long_burn = burn_rate(long_fig, objective)
-        short_burn = burn_rate(short_fig, objective)
-        if long_burn is None or short_burn is None:
-            continue
-        if long_burn >= factor and short_burn >= factor:
-            return Page(objective, long_s, short_s, factor, long_burn, short_burn)
+@dataclass(frozen=True, slots=True)
+class RuleBurn:
+    """One rule's windows now: each window's burn rate (None: no probe counts in it)."""
+
+    rule: Rule
+    long_burn: float | None
+    short_burn: float | None
+
+    @property
+    def firing(self) -> bool:
+        return (
+            self.long_burn is not None
+            and self.short_burn is not None
+            and self.long_burn >= self.rule.factor
+            and self.short_burn >= self.rule.factor
+        )
+
+
+def rule_burns(
+    windows: Mapping[float, Figures], objective: Objective, rules: Sequence[Rule] = RULES
+) -> list[RuleBurn]:
+    """Each rule's burn rates, given the figures of each window (seconds → figures of the last
+    that many seconds; a window missing reads as no probe)."""
+    out = []
+    for rule in rules:
+        long_fig, short_fig = windows.get(rule.long_s), windows.get(rule.short_s)
+        out.append(
+            RuleBurn(
+                rule,
+                None if long_fig is None else burn_rate(long_fig, objective),
+                None if short_fig is None else burn_rate(short_fig, objective),
+            )
+        )
+    return out
+
+
+def pages(
+    windows: Mapping[float, Figures], objective: Objective, rules: Sequence[Rule] = PAGE_RULES
+) -> Page | None:
+    """The first of `rules` (default: the paging ones) both of whose windows burn at or over
+    its factor, given the figures of each window; None if none."""
+    for burn in rule_burns(windows, objective, rules):
+        if burn.firing:
+            assert burn.long_burn is not None and burn.short_burn is not None
+            rule = burn.rule
+            return Page(
+                objective,
+                rule.long_s,
+                rule.short_s,
+                rule.factor,
+                burn.long_burn,
+                burn.short_burn,
+                rule.severity,
+            )
     return None
 
 

@@ -89,6 +89,8 @@ def render(
     events = _collapse(events)
     if len(events) == 1 and events[0]["kind"] == SLO_BURN:
         title, body = _burn(events[0])
+    elif len(events) == 1 and events[0]["kind"] == SLO_RESOLVED:
+        title, body = _burn_resolved(events[0])
     elif len(events) == 1:
         title, body = _single(events[0])
     else:
@@ -97,7 +99,7 @@ def render(
         body += f"\n\nStatus page: {dashboard_url}"
     if resent:
         body += "\n\n(This may be a repeat: the monitor stopped while it was sending this message.)"
-    kind = WARNING if events[0]["kind"] == SLO_BURN else _notify_type(events)
+    kind = _slo_notify_type(events[0]) if events[0]["kind"] in SLO_KINDS else _notify_type(events)
     return Rendered(title, body, kind)
 
 
@@ -346,11 +348,13 @@ def _notify_type(events: Sequence[dict[str, Any]]) -> str:
     return SUCCESS if events and all(e["kind"] == RECOVERY for e in events) else INFO
 
 
-SLO_BURN = "slo_burn"
+SLO_BURN, SLO_RESOLVED = "slo_burn", "slo_resolved"
+SLO_KINDS = (SLO_BURN, SLO_RESOLVED)
 
 
 def burn_event(target: str, page: Page, now: datetime) -> dict[str, Any]:
-    """The stored form of an SLO burn page (`monitor.slo.Page`)."""
+    """The stored form of an SLO burn alert (`monitor.slo.Page`): a page, or with severity
+    `ticket` a ticket."""
     return {
         "kind": SLO_BURN,
         "ts": format_ts(now),
@@ -360,6 +364,7 @@ def burn_event(target: str, page: Page, now: datetime) -> dict[str, Any]:
         "reasons": ["slo"],
         "details": {
             "objective": page.objective.label,
+            "severity": page.severity,
             "factor": page.factor,
             "long_s": page.long_s,
             "short_s": page.short_s,
@@ -369,13 +374,54 @@ def burn_event(target: str, page: Page, now: datetime) -> dict[str, Any]:
     }
 
 
+def resolved_event(
+    target: str, objective: str, severity: str, started: datetime, now: datetime
+) -> dict[str, Any]:
+    """The stored form of the end of an SLO burn alert: no rule of its severity fires any more
+    for `objective` (its label); `started` is when the alert was sent."""
+    return {
+        "kind": SLO_RESOLVED,
+        "ts": format_ts(now),
+        "target": target,
+        "old": "burning",
+        "new": "resolved",
+        "reasons": ["slo"],
+        "details": {"objective": objective, "severity": severity, "started": format_ts(started)},
+    }
+
+
 def _burn(e: dict[str, Any]) -> tuple[str, str]:
     d = e["details"]
     long_w, short_w = format_duration(d["long_s"]), format_duration(d["short_s"])
-    title = f"{e['target']} is burning its error budget ({d['objective']})"
+    ticket = d.get("severity") == "ticket"
+    if ticket:
+        title = f"Ticket: {e['target']} is slowly burning its error budget ({d['objective']})"
+    else:
+        title = f"{e['target']} is burning its error budget ({d['objective']})"
     body = (
         f"{e['target']} burns the error budget of {d['objective']} at {d['long_burn']:g}× "
         f"over the last {long_w} and {d['short_burn']:g}× over the last {short_w} "
-        f"(pages at {d['factor']:g}×), since {_when(e['ts'])} or before."
+        f"({'opens a ticket' if ticket else 'pages'} at {d['factor']:g}×), "
+        f"since {_when(e['ts'])} or before."
+    )
+    if ticket:
+        body += " At this rate the budget is gone before the period ends; no one is paged."
+    return title, body
+
+
+def _burn_resolved(e: dict[str, Any]) -> tuple[str, str]:
+    d = e["details"]
+    what = "ticket" if d.get("severity") == "ticket" else "page"
+    title = f"Resolved: {e['target']} is no longer burning its error budget ({d['objective']})"
+    body = (
+        f"No pair of windows of the {what} rule burns the error budget of {d['objective']} at "
+        f"its factor any more, as of {_when(e['ts'])} (the {what} was sent at "
+        f"{_when(d['started'])})."
     )
     return title, body
+
+
+def _slo_notify_type(e: dict[str, Any]) -> str:
+    if e["kind"] == SLO_RESOLVED:
+        return SUCCESS
+    return INFO if e["details"].get("severity") == "ticket" else WARNING

@@ -20,17 +20,18 @@ from typing import Any
 
 from monitor.alerts import channels, policy
 from monitor.alerts.delivery import Deliverer
-from monitor.alerts.messages import PROBLEM, REMINDER, burn_event
+from monitor.alerts.messages import PROBLEM, REMINDER, burn_event, resolved_event
 from monitor.alerts.policy import Decision, PairState
 from monitor.alerts.silences import silenced_by
 from monitor.config import Config
 from monitor.config.alerts import AlertChannel
 from monitor.detect.types import Transition
 from monitor.errors import BrownoutError
+from monitor.read.slo import with_slo
 from monitor.result import utcnow
 from monitor.route import Answer, switch_for
-from monitor.slo import Page
-from monitor.store import Store, outbox
+from monitor.slo import PAGE, TICKET, Page
+from monitor.store import Store, outbox, slo_burns
 from monitor.store.outbox import AlertLogRow, Message
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class AlertService:
         # Where to switch each target in trouble, read once per pass (see `_switch`).
         self._switches: dict[str, dict[str, Any] | None] = {}
         self._rankings: dict[tuple[str, ...], Answer] = {}
-        self._burning: set[tuple[str, str]] = set()  # (target, objective) paged for now
+        self._burns_checked = False  # whether `on_burn` has run in this process
         self._deliverer = Deliverer(
             store,
             config,
@@ -129,39 +130,95 @@ class AlertService:
         return self._commit(logs, messages, now)
 
     def on_burn(self, found: Sequence[tuple[str, Page]]) -> int:
-        """Page the channels that want each target whose SLO burns its error budget fast
-        (`monitor.read.slo.burning`), once per burn: a page is sent when the burn starts and
-        again only after it has stopped (these are kept in memory: after a restart an ongoing
-        burn pages once more). Through the outbox like any alert; returns how many messages."""
+        """Alert the channels that take each target's SLO alerts of a rule firing now
+        (`monitor.read.slo.burning`: pages, and tickets when a channel takes them), once per
+        burn, and tell the same channels when it is over. Each burn is a row of
+        `monitor.store.slo_burns`, written with its messages in one transaction, so a restart
+        during a burn neither alerts again nor forgets the "resolved". Through the outbox like
+        any alert; returns how many messages were queued."""
         if not self._channels:
             return 0
         now = self.clock()
-        burning = {(target, page.objective.label): page for target, page in found}
-        self._burning = {key for key in self._burning if key in burning}
-        messages = []
-        for (target, label), page in sorted(burning.items()):
-            if (target, label) in self._burning:
-                continue
-            self._burning.add((target, label))
-            for channel in self._channels.values():
-                if not channel.wants(target) or silenced_by(
-                    self.config.maintenance, target, channel.name, now
-                ):
-                    continue
-                messages.append(
-                    Message(
-                        channel=channel.name,
-                        addresses=self._addresses[channel.name],
-                        events=[burn_event(target, page, now)],
-                        due_at=now,
-                        kind="slo",
-                        groupable=False,
-                    )
+        firing = {(target, page.objective.kind, page.severity): page for target, page in found}
+        opened = slo_burns.open_burns(self.store)
+        configured = {
+            (target, objective.kind): objective.label
+            for target, objs in with_slo(self.config).items()
+            for objective in objs
+        }
+        messages: list[Message] = []
+        new_rows: list[slo_burns.SloBurnRow] = []
+        ended: list[int] = []
+        if not self._burns_checked:
+            # The first pass of this process: say which burns a previous one had alerted on.
+            self._burns_checked = True
+            kept = [key for key in opened if key in firing]
+            if kept:
+                log.info(
+                    "alerts: %d SLO burn alert(s) still open from before (not sent again): %s",
+                    len(kept),
+                    ", ".join(f"{t} {kind} {severity}" for t, kind, severity in sorted(kept)),
                 )
+        for key, row in sorted(opened.items()):
+            if key in firing:
+                continue
+            assert row.id is not None
+            ended.append(row.id)
+            target, kind, severity = key
+            label = configured.get((target, kind))
+            if label is None:
+                continue  # the objective is gone from the config: nothing to resolve for
+            event = resolved_event(target, label, severity, row.started_at, now)
+            for name in row.told():
+                channel = self._channels.get(name)
+                if channel is None or silenced_by(self.config.maintenance, target, name, now):
+                    continue
+                messages.append(self._slo_message(name, event, now))
+        for key, page in sorted(firing.items(), key=lambda item: item[0]):
+            if key in opened:
+                continue
+            target, kind, severity = key
+            told = [
+                c.name
+                for c in self._channels.values()
+                if severity in c.slo_alerts
+                and c.wants(target)
+                and not silenced_by(self.config.maintenance, target, c.name, now)
+            ]
+            event = burn_event(target, page, now)
+            messages += [self._slo_message(name, event, now) for name in told]
+            new_rows.append(
+                slo_burns.SloBurnRow(
+                    target=target,
+                    objective=kind,
+                    severity=severity,
+                    label=page.objective.label,
+                    started_at=now,
+                    channels=json.dumps(told),
+                    details=json.dumps(event["details"]),
+                )
+            )
+        if new_rows or ended:
+            slo_burns.commit(self.store, new_rows, ended, messages, now)
         if messages:
-            outbox.commit(self.store, [], messages, now)
-            log.info("alerts: %d SLO burn page(s)", len(messages))
+            log.info("alerts: %d SLO burn message(s)", len(messages))
         return len(messages)
+
+    @property
+    def slo_severities(self) -> tuple[str, ...]:
+        """The SLO alerts some channel takes (`slo_alerts`): what `on_burn` needs found."""
+        taken = {s for c in self._channels.values() for s in c.slo_alerts}
+        return tuple(s for s in (PAGE, TICKET) if s in taken)
+
+    def _slo_message(self, channel: str, event: dict[str, Any], now: datetime) -> Message:
+        return Message(
+            channel=channel,
+            addresses=self._addresses[channel],
+            events=[event],
+            due_at=now,
+            kind="slo",
+            groupable=False,
+        )
 
     async def deliver_due(self) -> int:
         """Send the outbox rows that are due (see `monitor.alerts.delivery`). Never raises.

@@ -8,6 +8,9 @@ alerts:
     severities: [down, recovered]          # of degraded, down, recovered
     cooldown: 15m
     remind_every: 1h
+  - name: tickets
+    urls: ["github://${GITHUB_TOKEN}@owner/repo"]
+    slo_alerts: [ticket]                   # SLO alerts it takes: page (default), ticket
   - name: team
     config: [/etc/brownout/apprise.yml]    # Apprise config files, with their tags
     tags: [llm]
@@ -35,6 +38,9 @@ from monitor.target import selected
 
 Severity = Literal["degraded", "down", "recovered"]
 SEVERITIES: tuple[Severity, ...] = ("degraded", "down", "recovered")
+# SLO burn-rate alerts (monitor.slo): the fast-burn page and the slow-burn ticket.
+SloAlert = Literal["page", "ticket"]
+DEFAULT_SLO_ALERTS: tuple[SloAlert, ...] = ("page",)
 
 
 class DeliveryConfig(Strict):
@@ -76,6 +82,9 @@ class AlertChannel(Strict):
     group_wait: Duration = 30.0
     # A message about at least this many providers is titled an intelligence brownout.
     fleet_threshold: int = Field(3, ge=2)
+    # Which SLO burn-rate alerts this channel takes (docs/alerts.md): `page` (the fast-burn
+    # pairs) and/or `ticket` (the slow-burn 3d/6h pair, off unless a channel asks); [] for none.
+    slo_alerts: list[SloAlert] = Field(default_factory=lambda: list(DEFAULT_SLO_ALERTS))
 
     @field_validator("urls")
     @classmethod

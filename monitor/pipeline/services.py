@@ -73,7 +73,9 @@ class Services:
             async def remind() -> None:
                 await in_pipeline(alerts.remind)
                 await in_pipeline(
-                    lambda: alerts.on_burn(burning(self.store, self.config, self.clock()))
+                    lambda: alerts.on_burn(
+                        burning(self.store, self.config, self.clock(), alerts.slo_severities)
+                    )
                 )
 
             jobs += [(DELIVERY_EVERY_S, alerts.deliver_due), (REMIND_EVERY_S, remind)]

@@ -31,6 +31,7 @@ _TABLE_MODULES = [
     "monitor.store.rollup_table",
     "monitor.store.statuspages",
     "monitor.store.lease",
+    "monitor.store.slo_burns",
 ]
 
 

@@ -166,29 +166,37 @@ def commit(
 
     Each message's own log rows (`Message.logs`) get the batch they were written to.
     """
-    added = 0
     with store.session() as session:
-        for message in messages:
-            batch = _join_open_batch(session, message, now) if message.groupable else None
-            if batch is None:
-                batch = uuid.uuid4().hex
-                for index, address in enumerate(message.addresses):
-                    session.add(
-                        OutboxRow(
-                            batch=batch,
-                            channel=message.channel,
-                            destination=index,
-                            address=address,
-                            kind=message.kind,
-                            events=json.dumps(message.events, default=str),
-                            created_at=now,
-                            due_at=message.due_at,
-                        )
+        return write_messages(session, logs, messages, now)
+
+
+def write_messages(
+    session: Any, logs: Sequence[AlertLogRow], messages: Sequence[Message], now: datetime
+) -> int:
+    """`commit`'s writes inside a session the caller holds (so other rows of the store can be
+    written in the same transaction); returns how many outbox rows were added."""
+    added = 0
+    for message in messages:
+        batch = _join_open_batch(session, message, now) if message.groupable else None
+        if batch is None:
+            batch = uuid.uuid4().hex
+            for index, address in enumerate(message.addresses):
+                session.add(
+                    OutboxRow(
+                        batch=batch,
+                        channel=message.channel,
+                        destination=index,
+                        address=address,
+                        kind=message.kind,
+                        events=json.dumps(message.events, default=str),
+                        created_at=now,
+                        due_at=message.due_at,
                     )
-                    added += 1
-            for log in message.logs:
-                log.batch = batch
-        session.add_all(logs)
+                )
+                added += 1
+        for log in message.logs:
+            log.batch = batch
+    session.add_all(logs)
     return added
 
 

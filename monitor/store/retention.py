@@ -10,7 +10,8 @@ day rollups older than `rollup` too. Deletes run in slices of a day so no transa
 database for long while the monitor keeps writing. On PostgreSQL the hourly run also creates the
 next days' partitions ahead of the writer. `brownout run` calls `prune_for(config)`
 periodically; nothing else ever deletes results. `prune_for` also prunes the alert outbox and
-alert log past `storage.alert_retention` (`monitor.store.outbox.prune`).
+alert log past `storage.alert_retention` (`monitor.store.outbox.prune`), and the SLO burns that
+ended before it (`monitor.store.slo_burns.prune`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import col
 
 from monitor.config.schema import StorageConfig
-from monitor.store import outbox, partitions
+from monitor.store import outbox, partitions, slo_burns
 from monitor.store.db import Store
 from monitor.store.rollup_table import DAY, HOUR, MINUTE, rollups
 from monitor.store.tables import ProbeRow
@@ -40,6 +41,7 @@ class Pruned:
     day: int = 0
     outbox: int = 0
     alert_log: int = 0
+    slo_burns: int = 0
 
 
 def prune(
@@ -58,7 +60,10 @@ def prune(
         for grain, keep in ((MINUTE, minute), (HOUR, rollup), (DAY, rollup))
     )
     sent, decided = outbox.prune(store, now - timedelta(seconds=alerts))
-    return Pruned(raw_deleted, minute_n, hour_n, day_n, outbox=sent, alert_log=decided)
+    burns = slo_burns.prune(store, now - timedelta(seconds=alerts))
+    return Pruned(
+        raw_deleted, minute_n, hour_n, day_n, outbox=sent, alert_log=decided, slo_burns=burns
+    )
 
 
 def prune_for(store: Store, storage: StorageConfig, now: datetime) -> Pruned:

@@ -175,6 +175,37 @@ def healthy_stream(
     return out
 
 
+def cyclic_stream(
+    n: int,
+    amplitude: float = 0.4,
+    seed: int = 7,
+    target: str = "openai/gpt-4o-mini",
+    slow_from: int | None = None,
+    slow_until: int | None = None,
+    slow: float = 1.0,
+) -> list[ProbeResult]:
+    """`n` minutes of `healthy_stream` (no errors, no wrong answers) whose timings follow a
+    daily cycle: × e^(amplitude · sin(2π · minute / 1440)), the peak at 06:00 UTC each day and
+    the trough at 18:00; from minute `slow_from` to `slow_until` (the end when None) every
+    timing is `slow` times slower still (a brownout)."""
+    out = []
+    for r in healthy_stream(0, n, seed=seed, target=target, wrong_rate=0.0):
+        i = int((r.ts - T0) / MINUTE)
+        k = math.exp(amplitude * math.sin(2 * math.pi * i / 1440))
+        if slow_from is not None and i >= slow_from and (slow_until is None or i < slow_until):
+            k *= slow
+        assert r.ttft_ms and r.latency_ms and r.tokens_per_s
+        out.append(
+            replace(
+                r,
+                ttft_ms=r.ttft_ms * k,
+                latency_ms=r.latency_ms * k,
+                tokens_per_s=r.tokens_per_s / k,
+            )
+        )
+    return out
+
+
 def regional_probes(
     target: str,
     start: datetime,

@@ -7,6 +7,7 @@ behind each one. Per-target overrides take the same sections, only the keys they
     detection:
       false_alarms_per_month: 1       # sets every CUSUM threshold; lower = slower, quieter
       stale_after: 3                  # intervals without a fresh result -> unknown
+      seasonal: auto                  # hour-of-day/week timing baselines where a cycle shows; off
       errors: {expected_rate: 0.005, degraded_rate: 0.10}
       latency: {ratio: 2.0, max_ms: 20000}
       quality: {expected_pass_rate: 0.97, drop: 0.15}
@@ -19,7 +20,7 @@ behind each one. Per-target overrides take the same sections, only the keys they
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -158,11 +159,15 @@ _SECTIONS = (
 )
 
 
+Seasonal = Literal["auto", "off"]
+
+
 class DetectionOverride(Strict):
     """Per-target settings: only the keys given replace the defaults."""
 
     stale_after: float | None = Field(None, ge=1)
     false_alarms_per_month: float | None = Field(None, gt=0)
+    seasonal: Seasonal | None = None
     errors: ErrorsConfig | None = None
     rate_limit: RateLimitConfig | None = None
     latency: MetricConfig | None = None
@@ -179,6 +184,9 @@ class DetectionConfig(Strict):
 
     false_alarms_per_month: float = Field(1.0, gt=0)
     stale_after: float = Field(3.0, ge=1)  # in probe intervals
+    # Timing baselines by hour of the day / of the week where the target's own healthy history
+    # shows a cycle (monitor.detect.seasonal); `off`: one flat baseline, whatever the hour.
+    seasonal: Seasonal = "auto"
     errors: ErrorsConfig = Field(default_factory=ErrorsConfig)
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     latency: MetricConfig = Field(default_factory=MetricConfig)
@@ -202,7 +210,7 @@ class DetectionConfig(Strict):
             return self
         data: dict[str, Any] = self.model_dump(exclude={"overrides"})
         for override in matching:
-            for key in ("stale_after", "false_alarms_per_month"):
+            for key in ("stale_after", "false_alarms_per_month", "seasonal"):
                 if key in override.model_fields_set and getattr(override, key) is not None:
                     data[key] = getattr(override, key)
             for section in _SECTIONS:

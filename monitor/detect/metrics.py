@@ -35,6 +35,7 @@ from typing import Any
 
 from monitor.config.detection import MetricConfig, ThroughputConfig
 from monitor.detect.rates import QUARANTINE
+from monitor.detect.seasonal import FLAT, Seasonal, hour_of
 from monitor.detect.signal import Signal, rounded
 from monitor.detect.stats import Cusum, RollingWindow
 from monitor.detect.types import Reason, Status
@@ -69,6 +70,7 @@ class MetricSignal(Signal):
         *,
         lower_is_worse: bool = False,
         leave: float = 8.0,
+        seasonal: bool = False,
     ) -> None:
         self.reason = reason
         self.cfg = cfg
@@ -78,7 +80,7 @@ class MetricSignal(Signal):
         self.base = RollingWindow(cfg.window)
         self.cusum = Cusum(threshold, cfg.clear or leave)
         self.recent: deque[float] = deque(maxlen=RECENT)
-        self._pending: deque[float] = deque()
+        self._pending: deque[tuple[float, float]] = deque()  # (log value, epoch seconds)
         self._alarm_since: datetime | None = None
         self.absolute = False
         self.limit: float | None = (
@@ -96,6 +98,11 @@ class MetricSignal(Signal):
         self.prior: Prior | None = None
         self._peer: tuple[str, MetricSignal] | None = None
         self._prior_refused = False  # the prior was wrong for this target: learn alone
+        # Hour-of-day / hour-of-week bins (monitor.detect.seasonal), unless `seasonal: off`.
+        self.seasonal: Seasonal | None = Seasonal(cfg.window) if seasonal else None
+        self._s_center, self._s_spread = 0.0, 1.0  # of the residuals, as of the last refresh
+        self._s_d: float | None = None
+        self._last_hour: int | None = None
 
     def observe(self, result: ProbeResult) -> None:
         # Written for speed (a week of one target is 10,080 calls per signal): locals, no calls
@@ -104,7 +111,9 @@ class MetricSignal(Signal):
         if not value or value <= 0 or not self._enabled or not math.isfinite(value):
             return
         x = self.sign * math.log(value)
+        ts = result.ts.timestamp()
         self.recent.append(value)
+        self._last_hour = hour_of(ts)
         if self.limit is not None:
             self._check_absolute(self.limit)
         base = self.base
@@ -112,7 +121,7 @@ class MetricSignal(Signal):
             peer = self._prior()
             if peer is None:
                 if not self.cusum.alarm:
-                    self._add(x)
+                    self._add(x, ts)
                 elif (  # alarmed against a prior now gone: hold, until it is the new normal
                     self._alarm_since is not None
                     and (result.ts - self._alarm_since).total_seconds() >= self._relearn_after
@@ -126,10 +135,22 @@ class MetricSignal(Signal):
             self._peer = None
             if self._adds >= 10 or self._d is None:
                 self._refresh()
-            own = self._d
-            assert own is not None
-            d = own
-            z = self.score(x, d, self.cusum.threshold)
+            seasonal = self.seasonal
+            if seasonal is not None and seasonal.mode != FLAT and len(seasonal.resid) >= 30:
+                # A cycle holds: the residual against its own hour, against healthy residuals.
+                if self._s_d is None:
+                    self._refresh()
+                assert self._s_d is not None
+                d = self._s_d
+                xr = seasonal.residual(x, hour_of(ts))
+                z = _score(
+                    seasonal.resid, xr, self._s_center, self._s_spread, d, self.cusum.threshold
+                )
+            else:
+                own = self._d
+                assert own is not None
+                d = own
+                z = self.score(x, d, self.cusum.threshold)
         cusum = self.cusum
         if cusum.update(d * z - d * d / 2):
             self._alarm_since = result.ts if cusum.alarm else None
@@ -140,15 +161,17 @@ class MetricSignal(Signal):
             self.relearn()  # a shift this long is the new normal
             return
         pending = self._pending
-        pending.append(x)
+        pending.append((x, ts))
         if len(pending) > QUARANTINE:
-            old = pending.popleft()
+            old, at = pending.popleft()
             if not cusum.alarm and cusum.s < cusum.threshold / 2:
-                self._add(old)
+                self._add(old, at)
 
-    def _add(self, x: float) -> None:
+    def _add(self, x: float, ts: float) -> None:
         self.base.add(x)
         self._adds += 1
+        if self.seasonal is not None:
+            self.seasonal.add(x, ts)
 
     def _prior(self) -> MetricSignal | None:
         """The peer whose baseline stands in for this target's short one, if any."""
@@ -166,13 +189,7 @@ class MetricSignal(Signal):
         """`x`'s normal score against this baseline: its rank score, or beyond every baseline
         value its distance from the median in spreads if higher, at most what lets one sample
         add a third of `threshold` to a CUSUM looking for a shift of `d` spreads."""
-        base = self.base
-        z = base.score(x)
-        if x > base.top:
-            far = (x - self._center) / self._spread
-            if far > z:
-                z = min(far, max(z, (threshold / 3 + d * d / 2) / d))
-        return z
+        return _score(self.base, x, self._center, self._spread, d, threshold)
 
     def _refresh(self) -> None:
         """Re-read the spread, after every 10 new healthy samples: it moves slowly, and reading
@@ -180,12 +197,14 @@ class MetricSignal(Signal):
         self._center, self._spread = self.baseline()
         self._d = self._log_ratio / self._spread
         self._adds = 0
+        seasonal = self.seasonal
+        if seasonal is not None and len(seasonal.resid) >= 30:
+            self._s_center, self._s_spread = _robust(seasonal.resid, self.cfg.min_spread)
+            self._s_d = self._log_ratio / self._s_spread
 
     def baseline(self) -> tuple[float, float]:
         """(median, spread) of the healthy log values; the spread is floored at `min_spread`."""
-        center = self.base.quantile(0.5)
-        spread = (self.base.quantile(0.75) - self.base.quantile(0.25)) / 1.349
-        return center, max(spread, self.cfg.min_spread)
+        return _robust(self.base, self.cfg.min_spread)
 
     def _check_absolute(self, limit: float) -> None:
         if len(self.recent) < 3:
@@ -211,6 +230,23 @@ class MetricSignal(Signal):
         if reference is None and self._peer is not None:
             reference = self._peer[1].base
             out["baseline_of"] = self._peer[0]  # judged against the same model elsewhere
+        seasonal = self.seasonal
+        hour = self._last_hour
+        if (
+            reference is self.base
+            and seasonal is not None
+            and seasonal.mode != FLAT
+            and hour is not None
+            and len(seasonal.resid) >= 30
+        ):
+            center = seasonal.center(hour)
+            if center is not None:  # the baseline of the hour the last sample ran at
+                base = math.exp(self.sign * (center + seasonal.resid.quantile(0.5)))
+                out[f"baseline_{unit}"] = rounded(base)
+                out["seasonal"] = seasonal.mode
+                if now:
+                    out["ratio"] = rounded(now / base if self.sign > 0 else base / now)
+                return out
         if reference is not None and len(reference):
             base = math.exp(self.sign * reference.quantile(0.5))
             out[f"baseline_{unit}"] = rounded(base)
@@ -227,10 +263,32 @@ class MetricSignal(Signal):
 
     def relearn(self) -> None:
         self.base.clear()
+        if self.seasonal is not None:
+            self.seasonal.clear()
+            self._s_d = None
         self._d = None
         self._pending.clear()
         self.cusum.reset()
         self._alarm_since = None
+
+
+def _score(
+    window: RollingWindow, x: float, center: float, spread: float, d: float, threshold: float
+) -> float:
+    """`x`'s normal score against `window` (see `MetricSignal.score`)."""
+    z = window.score(x)
+    if x > window.top:
+        far = (x - center) / spread
+        if far > z:
+            z = min(far, max(z, (threshold / 3 + d * d / 2) / d))
+    return z
+
+
+def _robust(window: RollingWindow, min_spread: float) -> tuple[float, float]:
+    """(median, IQR / 1.349) of `window`, the spread floored at `min_spread`."""
+    center = window.quantile(0.5)
+    spread = (window.quantile(0.75) - window.quantile(0.25)) / 1.349
+    return center, max(spread, min_spread)
 
 
 def metric_signals(
@@ -239,13 +297,22 @@ def metric_signals(
     throughput: ThroughputConfig,
     threshold: float,
     leave: float = 8.0,
+    seasonal: bool = False,
 ) -> list[MetricSignal]:
-    """The three timing signals; `leave` is the leaving threshold where `clear` is not set."""
+    """The three timing signals; `leave` is the leaving threshold where `clear` is not set;
+    `seasonal`: with hour-of-day / hour-of-week baselines where a cycle shows."""
     return [
         MetricSignal(
-            Reason.LATENCY, latency, latency.threshold or threshold, _latency, leave=leave
+            Reason.LATENCY,
+            latency,
+            latency.threshold or threshold,
+            _latency,
+            leave=leave,
+            seasonal=seasonal,
         ),
-        MetricSignal(Reason.TTFT, ttft, ttft.threshold or threshold, _ttft, leave=leave),
+        MetricSignal(
+            Reason.TTFT, ttft, ttft.threshold or threshold, _ttft, leave=leave, seasonal=seasonal
+        ),
         MetricSignal(
             Reason.THROUGHPUT,
             throughput,
@@ -253,5 +320,6 @@ def metric_signals(
             _throughput,
             lower_is_worse=True,
             leave=leave,
+            seasonal=seasonal,
         ),
     ]

@@ -108,7 +108,14 @@ class TargetDetector:
         found = self.tier_metrics.get(tier)
         if found is None:
             cfg = self.cfg
-            found = metric_signals(cfg.latency, cfg.ttft, cfg.throughput, self._h, self._leave)
+            found = metric_signals(
+                cfg.latency,
+                cfg.ttft,
+                cfg.throughput,
+                self._h,
+                self._leave,
+                seasonal=cfg.seasonal != "off",
+            )
             for metric in found:
                 metric.tier = tier
                 metric.prior = self._tier_prior(tier)

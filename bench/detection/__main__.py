@@ -18,11 +18,10 @@ import math
 import sys
 import time
 
-from bench.detection.evaluate import Delays, Row, run_healthy, run_kind
-from bench.detection.scenarios import episodes, kinds
+from bench.detection.evaluate import FLAT, Delays, Row, run_healthy, run_kind
+from bench.detection.evaluate import Healthy as Alarms
+from bench.detection.scenarios import DAILY_CYCLE, LONG_EVERY, episodes, kinds
 from bench.detection.traces import Healthy
-
-DAILY_CYCLE = 0.3  # log-amplitude of the daily cycle of the "daily cycle" traces
 
 
 def _delay(d: Delays) -> str:
@@ -66,23 +65,30 @@ def _met(row: Row) -> str:
 
 def table(rows: list[Row]) -> list[str]:
     lines = [
-        "| brownout | detected | delay, mean (p90) | Lorden's bound | ratio | goal | met | "
+        "| brownout | detected | delay, mean (p90) | seasonal off: detected, delay | "
+        "Lorden's bound | ratio | goal | met | "
         "first status: reasons | shown right | one incident | end seen after, mean (p90) | "
         "naive detected | naive delay | naive shown right |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         d, n, k = row.ours, row.naive, row.kind
         ranked = sorted(d.first.items(), key=lambda kv: -kv[1])
         first = ", ".join(label if len(ranked) == 1 else f"{label} ×{n}" for label, n in ranked)
         first = first or "—"
+        flat = f"{_detected(row.flat)}, {_delay(row.flat)}" if row.flat else "—"
         lines.append(
-            f"| {k.name} | {_detected(d)} | {_delay(d)} | {k.lorden:.1f} | "
+            f"| {k.name} | {_detected(d)} | {_delay(d)} | {flat} | {k.lorden:.1f} | "
             f"{d.mean / k.lorden:.2f} | {_goal(k.goal)} | {_met(row)} | "
             f"{first} | {_share(d)} | {_whole(d)} | {_end(d)} | "
             f"{_detected(n)} | {_delay(n)} | {_share(n)} |"
         )
     return lines
+
+
+def _alarms(h: Alarms) -> str:
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(h.ours_reasons.items())) or "none"
+    return f"**{h.ours_rate:.2f}** false alarms per target-month ({h.ours}: {reasons})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,6 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     cycle = run_healthy(
         args.targets, args.weeks, args.seed, warmup, profile=Healthy(diurnal=DAILY_CYCLE)
     )
+    flat_cycle = run_healthy(
+        args.targets,
+        args.weeks,
+        args.seed,
+        warmup,
+        profile=Healthy(diurnal=DAILY_CYCLE),
+        config=FLAT,
+    )
+    flat_healthy = run_healthy(args.targets, args.weeks, args.seed, warmup, config=FLAT)
+    tiered = run_healthy(args.targets, args.weeks, args.seed, warmup, long_every=LONG_EVERY)
     tooled = run_healthy(args.targets, args.weeks, args.seed, warmup, tools=True)
     out = [
         f"One probe a minute; {args.replicas} replicas a kind, each a brownout of {length} probes "
@@ -132,12 +148,19 @@ def main(argv: list[str] | None = None) -> int:
         f"{', '.join(f'{k} {v}' for k, v in sorted(healthy.ours_reasons.items())) or 'none'}); "
         f"naive rule {healthy.naive_rate:.2f} per target-month ({healthy.naive}).",
         "",
+        f"The same healthy traces with `seasonal: off`: {_alarms(flat_healthy)}.",
+        "",
         f"Daily cycle, no brownout (the same healthy noise with timings × e^(±{DAILY_CYCLE:g}) "
         f"over each day, peak {math.exp(2 * DAILY_CYCLE):.1f}× the trough; "
-        f"{cycle.target_months:.1f} target-months): brownout **{cycle.ours_rate:.2f}** false "
-        f"alarms per target-month ({cycle.ours}: "
-        f"{', '.join(f'{k} {v}' for k, v in sorted(cycle.ours_reasons.items())) or 'none'}); "
-        f"naive rule {cycle.naive_rate:.2f}.",
+        f"{cycle.target_months:.1f} target-months): seasonal baselines (`seasonal: auto`, the "
+        f"default) {_alarms(cycle)}; one flat baseline (`seasonal: off`, the code before) "
+        f"{_alarms(flat_cycle)}; naive rule {cycle.naive_rate:.2f}. Replay CPU time "
+        f"{cycle.seconds:.1f} s seasonal, {flat_cycle.seconds:.1f} s flat "
+        f"({cycle.seconds / flat_cycle.seconds:.2f}×).",
+        "",
+        f"False alarms on healthy traces with a long prompt (`long_10k`, its own tier) every "
+        f"{LONG_EVERY} minutes beside the short canary ({tiered.target_months:.1f} "
+        f"target-months): {_alarms(tiered)}.",
         "",
         f"False alarms on healthy tool-canary traces (the same {tooled.target_months:.1f} "
         f"target-months, one tool probe a minute, 2 % of calls failing): brownout "

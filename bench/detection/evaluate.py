@@ -8,14 +8,15 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench.detection import traces
+from bench.detection import traces as traces_module
 from bench.detection.naive import naive
 from bench.detection.scenarios import Kind
-from bench.detection.traces import Event, Trace, generate
+from bench.detection.traces import LONG_CANARY, START, Event, Trace, generate
 from monitor.commands.replay import load_results
+from monitor.config.detection import DetectionConfig
 from monitor.detect.engine import replay
 from monitor.detect.types import Status, Transition
 from monitor.result import ProbeResult
@@ -35,8 +36,23 @@ REASONS: dict[str, set[str]] = {
     "latency": {"latency", "ttft", "throughput"},
     "ttft": {"ttft", "latency"},
     "throughput": {"throughput"},
+    "long_latency": {"latency", "ttft", "throughput"},
 }
 MONTH_PROBES = 30 * 24 * 60
+TIERS = {LONG_CANARY: "long"}  # the long-prompt canary's timings have their own baselines
+SEASONAL = DetectionConfig()  # the defaults: `seasonal: auto`
+FLAT = DetectionConfig(seasonal="off")  # one flat baseline whatever the hour (the code before)
+
+
+def minute_of(ts: datetime) -> int:
+    """The minute of a trace a probe belongs to (probes are at i minutes ± 2 s from START, a
+    long prompt's 20 s after the short one's): the trace's index for one probe a minute."""
+    return int((ts - START).total_seconds() + 30) // 60
+
+
+def detect(results: list[ProbeResult], config: DetectionConfig = SEASONAL) -> list[Transition]:
+    """`brownout replay`'s detection of `results`, with the long prompts in their own tier."""
+    return replay(results, config, tiers=TIERS)
 
 
 @dataclass
@@ -90,6 +106,7 @@ class Row:
     kind: Kind
     ours: Delays
     naive: Delays
+    flat: Delays | None = None  # the same traces with `seasonal: off`
 
 
 @dataclass
@@ -124,17 +141,35 @@ TAIL = 240  # healthy probes after each brownout, to see its end
 
 
 def run_kind(kind: Kind, replicas: int, warmup: int, length: int, seed: int) -> Row:
+    """Each replica: `warmup` healthy probes (the kind's own if it says), the brownout, `TAIL`
+    healthy ones; replayed with the defaults (`seasonal: auto`), with `seasonal: off`, and by
+    the naive rule, all on the same traces."""
     traces = []
     length = kind.length or length
+    warmup = kind.warmup or warmup
+    healthy = traces_module.Healthy(diurnal=kind.diurnal) if kind.diurnal is not None else None
     for r in range(kind.replicas or replicas):
         event = Event(kind.effect, warmup, length, kind.value)
         name = f"bench/{kind.effect}-{length}-{r}"
-        traces.append(generate(name, warmup + length + TAIL, seed=seed + 1000 * r, events=[event]))
+        phase = None
+        if kind.at_peak is not None:  # the peak of the day `at_peak` minutes into the brownout
+            phase = math.pi / 2 - 2 * math.pi * (warmup + kind.at_peak) / 1440
+        traces.append(
+            generate(
+                name,
+                warmup + length + TAIL,
+                seed=seed + 1000 * r,
+                events=[event],
+                healthy=healthy,
+                long_every=kind.long_every,
+                phase=phase,
+            )
+        )
     merged = sorted((x for t in traces for x in t.results), key=lambda x: x.ts)
     with tempfile.TemporaryDirectory() as folder:
         results = via_file(merged, Path(folder))
-    ours, base = replay(results), naive(results)
-    return Row(kind, _delays(traces, ours), _delays(traces, base))
+    ours, flat, base = detect(results), detect(results, FLAT), naive(results)
+    return Row(kind, _delays(traces, ours), _delays(traces, base), _delays(traces, flat))
 
 
 def _delays(traces: list[Trace], transitions: list[Transition]) -> Delays:
@@ -144,16 +179,16 @@ def _delays(traces: list[Trace], transitions: list[Transition]) -> Delays:
         by_target.setdefault(t.target, []).append(t)
     for trace in traces:
         event = trace.events[0]
-        index = {r.ts: i for i, r in enumerate(trace.results)}
-        begin = trace.results[event.start].ts
-        end = trace.results[event.start + event.length - 1].ts
+        index = {r.ts: minute_of(r.ts) for r in trace.results}
+        begin = START + timedelta(minutes=event.start, seconds=-5)
+        end = START + timedelta(minutes=event.start + event.length - 1, seconds=25)
         mine = by_target.get(trace.target, [])
         before = [t for t in mine if t.ts < begin]
         if before and before[-1].new in BAD:
             out.early += 1
             continue
         hits = [t for t in mine if begin <= t.ts <= end and t.new in BAD]
-        horizon = trace.results[min(len(trace.results) - 1, event.start + event.length + 120)].ts
+        horizon = START + timedelta(minutes=event.start + event.length + 120, seconds=25)
         after = [t for t in mine if begin <= t.ts <= horizon]
         out.transitions.append(len(after))  # during the brownout and 2 hours after it
         if not hits:
@@ -172,6 +207,9 @@ def _delays(traces: list[Trace], transitions: list[Transition]) -> Delays:
             out.ends.append(index[back[0].ts] - (event.start + event.length - 1))
         out.right.append(_right_share(trace, mine, index, index[hits[0].ts]))
         label = f"{hits[0].new.value}: {', '.join(hits[0].reasons)}"
+        tiers = sorted({str(d["tier"]) for d in hits[0].details.values() if "tier" in d})
+        if tiers:
+            label += f" (tier {', '.join(tiers)})"
         out.first[label] = out.first.get(label, 0) + 1
     return out
 
@@ -201,24 +239,29 @@ def run_healthy(
     weeks: int,
     seed: int,
     warmup: int,
-    profile: traces.Healthy | None = None,
+    profile: traces_module.Healthy | None = None,
     tools: bool = False,
+    config: DetectionConfig = SEASONAL,
+    long_every: int = 0,
 ) -> Healthy:
     """False alarms over healthy traces (of `profile`: the default noise unless given; `tools`:
-    of a tool canary, 2 % of its calls failing)."""
+    of a tool canary, 2 % of its calls failing; `long_every`: with a long prompt every that
+    many minutes), detected under `config`."""
     n = weeks * 7 * 24 * 60
     ours = base = total = 0
     seconds = 0.0
     reasons: dict[str, int] = {}
     for k in range(targets):
         name = f"bench/healthy-{'tools-' if tools else ''}{k}"
-        trace = generate(name, n, seed=seed + 7919 * k, healthy=profile, tools=tools)
+        trace = generate(
+            name, n, seed=seed + 7919 * k, healthy=profile, tools=tools, long_every=long_every
+        )
         with tempfile.TemporaryDirectory() as folder:
             results = via_file(trace.results, Path(folder))
         start = time.process_time()  # CPU time: the machine may be shared
-        transitions = replay(results)
+        transitions = detect(results, config)
         seconds += time.process_time() - start
-        after = results[warmup].ts
+        after = START + timedelta(minutes=warmup, seconds=-5)
         for t in transitions:
             if t.ts >= after and t.new in BAD and t.old not in BAD:
                 ours += 1

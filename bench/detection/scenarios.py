@@ -10,6 +10,8 @@ from bench.detection.traces import Event, Healthy, generate, mean_logprobs
 from monitor.detect.stats import bernoulli_kl
 
 PROBES_PER_MONTH = 30 * 24 * 60  # one probe a minute
+LONG_EVERY = 5  # minutes between long-prompt probes in the long-prompt kinds
+DAILY_CYCLE = 0.3  # log-amplitude of the daily cycle of the "daily cycle" traces
 # A CUSUM tuned to one false alarm per target-month: threshold ln(γ), γ = probes a month.
 LOG_GAMMA = math.log(PROBES_PER_MONTH)
 
@@ -24,6 +26,10 @@ class Kind:
     length: int | None = None  # probes of brownout; None: the run's default (600)
     replicas: int | None = None  # None: the run's --replicas
     one_incident: float | None = None  # goal: the share of brownouts that stay one incident
+    warmup: int | None = None  # healthy probes before the brownout; None: the run's (1440)
+    diurnal: float | None = None  # the daily cycle's log-amplitude; None: the default (±5 %)
+    long_every: int = 0  # a long-prompt probe every that many minutes (its own tier)
+    at_peak: int | None = None  # the day's peak this many probes into the brownout
 
     @property
     def lorden(self) -> float:
@@ -105,6 +111,30 @@ def kinds(h: Healthy) -> list[Kind]:
             answered * bernoulli_kl(0.30, h.tool_fail_rate),
         ),
         Kind("flapping", "flapping", 0, 3, bernoulli_kl(1.0, p_err)),
+        # Only the long prompts (`long_10k`, one every LONG_EVERY minutes, their own tier) get
+        # three times slower: the information is a TTFT ×3 per long probe, spread over the
+        # minutes between them (the delay counts minutes).
+        Kind(
+            "long prompts ×3 only",
+            "long_latency",
+            3.0,
+            None,
+            measured_kl("ttft", 3.0) / LONG_EVERY,
+            long_every=LONG_EVERY,
+        ),
+        # A daily cycle of ±0.3 in log (peak 1.8× the trough) and a slowdown ×2 in the 4 peak
+        # hours, after 3 days of history (so the hour-of-day baseline is on).
+        Kind(
+            "daily cycle, latency ×2 at peak",
+            "latency",
+            2.0,
+            None,
+            measured_kl("latency", 2.0),
+            length=240,
+            warmup=3 * 1440,
+            diurnal=DAILY_CYCLE,
+            at_peak=120,
+        ),
     ]
 
 

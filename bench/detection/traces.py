@@ -10,6 +10,12 @@ Healthy noise (per probe, one a minute):
   plus serving jitter (sd 0.15 nats each, drawn from a random stream of their own, so the other
   figures are the draws they were before logprobs existed).
 
+A trace with long prompts (`long_every`) also has, every `long_every` minutes (20 s after the
+short probe), a probe of a long-prompt canary (`long_10k`, its own tier): TTFT `LONG_TTFT` times
+the short one's (the prefill of 10k tokens), drawn from a random stream of its own so the short
+probes are the draws they were without it. A `long_latency` event slows the prefill of those
+long probes alone (TTFT × its value, and the latency with it); the short canary stays healthy.
+
 A tool-canary trace (`tools=True`, or any `tool_calls` event) has a tool canary's probes
 instead: 2 % of the answered calls fail (`tool_check`: schema mismatches, invalid JSON, no call,
 in the proportions 2 : 1 : 1), and a `tool_calls` event makes that share of calls fail the
@@ -27,6 +33,8 @@ from monitor.result import Outcome, ProbeResult
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 INTERVAL = 60.0
+LONG_CANARY = "long_10k"
+LONG_TTFT = 10.0  # a long prompt's TTFT, in short ones
 FAILURES = [
     Outcome.SERVER_ERROR,
     Outcome.OVERLOADED,
@@ -79,7 +87,7 @@ class Event:
     latency, ttft, throughput (factors), errors, rate_limit (rates), quality (pass rate),
     model, outage, flapping, weights (other weights behind the name: `REQUANTISED` × value),
     swap (another model behind the name), tool_calls (the share of tool calls failing the
-    schema)."""
+    schema), long_latency (the long-prompt canary's TTFT × value, its latency with it)."""
 
     kind: str
     start: int
@@ -105,9 +113,13 @@ def generate(
     healthy: Healthy | None = None,
     start: datetime = START,
     tools: bool | None = None,
+    long_every: int = 0,
+    phase: float | None = None,
 ) -> Trace:
     """`n` probes of `target`, one every minute (±2 s jitter) from `start`, with `events` applied.
-    `tools`: a tool canary's probes (None: when an event is about tool calls)."""
+    `tools`: a tool canary's probes (None: when an event is about tool calls). `long_every`: a
+    long-prompt probe every that many minutes too (0: none). `phase`: of the daily cycle, in
+    radians (None: drawn; the peak is where 2π·i/1440 + phase = π/2)."""
     h = healthy or Healthy()
     rng = random.Random(seed)
     lrng = random.Random(seed * 7919 + 17)  # the logprobs' own stream
@@ -117,8 +129,12 @@ def generate(
     provider, _, model = target.partition("/")
     flap_down = _flapping_schedule(events, rng)
     out: list[ProbeResult] = []
-    phase = rng.random() * 2 * math.pi
+    drawn = rng.random() * 2 * math.pi
+    phase = drawn if phase is None else phase
+    long_rng = random.Random(seed * 104_729 + 3)  # the long prompts' own stream
     for i in range(n):
+        if long_every and i % long_every == 0:
+            out.append(_long_probe(i, start, target, provider, model, h, phase, events, long_rng))
         ts = start + timedelta(milliseconds=round(1000 * (i * INTERVAL + rng.uniform(-2, 2))))
         active = [e for e in events if e.covers(i)]
         kinds = {e.kind: e.value for e in active}
@@ -202,6 +218,50 @@ def generate(
             )
         )  # type: ignore[arg-type]
     return Trace(target, out, events)
+
+
+def _long_probe(
+    i: int,
+    start: datetime,
+    target: str,
+    provider: str,
+    model: str,
+    h: Healthy,
+    phase: float,
+    events: list[Event],
+    rng: random.Random,
+) -> ProbeResult:
+    """The long-prompt canary's probe at minute `i` (20 s after the short one): always answered,
+    TTFT `LONG_TTFT` times the short canary's, the same daily cycle; a `long_latency` event
+    multiplies its TTFT (the prefill of the long prompt; the latency follows, the generation's
+    tokens per second do not change)."""
+    ts = start + timedelta(milliseconds=round(1000 * (i * INTERVAL + 20 + rng.uniform(-2, 2))))
+    slow = 1.0
+    for e in events:
+        if e.kind == "long_latency" and e.covers(i):
+            slow *= e.value
+    cycle = math.exp(h.diurnal * math.sin(2 * math.pi * i / 1440 + phase))
+    ttft = h.ttft_ms * LONG_TTFT * cycle * math.exp(rng.gauss(0, h.ttft_sigma)) * slow
+    tps = h.tps / cycle * math.exp(rng.gauss(0, h.tps_sigma))
+    latency = ttft + h.tokens / tps * 1000.0
+    return ProbeResult(
+        ts=ts,
+        target=target,
+        provider=provider,
+        model=model,
+        canary=LONG_CANARY,
+        outcome=Outcome.OK,
+        http_status=200,
+        ttft_ms=round(ttft, 1),
+        latency_ms=round(latency, 1),
+        input_tokens=10_000,
+        output_tokens=h.tokens,
+        tokens_per_s=round(tps, 2),
+        quality_ok=True,
+        answer="391",
+        response_model=h.model,
+        system_fingerprint=h.fingerprints[0],
+    )
 
 
 def _http(outcome: Outcome) -> int | None:

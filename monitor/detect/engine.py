@@ -250,10 +250,12 @@ def replay(
     results: Iterable[ProbeResult],
     config: Config | DetectionConfig | None = None,
     interval: float | None = None,
+    tiers: Mapping[str, str] | None = None,
 ) -> list[Transition]:
     """Run detection over recorded results on their own timestamps (sorted by time first);
     returns every transition. Each target's interval is `interval` when given, else the spacing
-    of its own records (`spacing_of`), else the config's. Touches no database, reads no clock."""
+    of its own records (`spacing_of`), else the config's; `tiers` maps canaries to workload
+    tiers beyond the config's. Touches no database, reads no clock."""
     ordered = sorted(results, key=lambda r: r.ts)
     intervals, per_interval = spacing_of(ordered)
     if interval is not None:
@@ -263,5 +265,6 @@ def replay(
         intervals=intervals,
         default_interval=interval,
         per_interval=per_interval,
+        tiers=tiers,
     )
     return detector.observe(ordered)

@@ -14,9 +14,10 @@ once a minute is not stale because the config now says every 30 s.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from statistics import median
+from typing import Any
 
 from monitor.config import Config
 from monitor.config.cadence import fastest, probes_per_interval
@@ -167,6 +168,8 @@ class Detector:
         self.targets: dict[str, TargetDetector] = {}
         self._by_model: dict[str, list[str]] = {}  # the last part of the name -> targets
         self._next_check: datetime | None = None
+        # Stored seasonal bins: target -> (tier, reason) -> bins, taken when the target is made.
+        self.saved_seasonal: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
 
     def target(self, name: str, since: datetime) -> TargetDetector:
         detector = self.targets.get(name)
@@ -183,6 +186,7 @@ class Detector:
                 load=self.loads.get(name),
                 tiers=self.tiers,
                 bursts=self.bursts,
+                seasonal=self.saved_seasonal.pop(name, None),
             )
             self.targets[name] = detector
             self._by_model.setdefault(name.rsplit("/", 1)[-1], []).append(name)
@@ -244,6 +248,12 @@ class Detector:
 
     def statuses(self) -> dict[str, TargetStatus]:
         return {name: d.status for name, d in sorted(self.targets.items())}
+
+    def seasonal_states(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+        """(target, tier, reason, bins) of every timing signal with seasonal bins learned."""
+        for name, detector in self.targets.items():
+            for tier, reason, state in detector.seasonal_states():
+                yield name, tier, reason, state
 
 
 def replay(

@@ -25,7 +25,7 @@ changes, or when a trouble stays but becomes regional or stops being so.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +86,19 @@ class RegionalDetector:
 
     def statuses(self) -> dict[str, TargetStatus]:
         return dict(sorted(self.combined.items()))
+
+    def load_seasonal(self, states: Mapping[tuple[str, str, str, str], dict[str, Any]]) -> None:
+        """Stored seasonal bins by (target, region, tier, reason), taken by each timing signal
+        when it is made (before the replay of a restart)."""
+        for (target, region, tier, reason), state in states.items():
+            saved = self.region(region).saved_seasonal
+            saved.setdefault(target, {})[(tier, reason)] = state
+
+    def seasonal_states(self) -> Iterator[tuple[tuple[str, str, str, str], dict[str, Any]]]:
+        """((target, region, tier, reason), bins) of every timing signal with seasonal bins."""
+        for region, detector in self.regions.items():
+            for target, tier, reason, state in detector.seasonal_states():
+                yield (target, region, tier, reason), state
 
     def force(self, status: TargetStatus, region: str | None = None) -> None:
         """Take `status` as the target's current combined status (restored after a restart).

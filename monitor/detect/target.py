@@ -55,8 +55,12 @@ class TargetDetector:
         load: float | None = None,
         tiers: Mapping[str, str] | None = None,
         bursts: frozenset[str] = frozenset(),
+        seasonal: Mapping[tuple[str, str], dict[str, Any]] | None = None,
     ) -> None:
         self.target = target
+        # Stored seasonal bins by (tier, reason), taken by each timing signal when it is made
+        # (restart-safe: monitor.store.baselines).
+        self._saved = dict(seasonal or {})
         self.cfg = cfg
         self.interval_s = interval_s
         # Staleness counts the probes of the round that reports most often (`per_interval`);
@@ -119,9 +123,22 @@ class TargetDetector:
             for metric in found:
                 metric.tier = tier
                 metric.prior = self._tier_prior(tier)
+                state = self._saved.pop((tier, metric.reason.value), None)
+                if state is not None and metric.seasonal is not None:
+                    metric.seasonal.load(state)
             self.tier_metrics[tier] = found
             self._order_signals()
         return found
+
+    def seasonal_states(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(tier, reason, bins) of every timing signal that has learned seasonal bins."""
+        out = []
+        for tier, metrics in self.tier_metrics.items():
+            for metric in metrics:
+                seasonal = metric.seasonal
+                if seasonal is not None and seasonal.last is not None:
+                    out.append((tier, metric.reason.value, seasonal.state()))
+        return out
 
     def _tier_prior(self, tier: str) -> Prior | None:
         prior = self._prior

@@ -21,12 +21,13 @@ from monitor.detect.incidents import IncidentTracker
 from monitor.detect.regions import RegionalDetector
 from monitor.detect.types import FleetStatus, TargetStatus, Transition
 from monitor.result import ProbeResult, utcnow
-from monitor.store import Store, detection
+from monitor.store import Store, baselines, detection
 from monitor.store import results as stored_results
 
 log = logging.getLogger(__name__)
 
 RESTORE_WINDOW = timedelta(days=1)  # results replayed to rebuild baselines after a restart
+SEASONAL_SAVE = timedelta(hours=1)  # seasonal bins that changed are stored this often
 
 
 class DetectionService:
@@ -41,6 +42,8 @@ class DetectionService:
         self.clock = clock
         self.detector = RegionalDetector(config)
         self.tracker = IncidentTracker()
+        self._seasonal_saved_at: datetime | None = None
+        self._seasonal_last: dict[tuple[str, str, str, str], float | None] = {}
 
     def restore(self, window: timedelta = RESTORE_WINDOW) -> None:
         """Rebuild baselines by replaying the last `window` of stored results (silently), then
@@ -53,6 +56,12 @@ class DetectionService:
         read side shows the downtime as missing results."""
         now = self.clock()
         self.detector = RegionalDetector(self.config)
+        # The seasonal bins (weeks of history, more than the replayed day) come from their own
+        # table; the replay does not count again the samples they hold.
+        saved = baselines.load_seasonal(self.store)
+        self.detector.load_seasonal(saved)
+        self._seasonal_last = {key: state.get("last") for key, state in saved.items()}
+        self._seasonal_saved_at = now
         self.detector.observe(stored_results.between(self.store, now - window, now))
         for status in detection.stored_statuses(self.store).values():
             self.detector.force(status)
@@ -71,7 +80,27 @@ class DetectionService:
         transitions = self.detector.observe(sorted(results, key=lambda r: r.ts))
         touched = {r.target for r in results} | {t.target for t in transitions}
         self._save(transitions, touched)
+        self.save_seasonal()
         return transitions
+
+    def save_seasonal(self, force: bool = False) -> int:
+        """Store the seasonal bins that learned something since they were last stored, once
+        every `SEASONAL_SAVE` (or now, with `force`); returns how many rows were written. A
+        crash loses at most that much of their learning: they are summaries that move slowly."""
+        now = self.clock()
+        due = self._seasonal_saved_at is None or now - self._seasonal_saved_at >= SEASONAL_SAVE
+        if not (due or force):
+            return 0
+        self._seasonal_saved_at = now
+        changed = [
+            (key, state)
+            for key, state in self.detector.seasonal_states()
+            if self._seasonal_last.get(key) != state.get("last")
+        ]
+        written = baselines.save_seasonal(self.store, changed, now=now)
+        for key, state in changed:
+            self._seasonal_last[key] = state.get("last")
+        return written
 
     def tick(self) -> list[Transition]:
         """Targets with no fresh result for `stale_after` intervals become `unknown`."""

@@ -32,6 +32,7 @@ _TABLE_MODULES = [
     "monitor.store.statuspages",
     "monitor.store.lease",
     "monitor.store.slo_burns",
+    "monitor.store.baselines",
 ]
 
 

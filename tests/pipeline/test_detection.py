@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from monitor.config import Config
-from monitor.detect.types import Status, TargetStatus
+from monitor.detect.seasonal import HOUR_OF_DAY
+from monitor.detect.types import Reason, Status, TargetStatus
 from monitor.pipeline.detection import DetectionService
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, detection, results
-from tests.factories import MINUTE, T0, healthy_stream, minute_probe
+from tests.factories import MINUTE, T0, cyclic_stream, healthy_stream, minute_probe
 
 A = "openai/gpt-4o-mini"
 
@@ -97,3 +98,43 @@ def test_several_providers_in_trouble_at_once_are_an_intelligence_brownout(store
     assert fleet.intelligence_brownout
     assert fleet.affected_providers == ["gemini", "openai"]
     assert (fleet.status, fleet.summary) == (Status.DOWN, "some down")
+
+
+def test_seasonal_bins_outlive_a_restart_beyond_the_replayed_day(store: Store) -> None:
+    # Three days of a daily cycle: the hour-of-day baseline is on. A restart replays only the
+    # last day of results; the stored bins carry the rest.
+    clock = Clock(T0)
+    before = DetectionService(store, Config(), clock)
+    before.restore()
+    trace = cyclic_stream(3 * 1440)
+    for k in range(0, len(trace), 240):
+        feed(before, store, trace[k : k + 240], clock)
+    before.save_seasonal(force=True)
+    signal = before.detector.region("default").targets[A].metric(Reason.LATENCY)
+    assert signal is not None and signal.seasonal is not None
+    assert signal.seasonal.mode == HOUR_OF_DAY
+    learned = list(signal.seasonal.day.n)
+
+    after = DetectionService(store, Config(), clock)
+    after.restore()
+    again = after.detector.region("default").targets[A].metric(Reason.LATENCY)
+    assert again is not None and again.seasonal is not None
+    assert again.seasonal.mode == HOUR_OF_DAY
+    assert again.seasonal.day.n == learned  # the replayed day is not counted twice
+    assert len(again.seasonal.resid) > 1000  # the residuals are rebuilt by the replay
+
+    cold = DetectionService(store, Config(), clock)  # the same restart without the table
+    baselines_table_cleared(store)
+    cold.restore()
+    lost = cold.detector.region("default").targets[A].metric(Reason.LATENCY)
+    assert lost is not None and lost.seasonal is not None
+    assert sum(lost.seasonal.day.n) < sum(learned) / 2  # one replayed day, not three
+
+
+def baselines_table_cleared(store: Store) -> None:
+    from sqlmodel import delete
+
+    from monitor.store.baselines import SeasonalBaselineRow
+
+    with store.session() as session:
+        session.exec(delete(SeasonalBaselineRow))  # type: ignore[call-overload]

@@ -91,6 +91,7 @@ def live() -> None:
     for note in page.notes:
         st.caption(note)
     sections.targets(page)
+    sections.slos(page)
     sections.figures(page)
     sections.incidents(page)
     sections.transfer_switch(page)

@@ -22,6 +22,7 @@ from monitor.config import Config
 from monitor.detect.types import Status, TargetStatus
 from monitor.errors import BrownoutError
 from monitor.read.now import StatusNow, covered, plain_rule_window, status_now, target_names
+from monitor.read.slo import ObjectiveNow, slo_now
 from monitor.result import ProbeResult
 from monitor.route import route
 from monitor.secrets import Scrubber
@@ -86,6 +87,8 @@ class Page:
     chosen_regions: list[str] | None = None  # the figures are these regions' only; None: all
     # per target, each region's status and figures; empty when only one region has data
     by_region: dict[str, list[RegionRow]] = field(default_factory=dict)
+    # per shown target with an SLO, its objectives now (`monitor.read.slo.slo_now`, the API's)
+    slos: dict[str, list[ObjectiveNow]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -145,6 +148,7 @@ def load(
             "by_region", lambda: region_rows(store, config, current, since, now, shown, chosen)
         )
     summary = status_summary(current, shown)
+    slos = timed("slos", lambda: slo_now(store, config, now, shown))
     route = timed("route", lambda: ranking(store, config, now))
     recent = None
     if not public:
@@ -183,6 +187,7 @@ def load(
         regions=known_regions,
         chosen_regions=chosen,
         by_region=by_region,
+        slos=slos,
     )
 
 

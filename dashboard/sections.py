@@ -19,6 +19,8 @@ from dashboard.data import Page, where_words
 from monitor.config import Config
 from monitor.detect.types import Status
 from monitor.durations import format_duration
+from monitor.read.slo import ObjectiveNow
+from monitor.reports import fmt as report_fmt
 from monitor.secrets import Scrubber
 from monitor.store import Store, rollups
 
@@ -133,6 +135,71 @@ def regions(page: Page) -> None:
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>",
         unsafe_allow_html=True,
     )
+
+
+def slos(page: Page) -> None:
+    """Each target's SLO objectives (`monitor.read.slo.slo_now`, the API's and the report's
+    figures): attainment and error budget left over the SLO period, and, outside public mode,
+    the burn rate now on each rule's windows and whether it pages (or opens a ticket). Text, not
+    a canvas."""
+    shown = [(t, o) for t in (r.target for r in page.targets) for o in page.slos.get(t, [])]
+    if not shown:
+        return
+    st.subheader("Service-level objectives")
+    heads = ["target", "objective", "attained", "met", "error budget left"]
+    if not page.public:
+        heads += ["burn now (long / short, fires at)", "alerting"]
+    cell = "padding:2px 10px;text-align:left;vertical-align:top"
+    body = []
+    for target, o in shown:
+        c = o.compliance
+        period = format_duration(o.period_s)
+        over = f" ({_span(o.covered_s)} of {period})" if o.covered_s is not None else ""
+        met = "–" if c.met is None else ("yes" if c.met else "no")
+        values = [
+            html.escape(target),
+            html.escape(o.objective.label),
+            html.escape(report_fmt.pct(c.attainment, 3) + over),
+            met,
+            html.escape(report_fmt.pct(c.budget_left, 1)),
+        ]
+        if not page.public:
+            burns = "<br>".join(
+                html.escape(
+                    f"{b.rule.severity} {format_duration(b.rule.long_s)}/"
+                    f"{format_duration(b.rule.short_s)}: {_burn(b.long_burn)} / "
+                    f"{_burn(b.short_burn)} (≥ {b.rule.factor:g}×)"
+                    + (" firing" if b.firing else "")
+                )
+                for b in o.burns
+            )
+            values += [burns, html.escape(_alerting(o, page.now))]
+        body.append("<tr>" + "".join(f'<td style="{cell}">{v}</td>' for v in values) + "</tr>")
+    head = "".join(f'<th style="{cell}">{h}</th>' for h in heads)
+    st.caption(
+        f"Attainment and error budget over the last {format_duration(shown[0][1].period_s)}."
+    )
+    st.markdown(
+        f'<table data-testid="brownout-slos" style="font-size:0.9rem;margin-bottom:1em">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>",
+        unsafe_allow_html=True,
+    )
+
+
+def _burn(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def _alerting(o: ObjectiveNow, now: datetime) -> str:
+    """`paging since 10:42 UTC`, `ticket open since …`, `pages now (not sent yet)`, or `no`."""
+    parts = []
+    for severity, firing, word in (("page", o.paging, "paging"), ("ticket", o.ticket, "ticket")):
+        since = o.open_since.get(severity)
+        if since is not None:
+            parts.append(f"{word} since {_when(since, now)}")
+        elif firing:
+            parts.append(f"{word} rule fires (not sent)")
+    return "; ".join(parts) or "no"
 
 
 def _ms(value: float | None) -> str:

@@ -1,6 +1,7 @@
 """What the public surfaces show (`/public/status.json` and the incident feeds), built from the
 read model under the status page's public-mode rules: statuses, reasons (as words), uptime,
-timing figures and incidents; never answers, error texts, details, costs, prices, config or
+timing figures, incidents and SLO compliance (objective, attainment, budget left); never burn
+rates or alert state, answers, error texts, details, costs, prices, config or
 which host leads. Every field is chosen here by name, so a field added to the private answers
 does not reach the public ones by accident.
 """
@@ -18,6 +19,7 @@ from monitor.config import Config
 from monitor.detect.types import IncidentRecord, Status
 from monitor.durations import format_duration
 from monitor.read.now import plain_rule_window, status_now
+from monitor.read.slo import slo_now
 from monitor.result import format_ts
 from monitor.store import Store, detection
 from monitor.store.probe_stats import figures
@@ -50,6 +52,7 @@ def public_status(store: Store, config: Config, now: datetime) -> dict[str, Any]
     window = plain_rule_window(config)
     recent = figures(store, now - window, now)
     ups = {w: uptimes(store, names, now - span, now) for w, span in UPTIME_WINDOWS.items()}
+    slos = slo_now(store, config, now, names)
     targets = []
     for name, item in current.targets.items():
         shown = figures_dict(recent.get(name))
@@ -68,6 +71,9 @@ def public_status(store: Store, config: Config, now: datetime) -> dict[str, Any]
         entry["last_result"] = format_ts(item.last_result) if item.last_result else None
         entry["figures"] = {k: shown[k] for k in PUBLIC_FIGURES}
         entry["uptime"] = {w: _round(ups[w].get(name)) for w in UPTIME_WINDOWS}
+        # An objective and its attainment are a promise to readers, like uptime; burn rates
+        # and whether anyone is paged are the operators' (`ObjectiveNow.to_dict(public=True)`).
+        entry["slos"] = [o.to_dict(public=True) for o in slos.get(name, [])]
         targets.append(entry)
     fleet = current.fleet
     return {

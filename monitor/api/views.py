@@ -11,6 +11,7 @@ from monitor.durations import format_duration
 from monitor.figures import Figures
 from monitor.read.leadtime import lead_times
 from monitor.read.now import covered, plain_rule_window, status_now
+from monitor.read.slo import slo_now
 from monitor.result import format_ts
 from monitor.statuspages.grade import MIN_DURATION, grade_pages
 from monitor.store import Store, detection, rollups
@@ -89,7 +90,8 @@ def status_view(
     store: Store, config: Config, now: datetime, region: str | None = None
 ) -> dict[str, Any]:
     """`GET /api/status`: the read model's status now (`monitor.read.now`), with each target's
-    figures over the recent window and the day before it.
+    figures over the recent window and the day before it, and its SLOs now
+    (`monitor.read.slo.slo_now`).
 
     With `region` (`?region=eu-west`), each target's `figures` are that region's probes only and
     `region_status` is the status that region sees (its own detection, `monitor.detect.regions`;
@@ -100,11 +102,13 @@ def status_view(
     names = list(current.targets)
     recent = figures(store, now - window, now, region=region)
     base = baseline(store, now - window - BASELINE, now - window, names)
+    slos = slo_now(store, config, now, names)
     targets = []
     for name, item in current.targets.items():
         entry = item.to_dict()
         entry["figures"] = figures_dict(recent.get(name))
         entry["baseline"] = base[name]
+        entry["slos"] = [o.to_dict() for o in slos.get(name, [])]
         if region is not None:
             entry["region"] = region
             entry["region_status"] = item.region_status(region, name in recent)

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from monitor.api.handlers import openapi_document
 from monitor.api.server import build_app
 from monitor.config import Config
+from monitor.config.schema import SloConfig
 from monitor.config.statuspages import StatusPagesConfig
 from monitor.detect.types import IncidentRecord, Status, TargetStatus
 from monitor.result import utcnow
@@ -76,11 +77,17 @@ def live_schema(
         [posted],
         seen,
     )
+    # The first target's provider has an SLO, so `slos` in the answers is checked too.
+    provider = TARGETS[0].partition("/")[0]
+    with_slo = config.providers[provider].model_copy(
+        update={"slo": SloConfig.model_validate({"availability": "99.9%", "ttft_p95": "2s"})}
+    )
     config = config.model_copy(
         update={
+            "providers": {**config.providers, provider: with_slo},
             "statuspages": StatusPagesConfig.model_validate(
                 {"pages": {"anthropic": "http://127.0.0.1:9/api/v2/summary.json"}}
-            )
+            ),
         }
     )
     url = serve_app(build_app(store, config, token=""))

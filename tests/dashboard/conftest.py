@@ -43,6 +43,7 @@ providers:
     base_url: http://127.0.0.1:9/v1
     api_key: sk-or-test-not-a-real-key
     models: [meta-llama/llama-3.3-70b-instruct]
+    slo: {{availability: 99.9%}}
 canaries:
   - name: arithmetic
     prompt: "What is 17 * 23? Reply with the number only."

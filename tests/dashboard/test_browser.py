@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from monitor.dashboard_process import start_dashboard
-from tests.dashboard.conftest import KEY, Seeded
+from tests.dashboard.conftest import DOWN, KEY, Seeded
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -124,6 +124,42 @@ def test_the_public_view_hides_the_probes_table(served: str) -> None:
         assert page.get_by_role("heading", name="Incidents").is_visible()
         assert page.get_by_role("heading", name="Recent probes").count() == 0
         assert "Downloads" not in page.inner_text("body")
+    finally:
+        browser.close()
+        playwright.stop()
+
+
+def test_the_slo_panel_gives_attainment_budget_burn_and_paging_as_the_read_model_does(
+    served: str, seeded: Seeded
+) -> None:
+    from monitor.read.slo import slo_now
+    from monitor.reports import fmt
+
+    playwright, browser, page = open_page(served)  # type: ignore[misc]
+    try:
+        assert page.get_by_role("heading", name="Service-level objectives").is_visible()
+        table = page.locator('[data-testid="brownout-slos"]').inner_text()
+        (objective,) = slo_now(seeded.store, seeded.config, seeded.now)[DOWN]
+        assert DOWN in table and "availability 99.9%" in table
+        # The page was drawn a moment after `seeded.now`; the outage's probes were all written
+        # by then, so the figures are the same.
+        assert fmt.pct(objective.compliance.attainment, 3) in table
+        assert fmt.pct(objective.compliance.budget_left, 1) in table
+        assert "page 1h/5m" in table and "(≥ 14.4×) firing" in table
+        assert "ticket 3d/6h" in table
+        # Nothing runs the alerts over the seeded database: the rule fires, no page was sent.
+        assert "paging rule fires (not sent)" in table
+    finally:
+        browser.close()
+        playwright.stop()
+
+
+def test_the_public_slo_panel_shows_compliance_but_no_burn_rates_or_paging(served: str) -> None:
+    playwright, browser, page = open_page(served + "/?public=1")  # type: ignore[misc]
+    try:
+        table = page.locator('[data-testid="brownout-slos"]').inner_text()
+        assert "availability 99.9%" in table and "error budget left" in table
+        assert "burn now" not in table and "paging" not in table and "firing" not in table
     finally:
         browser.close()
         playwright.stop()

@@ -96,7 +96,10 @@ def test_two_monitors_on_one_database_store_one_set_of_transitions_incidents_and
     _check_one_history(db_url, receiver)
     # Both probed: results from two processes, one detection over them.
     assert read(db_url, results.count) > 0
-    assert "this monitor leads" not in second.log()
+    # The second leads only after the first lost the lease: a renewal missed under heavy load
+    # (seen at load 12-14) is a real handover, which the fence keeps to one history above.
+    if "this monitor leads" in second.log():
+        assert "this monitor no longer leads" in first.log()
 
 
 def test_a_sigkilled_leader_is_replaced_and_the_open_incident_carried_on_without_lost_or_repeated_alerts(

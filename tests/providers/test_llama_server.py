@@ -43,6 +43,7 @@ async def _probe_many(llama: LlamaServer, n: int) -> list[ProbeResult]:
         return [await run_probe(client, target, COUNT, timeout=60.0) for _ in range(n)]
 
 
+@pytest.mark.timeout(600)  # 60 real generations: past the 120 s default on a loaded machine
 async def test_sixty_probes_in_a_row_are_all_answered_and_none_is_a_connection_error(
     llama: LlamaServer,
 ) -> None:

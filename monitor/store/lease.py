@@ -9,6 +9,7 @@ processes and on PostgreSQL shared by several regions:
     lease.renew(store, holder, token, ttl)      # False once someone else holds it
     lease.release(store, holder, token)         # at a clean stop: the next one takes over at once
     fenced = lease.fenced_store(store, token)   # a Store whose every write checks the token
+    with lease.holding(fenced): ...             # the token checked, and kept, for a whole block
 
 Each acquisition takes the row with one conditional UPDATE (only when the lease has expired or is
 free) and bumps `token`. The token is the fence: `fenced_store` opens its own engine, and before
@@ -20,13 +21,20 @@ incident, an alert decision or an outbox claim. The check also locks the lease r
 takes the write lock (SQLite) until commit, so a takeover cannot slip between the check and the
 write.
 
+Statements that cannot carry the check (DDL: retention's `DETACH PARTITION … CONCURRENTLY` must
+run outside any transaction) run inside `holding(fenced)`: a transaction of its own checks the
+token and keeps the lease row locked until the block ends, so no other monitor can take the lease
+(its `acquire` waits on the row) while a partition is dropped, and an ex-leader's block raises
+`Fenced` before doing anything.
+
 Time is the database's: `clock_timestamp()` on PostgreSQL (monitors in several regions need not
 agree on the time), the local clock on SQLite (every process is on the one machine).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -255,3 +263,26 @@ def fenced_store(
     for name_ in ("begin", "commit", "rollback"):
         event.listen(engine, name_, end)
     return fenced
+
+
+@contextmanager
+def holding(store: Store) -> Iterator[None]:
+    """Run a block under the lease of a `FencedStore`: its token is checked first (`Fenced`, and
+    `on_fenced` called, when another monitor holds the lease) and the lease row stays locked until
+    the block ends, so the lease cannot change hands meanwhile. For what the per-transaction check
+    cannot cover: statements on other connections, or DDL. A plain Store (one monitor, no lease)
+    runs the block as it is.
+
+    The leader's own renewal waits on the row too, so the block should take seconds, not the
+    lease's ttl."""
+    if not isinstance(store, FencedStore):
+        yield
+        return
+    with store.engine.connect() as conn, conn.begin():
+        # An UPDATE: the engine's fence runs its check (and locks the row) before it.
+        conn.execute(
+            update(LeaseRow)
+            .where(col(LeaseRow.name) == store.lease_name, col(LeaseRow.token) == store.token)
+            .values(token=LeaseRow.token)
+        )
+        yield

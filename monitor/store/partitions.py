@@ -27,9 +27,18 @@ No insert fails for want of a partition:
 There is no DEFAULT partition: rows put there would stop the day's own partition from ever being
 attached, and `ensure` already covers any timestamp, however far in the past or future.
 
-`drop_before(store, cutoff)` detaches (`DETACH PARTITION … CONCURRENTLY`: no lock that stops
-reads or writes) and drops every partition that ends at or before `cutoff`: retention on
+`drop_before(store, cutoff, fence)` detaches (`DETACH PARTITION … CONCURRENTLY`: no lock that
+stops reads or writes) and drops every partition that ends at or before `cutoff`: retention on
 PostgreSQL returns whole days to the disk instead of deleting rows one by one.
+
+Who may do which: creating a partition is every writer's business (a follower's batch needs its
+day's partition as much as the leader's) and is safe to race: the advisory lock and the second
+look at `pg_class` under it make concurrent `ensure`s of one day create it once, and creating a
+partition removes nothing. Dropping destroys results, so only the leader does it (retention runs
+there) and only while it still leads: `fence` is entered around each partition's detach and drop
+(retention passes `lease.holding` of its fenced store), which checks the fencing token and keeps
+the lease from changing hands until the partition is gone. A leader paused past its lease that
+wakes up (perhaps with another config's shorter `raw_retention`) drops nothing: `Fenced`.
 
 A PostgreSQL database created before partitioning keeps its plain table and keeps working: retention
 deletes its rows as before (`is_partitioned` tells them apart). Converting it in place would
@@ -39,7 +48,8 @@ rewrite every row inside the start-up migration, under the schema lock every mon
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -194,9 +204,14 @@ def partitions(conn: Connection) -> dict[date, str]:
     return out
 
 
-def drop_before(engine: Engine, cutoff: datetime) -> int:
+def drop_before(
+    engine: Engine,
+    cutoff: datetime,
+    fence: Callable[[], AbstractContextManager[object]] = nullcontext,
+) -> int:
     """Detach and drop every partition whose day ends at or before `cutoff`; returns how many
-    results they held."""
+    results they held. Each partition's detach and drop run inside `fence()` (the leader's
+    `lease.holding`: it raises `Fenced` when this monitor no longer leads)."""
     with engine.connect() as conn:
         if not is_partitioned(conn):
             return 0
@@ -212,7 +227,7 @@ def drop_before(engine: Engine, cutoff: datetime) -> int:
             rows = int(conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
             conn.rollback()
         # CONCURRENTLY cannot run inside a transaction block: an autocommit connection.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with fence(), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             pending = conn.execute(
                 text("SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = to_regclass(:n)"),
                 {"n": name},

@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select
 from sqlmodel import col
 
 from monitor.config.schema import StorageConfig
-from monitor.store import outbox, partitions, slo_burns
+from monitor.store import lease, outbox, partitions, slo_burns
 from monitor.store.db import Store
 from monitor.store.rollup_table import DAY, HOUR, MINUTE, rollups
 from monitor.store.tables import ProbeRow
@@ -85,7 +85,8 @@ def _prune_raw(store: Store, now: datetime, cutoff: datetime) -> int:
     if partitioned:
         # Whole days go with their partition; the day the cutoff falls in stays until it ends.
         partitions.create_ahead(store.engine, now)
-        return partitions.drop_before(store.engine, cutoff)
+        # Dropping is fenced: the leader's store is a FencedStore (see `partitions`).
+        return partitions.drop_before(store.engine, cutoff, fence=lambda: lease.holding(store))
     with store.session() as session:
         oldest = session.execute(select(func.min(ProbeRow.ts))).scalar()
     if oldest is None:

@@ -4,13 +4,16 @@ demand, dropped whole by retention, and an unpartitioned database from before le
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, SQLModel
 
-from monitor.store import open_store, partitions, results, retention, rollups
+from monitor.store import lease, open_store, partitions, results, retention, rollups
 from monitor.store.db import SCHEMA_VERSION, SchemaVersion
+from monitor.store.lease import Fenced
 from monitor.store.rollups import DAY
 from tests.factories import probe
 
@@ -119,3 +122,61 @@ def test_an_unpartitioned_postgresql_database_from_before_keeps_working_and_dele
         assert results.count(store) == 30 * 24
     finally:
         store.close()
+
+
+def test_a_paused_ex_leader_drops_no_partition_once_another_monitor_holds_the_lease(
+    pg_url: str,
+) -> None:
+    store, other = open_store(pg_url), open_store(pg_url)
+    token = lease.acquire(store, "a:1", "eu-west", ttl=0.3)
+    assert token is not None
+    fenced = lease.fenced_store(store, token)
+    try:
+        results.record(store, _hourly(40))
+        before = partitions.rows_by_day(store.engine)
+        time.sleep(0.5)  # "paused" past the lease; another monitor (the second connection) leads
+        assert lease.acquire(other, "b:2", "us-east", ttl=30) == token + 1
+        with pytest.raises(Fenced):
+            retention.prune(fenced, NOW, raw=30 * DAY)
+        after = partitions.rows_by_day(store.engine)
+        assert {day: after.get(day) for day in before} == before  # (the days ahead were made)
+        assert results.count(store) == 40 * 24
+        # The new leader's own retention drops them.
+        token2 = lease.current(other)
+        assert token2 is not None
+        leader = lease.fenced_store(other, token2.token)
+        try:
+            assert retention.prune(leader, NOW, raw=30 * DAY).raw == 40 * 24 - 30 * 24 - 12
+        finally:
+            leader.close()
+    finally:
+        fenced.close()
+        store.close()
+        other.close()
+
+
+def test_no_monitor_takes_the_lease_while_the_leader_drops_a_partition(pg_url: str) -> None:
+    store, other = open_store(pg_url), open_store(pg_url)
+    token = lease.acquire(store, "a:1", "eu-west", ttl=0.3)
+    assert token is not None
+    fenced = lease.fenced_store(store, token)
+    taken: list[int | None] = []
+    try:
+        with lease.holding(fenced):
+            time.sleep(0.5)  # the lease has run out, but the token still holds the row
+            asking = threading.Thread(
+                target=lambda: taken.append(lease.acquire(other, "b:2", "us-east", ttl=30))
+            )
+            asking.start()
+            with store.engine.connect() as conn:
+                waits = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                while not conn.execute(waits).scalar_one():  # the other monitor waits on the row
+                    conn.rollback()
+                    time.sleep(0.01)
+            assert taken == []
+        asking.join()
+        assert taken == [token + 1]  # once the leader's block is over
+    finally:
+        fenced.close()
+        store.close()
+        other.close()

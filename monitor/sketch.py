@@ -120,13 +120,12 @@ class Sketch:
         cls, counts: Mapping[int, int], low: float | None = None, high: float | None = None
     ) -> Sketch:
         """A sketch of the stored form's counts (index -> count; `ZERO_KEY` for zeros)."""
+        # Copied whole, not key by key: a 90-day report turns ~10^5 stored sketches into these.
         sketch = cls()
-        for index, n in counts.items():
-            if index == ZERO_KEY:
-                sketch.zeros += n
-            else:
-                sketch.buckets[index] += n
-            sketch.count += n
+        buckets = Counter(counts)
+        sketch.zeros = buckets.pop(ZERO_KEY, 0)
+        sketch.buckets = buckets
+        sketch.count = sum(counts.values())
         sketch.low, sketch.high = low, high
         return sketch
 

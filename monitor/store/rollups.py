@@ -334,7 +334,11 @@ def _add_sketches(
     for agg in by_key.values():
         for name in names:
             counts = merged.get((id(agg), name))
-            agg.hists[name] = {int(k): int(n) for k, n in counts.items()} if counts else {}
+            agg.hists[name] = (
+                dict(zip(map(int, counts), map(int, counts.values()), strict=True))
+                if counts
+                else {}
+            )
 
 
 def _aggs(result: Any, by_region: bool = False) -> Iterator[Agg]:

@@ -75,3 +75,14 @@ def test_the_wilson_interval_matches_reference_values(
 
 def test_no_trials_have_no_interval() -> None:
     assert wilson(0, 0) is None
+
+
+def test_a_sketch_read_back_from_its_stored_counts_is_the_same_sketch() -> None:
+    rng = random.Random(7)
+    sketch = Sketch()
+    sketch.extend([0.0] * 3 + [rng.lognormvariate(6, 0.5) for _ in range(500)])
+    back = Sketch.from_counts(sketch.counts(), sketch.low, sketch.high)
+    assert (back.zeros, back.count, dict(back.buckets)) == (3, 503, dict(sketch.buckets))
+    assert [back.quantile(q) for q in (0, 0.01, 0.5, 0.99, 1)] == [
+        sketch.quantile(q) for q in (0, 0.01, 0.5, 0.99, 1)
+    ]

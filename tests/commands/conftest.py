@@ -81,7 +81,10 @@ def write_config(
     receiver: Receiver | None = None,
     interval: str = "1s",
     extra: str = "",
+    provider_extra: str = "",
 ) -> Path:
+    """A config probing the simulator's OpenAI model with one canary; `provider_extra` is YAML
+    lines added to the provider (indented by four), `extra` top-level YAML appended."""
     alerts = ""
     if receiver is not None:
         alerts = f"""\
@@ -104,7 +107,7 @@ providers:
     base_url: {sim.openai_url}
     api_key: sk-test-fake-key-for-the-simulator
     models: [gpt-4o-mini]
-canaries:
+{provider_extra}canaries:
   - name: arithmetic
     prompt: "What is 17 * 23? Reply with the number only."
     expect: {{equals: "391"}}

@@ -19,7 +19,7 @@ import pytest
 from monitor.result import utcnow
 from monitor.simulator import SimulatorHandle
 from monitor.store import results, slo_burns
-from tests.commands.conftest import FAILING, FAST, Brownout, Receiver, read, wait_for
+from tests.commands.conftest import FAILING, FAST, Brownout, Receiver, read, wait_for, write_config
 from tests.factories import burning_hour, probe
 
 # Each run checks burns once a minute (monitor.pipeline.services.REMIND_EVERY_S).
@@ -29,33 +29,6 @@ TARGET = "openai/gpt-4o-mini"
 PAGE = f"{TARGET} is burning its error budget (availability 99%)"
 RESOLVED = f"Resolved: {PAGE.replace('is burning', 'is no longer burning')}"
 PASS_S = 180.0  # bounds a wait for the next burn check, a minute away
-
-
-def _config(path: Path, url: str, sim: SimulatorHandle, receiver: Receiver) -> Path:
-    path.write_text(f"""\
-storage:
-  url: "{url}"
-schedule:
-  interval: 5s
-  timeout: 10s
-  jitter: 0.1
-providers:
-  openai:
-    kind: openai
-    base_url: {sim.openai_url}
-    api_key: sk-test-fake-key-for-the-simulator
-    models: [gpt-4o-mini]
-    slo: {{availability: 99%}}
-canaries:
-  - name: arithmetic
-    prompt: "What is 17 * 23? Reply with the number only."
-    expect: {{equals: "391"}}
-alerts:
-  - name: oncall
-    urls: ["{receiver.url()}"]
-    group_wait: 0s
-""")
-    return path
 
 
 def _count(receiver: Receiver, title: str) -> int:
@@ -70,7 +43,14 @@ def test_a_restart_neither_pages_the_same_burn_again_nor_forgets_to_resolve_it(
     monitors: Callable[..., Brownout],
 ) -> None:
     sim = simulator_factory(FAILING)
-    config = _config(tmp_path / "probes.yaml", sqlite_url, sim, receiver)
+    config = write_config(
+        tmp_path / "probes.yaml",
+        sqlite_url,
+        sim,
+        receiver=receiver,
+        interval="5s",
+        provider_extra="    slo: {availability: 99%}\n",
+    )
     # The hour before: half the probes failed, 50× a 99 % budget.
     read(sqlite_url, lambda store: results.record(store, burning_hour(utcnow(), fail_every=2)))
 

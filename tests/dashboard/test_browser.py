@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +45,9 @@ def served(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         page.stop()
 
 
-def open_page(url: str, viewport_height: int = 2900) -> tuple[object, object]:
+@contextmanager
+def open_page(url: str, viewport_height: int = 2900) -> Iterator[Any]:
+    """The page at `url` in headless Chromium, drawn (banner and every chart), closed after."""
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
@@ -51,19 +55,22 @@ def open_page(url: str, viewport_height: int = 2900) -> tuple[object, object]:
         executable_path=CHROMIUM,
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
     )
-    page = browser.new_page(viewport={"width": 1400, "height": viewport_height})
-    page.set_default_timeout(0)  # pytest-timeout bounds every wait
-    page.goto(url)
-    page.wait_for_selector('[data-testid="brownout-banner"]')
-    page.wait_for_function(
-        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {CHARTS}"
-    )
-    return playwright, browser, page  # type: ignore[return-value]
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": viewport_height})
+        page.set_default_timeout(0)  # pytest-timeout bounds every wait
+        page.goto(url)
+        page.wait_for_selector('[data-testid="brownout-banner"]')
+        page.wait_for_function(
+            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {CHARTS}"
+        )
+        yield page
+    finally:
+        browser.close()
+        playwright.stop()
 
 
 def test_a_person_sees_the_outage_the_history_and_the_charts(served: str, tmp_path: Path) -> None:
-    playwright, browser, page = open_page(served)  # type: ignore[misc]
-    try:
+    with open_page(served) as page:
         banner = page.locator('[data-testid="brownout-banner"]')
         assert "OpenRouter down since" in banner.inner_text()
         assert banner.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(220, 38, 38)"
@@ -79,14 +86,10 @@ def test_a_person_sees_the_outage_the_history_and_the_charts(served: str, tmp_pa
         assert shot.stat().st_size > 50_000
         if os.environ.get("BROWNOUT_UPDATE_SCREENSHOT") == "1":
             shutil.copy(shot, ROOT / "docs" / "screenshot.png")
-    finally:
-        browser.close()
-        playwright.stop()
 
 
 def test_the_day_bars_show_the_days_figures_on_hover(served: str, seeded: Seeded) -> None:
-    playwright, browser, page = open_page(served)  # type: ignore[misc]
-    try:
+    with open_page(served) as page:
         bars = page.locator(".js-plotly-plot").first
         box = bars.locator(".nsewdrag").first.bounding_box()
         assert box is not None
@@ -110,23 +113,16 @@ def test_the_day_bars_show_the_days_figures_on_hover(served: str, seeded: Seeded
                 continue
         text = page.locator(".hoverlayer .hovertext").first.text_content() or ""
         assert "openrouter" in text and "down" in text and "probes" in text and "uptime" in text
-    finally:
-        browser.close()
-        playwright.stop()
 
 
 def test_the_public_view_hides_the_probes_table(served: str) -> None:
-    playwright, browser, page = open_page(served + "/?public=1")  # type: ignore[misc]
-    try:
+    with open_page(served + "/?public=1") as page:
         assert (
             "OpenRouter down since" in page.locator('[data-testid="brownout-banner"]').inner_text()
         )
         assert page.get_by_role("heading", name="Incidents").is_visible()
         assert page.get_by_role("heading", name="Recent probes").count() == 0
         assert "Downloads" not in page.inner_text("body")
-    finally:
-        browser.close()
-        playwright.stop()
 
 
 def test_the_slo_panel_gives_attainment_budget_burn_and_paging_as_the_read_model_does(
@@ -135,8 +131,7 @@ def test_the_slo_panel_gives_attainment_budget_burn_and_paging_as_the_read_model
     from monitor.read.slo import slo_now
     from monitor.reports import fmt
 
-    playwright, browser, page = open_page(served)  # type: ignore[misc]
-    try:
+    with open_page(served) as page:
         assert page.get_by_role("heading", name="Service-level objectives").is_visible()
         table = page.locator('[data-testid="brownout-slos"]').inner_text()
         (objective,) = slo_now(seeded.store, seeded.config, seeded.now)[DOWN]
@@ -149,17 +144,10 @@ def test_the_slo_panel_gives_attainment_budget_burn_and_paging_as_the_read_model
         assert "ticket 3d/6h" in table
         # Nothing runs the alerts over the seeded database: the rule fires, no page was sent.
         assert "paging rule fires (not sent)" in table
-    finally:
-        browser.close()
-        playwright.stop()
 
 
 def test_the_public_slo_panel_shows_compliance_but_no_burn_rates_or_paging(served: str) -> None:
-    playwright, browser, page = open_page(served + "/?public=1")  # type: ignore[misc]
-    try:
+    with open_page(served + "/?public=1") as page:
         table = page.locator('[data-testid="brownout-slos"]').inner_text()
         assert "availability 99.9%" in table and "error budget left" in table
         assert "burn now" not in table and "paging" not in table and "firing" not in table
-    finally:
-        browser.close()
-        playwright.stop()

@@ -208,3 +208,29 @@ def test_importing_a_layer_loads_nothing_above_it(part: str, absent: str) -> Non
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+# Heavy libraries that only some configurations use: importing what `brownout run` runs on
+# leaves them unloaded (numpy ~17 MB of RSS, apprise ~17 MB, jsonschema ~9 MB: a monitor
+# without drift canaries, JSON-Schema checks or alert channels never pays for them).
+RUN_PATH = [
+    "monitor.commands.run",
+    "monitor.runner",
+    "monitor.probe",
+    "monitor.pipeline.leader",
+    "monitor.pipeline.services",
+    "monitor.pipeline.writer",
+]
+
+
+@pytest.mark.parametrize("heavy", ["numpy", "apprise", "jsonschema"])
+def test_the_run_path_loads_heavy_libraries_only_when_used(heavy: str) -> None:
+    script = (
+        "import importlib, sys\n"
+        f"for m in {RUN_PATH!r}: importlib.import_module(m)\n"
+        f"print(sorted(m for m in sys.modules if m == {heavy!r} or m.startswith({heavy!r} + '.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

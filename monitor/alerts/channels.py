@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-import apprise
-
 from monitor.config.alerts import AlertChannel
 from monitor.secrets import REDACTED, Scrubber
 
@@ -92,6 +90,8 @@ def send(destination: Destination, title: str, body: str, notify_type: str = INF
     Returns when Apprise reports success. Raises PermanentFailure when the destination cannot
     work as configured, RuntimeError (with a scrubbed, one-line reason) when this attempt failed.
     """
+    import apprise  # here, not at import: ~17 MB that only delivery needs
+
     instance = apprise.Apprise()
     if destination.url is not None:
         if not instance.add(destination.url):
@@ -125,6 +125,8 @@ def _reason(logged: str) -> str:
 def mask_url(url: str) -> str:
     """An Apprise URL with its secrets hidden: Apprise's own privacy form (which knows where
     each service keeps its tokens), without the query, and with the path elided."""
+    import apprise
+
     instance = apprise.Apprise()
     known = bool(instance.add(url))
     shown = instance[0].url(privacy=True) if known else url  # type: ignore[no-untyped-call]

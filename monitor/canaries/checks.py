@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
-
 from monitor.canaries.expect import Expect
 
 _REASON_MAX = 200
@@ -202,6 +200,8 @@ def _close(got: float, expected: float, tolerance: float) -> bool:
 
 
 def _json_schema(answer: str, schema: dict[str, Any]) -> Verdict:
+    import jsonschema  # here, not at import: only canaries with a JSON Schema need it
+
     try:
         value = extract_json(answer)
     except ValueError:

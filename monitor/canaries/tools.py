@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 TOOL_CHECKS = (
@@ -52,6 +51,8 @@ _NAME = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"  # what all three protocols accept a
 
 
 def _valid_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    import jsonschema  # here, not at import: only canaries with a JSON Schema need it
+
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.exceptions.SchemaError as exc:
@@ -194,6 +195,8 @@ def _same(got: Any, want: Any) -> bool:
 
 
 def _schema_problem(schema: dict[str, Any], value: Any) -> str | None:
+    import jsonschema
+
     validator = jsonschema.validators.validator_for(schema)(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if error is None:

@@ -29,9 +29,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 NGRAM = 3
 HITS = 10  # Besag–Clifford: stop drawing after this many permutations at least as extreme
@@ -62,6 +63,8 @@ def logprob_test(
 ) -> DriftTest:
     """Whether the first-token logprob vectors of `current` come from the distribution of
     `reference`'s (see the module docstring). `alpha` sets how far the Monte Carlo goes."""
+    import numpy as np  # here, not at import: a monitor without drift canaries never loads it
+
     tokens = _vocabulary([*reference, *current])
     x = np.array([_logprob_vector(p, tokens) for p in [*reference, *current]], dtype=float)
     test = permutation_test(x, len(reference), alpha, seed)
@@ -84,6 +87,8 @@ def answer_test(
 ) -> DriftTest:
     """Whether the answer texts of `current` come from the distribution of `reference`'s:
     MMD² with the cosine kernel on character 3-grams, permutation p-value."""
+    import numpy as np
+
     grams = _vocabulary_grams([*reference, *current])
     x = np.array([_gram_vector(a, grams) for a in [*reference, *current]], dtype=float)
     test = permutation_test(x, len(reference), alpha, seed)
@@ -110,6 +115,8 @@ def permutation_test(x: np.ndarray, n_ref: int, alpha: float, seed: int = 0) -> 
     Every split is counted when there are at most `EXACT_MAX`; otherwise label permutations
     are drawn (seeded: the same data give the same p-value) until `HITS` are at least as extreme
     (p = HITS / draws) or `ceil(4 / alpha)` have been drawn (p = (hits + 1) / (draws + 1))."""
+    import numpy as np
+
     n = len(x)
     n_cur = n - n_ref
     if n_ref < 1 or n_cur < 1:
@@ -147,6 +154,8 @@ def permutation_test(x: np.ndarray, n_ref: int, alpha: float, seed: int = 0) -> 
 
 def _statistic(x: np.ndarray, labels: np.ndarray, n_ref: int, n_cur: int) -> np.ndarray:
     """‖mean of the rows labelled True − mean of the others‖², one value per row of labels."""
+    import numpy as np
+
     labels = np.atleast_2d(labels).astype(float)
     total = x.sum(axis=0)
     ref_sum = labels @ x

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import apprise
-
 from monitor.alerts.channels import Destination, destinations
 from monitor.config import Config
 from monitor.config.reports import ScheduledReport
@@ -99,6 +97,8 @@ def send_report(
 def _deliver(
     name: str, destination: Destination, title: str, body: str, attachment: Path | None
 ) -> Delivery:
+    import apprise  # here, not at import: ~17 MB that only delivery needs
+
     instance = apprise.Apprise()
     if destination.url is not None:
         added = instance.add(destination.url)

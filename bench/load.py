@@ -5,7 +5,8 @@ detection) probing N targets every INTERVAL against the simulator in its own pro
                                    [--shards N] [--ttft 0.2] [--no-baseline] [--pool-bench]
 
 Prints one table, over the measured window (after one interval of warm-up): the monitor
-process's CPU (% of one core, and per probe) and RSS (peak), probe lateness against the schedule
+process's CPU (% of one core, and per probe; and by thread: the event loop, the pipeline thread,
+the others) and RSS (peak), probe lateness against the schedule
 (result `ts` minus the run time APScheduler planned, jitter included) p50/p99/max, results stored
 per second against results due, and the database's growth per day; beside them the same figures
 of a bare client (`bench._bare_load`: the monitor's HTTP client firing the same requests on the
@@ -72,6 +73,31 @@ def _instrument(lateness: list[float]) -> None:
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's live threads, by role: `loop` (the main thread, which runs
+    the event loop), `pipeline` (the writer's thread); the rest of the process's CPU (other
+    threads, live or gone) is `others` in the report."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    main = threading.main_thread().native_id
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"loop": 0.0, "pipeline": 0.0}
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        tid = int(task)
+        if tid == main:
+            out["loop"] += seconds
+        elif names.get(tid) == "brownout-pipeline":
+            out["pipeline"] += seconds
+    return out
 
 
 def _db_bytes(path: Path) -> int:
@@ -172,16 +198,19 @@ async def _run(args: argparse.Namespace, config_path: Path, db: Path) -> dict[st
         lateness.clear()
         TIMELINE.clear()
         start_rows, start_bytes = results.count(store), _db_bytes(db)
-        cpu0, t0 = time.process_time(), time.monotonic()
+        cpu0, t0, threads0 = time.process_time(), time.monotonic(), _thread_cpu()
         while time.monotonic() - t0 < window:
             await asyncio.sleep(5)
             rss.append(_rss_mb())
         elapsed, cpu = time.monotonic() - t0, time.process_time() - cpu0
+        threads = {k: v - threads0[k] for k, v in _thread_cpu().items()}
+        threads["others"] = max(0.0, cpu - sum(threads.values()))
         stored = results.count(store) - start_rows
         samples["backlog"] = MONITORS[0].writer.state()["backlog"]["results"] if MONITORS else 0
         samples.update(
             elapsed=elapsed,
             cpu=cpu,
+            threads=threads,
             rss=rss,
             stored=stored,
             growth=_db_bytes(db) - start_bytes,
@@ -241,6 +270,9 @@ def report(args: argparse.Namespace, s: dict[str, Any], bare: dict[str, Any] | N
     rows.append(_row("CPU per probe", "", f"{cpu_probe:.2f} ms",
                      "" if b_probe is None else f"{b_probe:.2f} ms",
                      "" if b_probe is None else f"{cpu_probe / max(b_probe, 1e-9):.2f}"))  # fmt: skip
+    for name, seconds in s["threads"].items():
+        rows.append(_row(f"… {name} thread" if name != "others" else "… other threads", "",
+                         f"{100 * seconds / elapsed:.1f} % ({1000 * seconds / probes:.2f} ms/probe)"))  # fmt: skip
     rows.append(_row("RSS, peak", "< 200 MB", f"{max(s['rss']):.0f} MB"))
     for q, goal in ((50, ""), (99, "< 1 s")):
         mine = _ms(late, q) if late else float("nan")

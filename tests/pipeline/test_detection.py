@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlmodel import select
+
 from monitor.config import Config
 from monitor.detect.seasonal import HOUR_OF_DAY
 from monitor.detect.types import Reason, Status, TargetStatus
 from monitor.pipeline.detection import DetectionService
 from monitor.result import Outcome, ProbeResult
 from monitor.store import Store, detection, results
+from monitor.store.detection import TargetStatusRow
 from tests.factories import MINUTE, T0, cyclic_stream, healthy_stream, minute_probe
 
 A = "openai/gpt-4o-mini"
@@ -138,3 +141,33 @@ def baselines_table_cleared(store: Store) -> None:
 
     with store.session() as session:
         session.exec(delete(SeasonalBaselineRow))  # type: ignore[call-overload]
+
+
+def _status_updated(store: Store) -> datetime:
+    with store.session() as session:
+        row = session.exec(select(TargetStatusRow).where(TargetStatusRow.target == A)).one()
+        return row.updated
+
+
+def test_a_status_is_written_only_when_it_changes(store: Store) -> None:
+    # At 2,000 targets, rewriting every operational target's unchanged row each interval was a
+    # third of the pipeline thread's time (bench/load.py).
+    clock = Clock(T0)
+    service = DetectionService(store, Config(), clock)
+    service.restore()
+    feed(service, store, healthy_stream(0, 300, wrong_rate=0.0), clock)
+    assert service.statuses()[A].status is Status.OPERATIONAL
+    written = _status_updated(store)
+    feed(service, store, healthy_stream(300, 20, wrong_rate=0.0), clock)
+    assert _status_updated(store) == written  # the same status, reasons and figures
+
+    restarted = DetectionService(store, Config(), clock)  # knows what is stored
+    restarted.restore()
+    feed(restarted, store, healthy_stream(320, 20, wrong_rate=0.0), clock)
+    assert _status_updated(store) == written
+
+    feed(
+        restarted, store, [minute_probe(340 + k, outcome=Outcome.TIMEOUT) for k in range(5)], clock
+    )
+    assert detection.stored_statuses(store)[A].status is Status.DOWN
+    assert _status_updated(store) > written

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, literal, text, union_all
+from sqlalchemy import String, column, func, insert, text, values
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -167,21 +167,20 @@ def newest_since(store: Store, since: datetime) -> dict[str, datetime]:
 
 def newest_of(store: Store, targets: Sequence[str]) -> dict[str, datetime]:
     """The newest result time of each of `targets` (those with any) in one statement per 200: an
-    index seek per target on (target, ts), however many results there are."""
+    index seek per target on (target, ts), however many results there are.
+
+    The names are a `VALUES` list the one correlated `max(ts)` reads row by row, so PostgreSQL
+    plans that subquery once: a `UNION ALL` of one subquery per target had it planned per target
+    over every day partition (200 targets x 93 partitions: ~10 s of planning, 1 s for 20)."""
     t = ProbeRow.__table__.c  # type: ignore[attr-defined]
     out: dict[str, datetime] = {}
     with store.session() as session:
         for start in range(0, len(targets), 200):
             part = targets[start : start + 200]
-            query = union_all(
-                *(
-                    sa_select(
-                        literal(name).label("target"),
-                        sa_select(func.max(t.ts)).where(t.target == name).scalar_subquery(),
-                    )
-                    for name in part
-                )
-            )
+            wanted = values(column("name", String), name="wanted").data([(n,) for n in part])
+            names = wanted.cte("wanted")
+            newest = sa_select(func.max(t.ts)).where(t.target == names.c.name).scalar_subquery()
+            query = sa_select(names.c.name, newest)
             out |= {row[0]: _utc(row[1]) for row in session.execute(query) if row[1] is not None}
     return out
 

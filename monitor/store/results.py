@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from monitor.result import ProbeResult
 from monitor.store import partitions, rollup_write
 from monitor.store.db import Store
+from monitor.store.rollup_table import DAY, rollups
 from monitor.store.tables import ProbeRow
 
 _FIELDS = [name for name in ProbeRow.model_fields if name != "id"]
@@ -200,23 +201,42 @@ def count(store: Store, target: str | None = None) -> int:
 # A loose index scan: one index probe per distinct target instead of reading every row, so the
 # cost is O(targets · log rows). `SELECT DISTINCT target` reads the whole index (100 ms at 432k
 # rows), which every API request would pay.
-_KNOWN_TARGETS = text(
-    """
+_KNOWN_TARGETS = """
     WITH RECURSIVE seen(target) AS (
-        SELECT MIN(target) FROM probe_results
+        SELECT MIN(target) FROM probe_results{where}
         UNION ALL
-        SELECT (SELECT MIN(target) FROM probe_results WHERE target > seen.target)
+        SELECT (SELECT MIN(target) FROM probe_results WHERE target > seen.target{also})
         FROM seen WHERE seen.target IS NOT NULL
     )
     SELECT target FROM seen WHERE target IS NOT NULL
     """
-)
+_EVERY_TARGET = text(_KNOWN_TARGETS.format(where="", also=""))
+_TARGETS_BEFORE = text(_KNOWN_TARGETS.format(where=" WHERE ts < :before", also=" AND ts < :before"))
 
 
 def known_targets(store: Store) -> list[str]:
-    """Every target that has at least one stored result, sorted (a loose index scan)."""
+    """Every target that has at least one stored result, sorted (a loose index scan).
+
+    On PostgreSQL with day partitions, each step of that scan probes every partition (200
+    targets × 93 days: 0.3–0.9 s), so there the targets come from the day rollups instead, and
+    the scan is left only the raw results older than the oldest day row (none, unless raw
+    results are kept longer than rollups): every result is stored with its rollups
+    (`record`), and retention deletes day rows oldest first, so each result from the oldest
+    day row's day on still has its target's day row."""
     with store.session() as session:
-        return [str(row[0]) for row in session.execute(_KNOWN_TARGETS)]
+        if not partitions.is_partitioned(session.connection()):
+            return [str(row[0]) for row in session.execute(_EVERY_TARGET)]
+        t = rollups.c
+        day_rows = t.grain == DAY
+        oldest = session.execute(sa_select(func.min(t.bucket)).where(day_rows)).scalar()
+        if oldest is None:
+            return [str(row[0]) for row in session.execute(_EVERY_TARGET)]
+        found = {
+            str(row[0]) for row in session.execute(sa_select(t.target).where(day_rows).distinct())
+        }
+        before = datetime.fromtimestamp(int(oldest), UTC)
+        found |= {str(row[0]) for row in session.execute(_TARGETS_BEFORE, {"before": before})}
+        return sorted(found)
 
 
 def tool_checks(

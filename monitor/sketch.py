@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
 
 RELATIVE_ACCURACY = 0.01
 GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
@@ -40,13 +43,26 @@ def value_of(index: int) -> float:
     return 2 * GAMMA**index / (GAMMA + 1)
 
 
-class Sketch:
-    """A mergeable quantile sketch with relative accuracy `RELATIVE_ACCURACY`."""
+Part = tuple[
+    "np.ndarray[tuple[int], np.dtype[np.int64]]", "np.ndarray[tuple[int], np.dtype[np.int64]]"
+]
+"""Bucket indexes and their counts as two arrays (no `ZERO_KEY`), not yet added up."""
 
-    __slots__ = ("buckets", "count", "high", "low", "zeros")
+
+class Sketch:
+    """A mergeable quantile sketch with relative accuracy `RELATIVE_ACCURACY`.
+
+    A sketch read in bulk (`from_part`, `parse_many`) keeps its counts as arrays and a merge
+    only lists the other's arrays: they are added up (in numpy) when a quantile is asked, or
+    turned into `buckets` when those are read. A 90-day report merges ~50,000 stored sketches of
+    ~80 buckets each, which as `Counter` additions took seconds; the figures are the same."""
+
+    __slots__ = ("_buckets", "_cum", "_parts", "count", "high", "low", "zeros")
 
     def __init__(self) -> None:
-        self.buckets: Counter[int] = Counter()
+        self._buckets: Counter[int] | None = None  # made when first needed
+        self._parts: list[Part] = []  # counts not yet in `_buckets`
+        self._cum: np.ndarray | None = None  # cumulative counts of `_parts[0]` once added up
         self.zeros = 0
         self.count = 0
         # The extremes seen: a quantile is clamped to them, so one repeated value reads back exact.
@@ -65,6 +81,58 @@ class Sketch:
 
     index_of = staticmethod(index_of)
 
+    @property
+    def buckets(self) -> Counter[int]:
+        """Bucket index -> count (the counts kept as arrays are moved in first)."""
+        if self._parts:
+            keys, counts = self._added()
+            self._buckets = Counter(dict(zip(keys.tolist(), counts.tolist(), strict=True)))
+            self._parts, self._cum = [], None
+        elif self._buckets is None:
+            self._buckets = Counter()
+        return self._buckets
+
+    @buckets.setter
+    def buckets(self, value: Counter[int]) -> None:
+        self._buckets, self._parts, self._cum = value, [], None
+
+    @classmethod
+    def from_part(
+        cls, part: Part, zeros: int, count: int, low: float | None, high: float | None
+    ) -> Sketch:
+        """A sketch of `part` (bucket indexes and counts, no `ZERO_KEY`), `zeros` values at or
+        below zero, `count` values in all, and known extremes."""
+        sketch = cls.__new__(cls)  # as __init__ does, without its empty list
+        sketch._buckets, sketch._cum = None, None
+        sketch._parts = [part] if len(part[0]) else []
+        sketch.zeros, sketch.count = zeros, count
+        sketch.low, sketch.high = low, high
+        return sketch
+
+    def _added(self) -> Part:
+        """Every count, `_buckets` and `_parts`, added up per bucket: sorted indexes, counts.
+        Kept as the one part (and its cumulative counts) until the next change."""
+        if len(self._parts) == 1 and self._cum is not None:
+            return self._parts[0]
+        parts = list(self._parts)
+        if self._buckets:
+            keys = np.fromiter(self._buckets.keys(), dtype=np.int64, count=len(self._buckets))
+            vals = np.fromiter(self._buckets.values(), dtype=np.int64, count=len(self._buckets))
+            parts.append((keys, vals))
+        if len(parts) == 1:
+            keys, counts = parts[0]
+            order = np.argsort(keys, kind="stable")
+            keys, counts = keys[order], counts[order]
+            if len(keys) > 1 and not bool((keys[1:] != keys[:-1]).all()):
+                keys, counts = _sum_by_key(keys, counts)
+        else:
+            keys, counts = _sum_by_key(
+                np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+            )
+        self._buckets, self._parts = None, [(keys, counts)]
+        self._cum = np.cumsum(counts)
+        return keys, counts
+
     def bound(self, low: float | None, high: float | None) -> None:
         """Widen the known extremes to include `low` and `high` (None: unknown)."""
         if low is not None:
@@ -77,7 +145,20 @@ class Sketch:
             self.add(value)
 
     def merge(self, other: Sketch) -> None:
-        self.buckets.update(other.buckets)
+        if len(other._parts) > 1:
+            other._added()  # added up once, however many sketches it goes into
+        if other._parts or self._parts:
+            cum = other._cum if not self._parts and not self._buckets else None
+            self._parts += other._parts
+            if other._buckets:
+                keys = np.fromiter(other._buckets.keys(), np.int64, count=len(other._buckets))
+                vals = np.fromiter(other._buckets.values(), np.int64, count=len(other._buckets))
+                self._parts.append((keys, vals))
+                cum = None
+            self._cum = cum  # another's parts added up already are this one's now
+        else:
+            if other._buckets:
+                self.buckets.update(other._buckets)
         self.zeros += other.zeros
         self.count += other.count
         self.bound(other.low, other.high)
@@ -91,7 +172,13 @@ class Sketch:
         rank = max(1, math.ceil(q * self.count - 1e-9))
         seen = self.zeros
         value = 0.0
-        if seen < rank:
+        if self._parts:
+            keys, _ = self._added()
+            assert self._cum is not None
+            if seen < rank:  # the first bucket whose running count reaches the rank
+                at = min(int(np.searchsorted(self._cum, rank - seen, side="left")), len(keys) - 1)
+                value = value_of(int(keys[at]))
+        elif seen < rank:
             for index in sorted(self.buckets):
                 seen += self.buckets[index]
                 value = value_of(index)
@@ -135,6 +222,54 @@ class Sketch:
         if self.zeros:
             out[ZERO_KEY] = out.get(ZERO_KEY, 0) + self.zeros
         return out
+
+
+def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> Part:
+    """Counts added up per distinct key: (sorted distinct keys, their totals)."""
+    low, high = int(keys.min()), int(keys.max())
+    if high - low <= 4 * len(keys) + 1024:  # a dense count is cheaper than sorting
+        totals = np.bincount(keys - low, weights=counts, minlength=high - low + 1)
+        where = np.flatnonzero(totals)
+        return where.astype(np.int64) + low, totals[where].astype(np.int64)
+    distinct, slot = np.unique(keys, return_inverse=True)
+    return distinct.astype(np.int64), np.bincount(slot, weights=counts).astype(np.int64)
+
+
+def parse_many(texts: Sequence[str | None]) -> list[tuple[Part, int, int]]:
+    """The stored forms `texts` read at once: per text (its part without `ZERO_KEY`, its zeros,
+    its count). One numpy parse of all of them: `json.loads` of 54,000 stored sketches took
+    ~2.7 s on the 2-CPU machine, this ~0.3 s. Falls back to `from_json` on any surprise."""
+    n = len(texts)
+    pairs = np.fromiter((t.count(":") if t else 0 for t in texts), dtype=np.int64, count=n)
+    body = ",".join(t.strip()[1:-1] for t in texts if t and ":" in t)
+    flat: np.ndarray | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            flat = np.fromstring(body.replace('"', "").replace(":", ","), dtype=np.int64, sep=",")
+        except (ValueError, DeprecationWarning):
+            flat = None
+    if flat is None or len(flat) != 2 * int(pairs.sum()):
+        return [_parsed_one(from_json(t)) for t in texts]
+    keys, counts = flat[0::2], flat[1::2]
+    of = np.repeat(np.arange(n), pairs)
+    totals = np.bincount(of, weights=counts, minlength=n).astype(np.int64).tolist()
+    zero = keys == ZERO_KEY
+    zeros = np.bincount(of[zero], weights=counts[zero], minlength=n).astype(np.int64).tolist()
+    keep = ~zero
+    keys, counts, of = keys[keep], counts[keep], of[keep]
+    bounds = np.searchsorted(of, np.arange(n + 1), side="left").tolist()
+    return [
+        ((keys[bounds[i] : bounds[i + 1]], counts[bounds[i] : bounds[i + 1]]), zeros[i], totals[i])
+        for i in range(n)
+    ]
+
+
+def _parsed_one(counts: dict[int, int]) -> tuple[Part, int, int]:
+    zeros = counts.pop(ZERO_KEY, 0)
+    keys = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    vals = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    return (keys, vals), zeros, zeros + int(vals.sum())
 
 
 def key_of(value: float) -> int:

@@ -81,7 +81,7 @@ def build_report(
     # Every target's aggregates, then the selection: rollups outlive raw results, so a target
     # gone from the config and from the raw table is still found here.
     chosen_regions = list(regions) if regions else None
-    daily = source.daily(since, until, None, chosen_regions)
+    daily, found_regions = source.daily_and_by_region(since, until, None, chosen_regions)
     names = matching_names(
         {t.name for t in config.targets()}
         | set(results.known_targets(store))
@@ -123,7 +123,7 @@ def build_report(
         for p, ts in sorted(by_provider.items())
     ]
     fleet = _figures("fleet", "fleet", shown, per_target, times, incidents, until, span_s)
-    region_rows = _region_rows(source.by_region(since, until, shown, chosen_regions), shown)
+    region_rows = _region_rows(found_regions, shown)
     if not chosen_regions and len({r.region for r in region_rows}) < 2:
         region_rows = []  # one region: the target rows say it all
 

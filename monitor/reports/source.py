@@ -184,8 +184,12 @@ class Rollups:
                 for (target, bucket, region), figures in _day_rows(
                     self.store, start, end, targets, regions
                 ):
-                    add(daily, (target, datetime.fromtimestamp(bucket, UTC).date()), figures)
                     add(by_region, (target, region), figures)
+                    key = (target, datetime.fromtimestamp(bucket, UTC).date())
+                    if key in daily:
+                        daily[key].merge(figures)
+                    else:  # the row's own figures, not a copy: nothing else holds them
+                        daily[key] = figures
                 continue
             for by in (False, True):
                 found = rollups.fetch(
@@ -255,10 +259,10 @@ def _day_rows(
     bounds = [(at[f"{m}_min"], at[f"{m}_max"]) for m in rollups.METRICS]
     for i, row in enumerate(rows):
         timings = []
-        for (part, zeros, count), (low, high) in zip(
+        for (part, zeros, count, in_order), (low, high) in zip(
             (found[i] for found in sketches), bounds, strict=True
         ):
-            timings.append(Sketch.from_part(part, zeros, count, row[low], row[high]))
+            timings.append(Sketch.from_part(part, zeros, count, row[low], row[high], in_order))
         ttft, latency, tps = timings
         yield (
             (row[0], int(row[1]), row[2]),

@@ -198,20 +198,22 @@ def test_sketches_read_as_arrays_merge_to_exactly_the_counted_ones() -> None:
     texts = _stored_forms(rng, 2000)
     counted, arrays = Sketch(), Sketch()
     groups: list[tuple[Sketch, Sketch]] = [(Sketch(), Sketch()) for _ in range(7)]
-    for text, (part, zeros, count) in zip(texts, parse_many(texts), strict=True):
+    for text, (part, zeros, count, in_order) in zip(texts, parse_many(texts), strict=True):
         low, high = (
             (rng.uniform(0, 3), rng.uniform(400, 9000)) if rng.random() < 0.8 else (None, None)
         )
         one, other = (
             Sketch.from_counts(from_json(text), low, high),
-            Sketch.from_part(part, zeros, count, low, high),
+            Sketch.from_part(part, zeros, count, low, high),  # sorted when asked
         )
+        keys = part[0].tolist()
+        assert in_order and keys == sorted(set(keys))  # distinct, in order, jsonb's too
         _same_sketch(one, other)
         counted.merge(one)
         arrays.merge(other)
         a, b = rng.choice(groups)  # merged into a few sums, which merge on into the total
         a.merge(Sketch.from_counts(from_json(text), low, high))
-        b.merge(Sketch.from_part(part, zeros, count, low, high))
+        b.merge(Sketch.from_part(part, zeros, count, low, high, in_order))
         if rng.random() < 0.03:
             _same_sketch(counted, arrays)
         if rng.random() < 0.01:  # a raw value added to a sketch holding arrays
@@ -231,8 +233,8 @@ def test_sketches_read_as_arrays_merge_to_exactly_the_counted_ones() -> None:
 def test_a_stored_form_numpy_cannot_read_falls_back_to_json() -> None:
     texts = [to_json({311: 2, 0: 1}), json.dumps({"5": 1.0}), None]  # a float count
     parsed = parse_many(texts)
-    assert [(p[0].tolist(), p[1].tolist(), z, n) for p, z, n in parsed] == [
-        ([311], [2], 1, 3),
-        ([5], [1], 0, 1),
-        ([], [], 0, 0),
+    assert [(p[0].tolist(), p[1].tolist(), z, n, o) for p, z, n, o in parsed] == [
+        ([311], [2], 1, 3, True),
+        ([5], [1], 0, 1, True),
+        ([], [], 0, 0, True),
     ]

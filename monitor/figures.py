@@ -74,7 +74,9 @@ class Figures:
     def merge(self, other: Figures) -> Figures:
         """Add `other` into these figures (in place) and return them."""
         self.probes += other.probes
-        self.outcomes.update(other.outcomes)
+        outcomes = self.outcomes
+        for outcome, n in other.outcomes.items():  # Counter.update, without its type checks
+            outcomes[outcome] += n
         self.quality_checked += other.quality_checked
         self.quality_passed += other.quality_passed
         self.cost_usd += other.cost_usd

@@ -21,6 +21,7 @@ Timings are of answered probes only (a timeout's latency is the timeout), kept a
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -90,6 +91,43 @@ class Figures:
         if other.last_ts is not None and (self.last_ts is None or other.last_ts >= self.last_ts):
             self.last_ts, self.last_outcome = other.last_ts, other.last_outcome
         return self
+
+    @classmethod
+    def total(cls, items: Iterable[Figures]) -> Figures:
+        """`Figures()` with every one of `items` merged in, in order: the same figures as one
+        `merge` at a time (the same float additions in the same order), in one pass."""
+        out = cls()
+        outcomes = out.outcomes
+        probes = checked = passed = tps_n = 0
+        cost = tps_sum = 0.0
+        ttft: list[Sketch] = []
+        latency: list[Sketch] = []
+        tps: list[Sketch] = []
+        first: datetime | None = None
+        last: datetime | None = None
+        last_outcome: str | None = None
+        for f in items:
+            probes += f.probes
+            for outcome, n in f.outcomes.items():
+                outcomes[outcome] += n
+            checked += f.quality_checked
+            passed += f.quality_passed
+            cost += f.cost_usd
+            ttft.append(f.ttft_ms)
+            latency.append(f.latency_ms)
+            tps.append(f.tokens_per_s)
+            tps_sum += f.tokens_per_s_sum
+            tps_n += f.tokens_per_s_n
+            if f.first_ts is not None and (first is None or f.first_ts < first):
+                first = f.first_ts
+            if f.last_ts is not None and (last is None or f.last_ts >= last):
+                last, last_outcome = f.last_ts, f.last_outcome
+        out.probes, out.quality_checked, out.quality_passed = probes, checked, passed
+        out.cost_usd, out.tokens_per_s_sum, out.tokens_per_s_n = cost, tps_sum, tps_n
+        out.ttft_ms, out.latency_ms = Sketch.total(ttft), Sketch.total(latency)
+        out.tokens_per_s = Sketch.total(tps)
+        out.first_ts, out.last_ts, out.last_outcome = first, last, last_outcome
+        return out
 
     # --- counts -----------------------------------------------------------------------------
 

@@ -173,6 +173,47 @@ class Sketch:
         self.count += other.count
         self.bound(other.low, other.high)
 
+    @classmethod
+    def total(cls, sketches: Iterable[Sketch]) -> Sketch:
+        """A new sketch with every one of `sketches` merged in, in order: what one `merge` at a
+        time gives, in one pass."""
+        out = cls()
+        parts = out._parts
+        counters: list[Counter[int]] = []
+        zeros = count = 0
+        low: float | None = None
+        high: float | None = None
+        alone: Sketch | None = None  # the one sketch whose part(s) the total is, if one
+        for sketch in sketches:
+            if len(sketch._parts) > 1:
+                sketch._added()  # added up once, however many sketches it goes into
+            if sketch._parts:
+                alone = sketch if not parts else None
+                parts += sketch._parts
+            if sketch._buckets:
+                counters.append(sketch._buckets)
+            zeros += sketch.zeros
+            count += sketch.count
+            if sketch.low is not None:
+                low = sketch.low if low is None else min(low, sketch.low)
+            if sketch.high is not None:
+                high = sketch.high if high is None else max(high, sketch.high)
+        if counters:
+            alone = None
+            if parts:
+                for counter in counters:
+                    keys = np.fromiter(counter.keys(), np.int64, count=len(counter))
+                    vals = np.fromiter(counter.values(), np.int64, count=len(counter))
+                    parts.append((keys, vals))
+            else:
+                buckets = out.buckets
+                for counter in counters:
+                    buckets.update(counter)
+        if alone is not None:
+            out._cum, out._sorted = alone._cum, alone._sorted
+        out.zeros, out.count, out.low, out.high = zeros, count, low, high
+        return out
+
     def quantile(self, q: float) -> float | None:
         """The nearest-rank `q`-quantile (0 ≤ q ≤ 1) of the values added, or None when there
         are none: the value at rank `ceil(q·count)` (at least 1), within α of it, clamped to the

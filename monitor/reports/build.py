@@ -24,7 +24,7 @@ from monitor.reports.model import (
     ReportRow,
     Scope,
 )
-from monitor.reports.source import ProbeSource, probe_source
+from monitor.reports.source import ProbeSource, paused_gc, probe_source
 from monitor.reports.stats import wilson
 from monitor.reports.statuses import (
     DetectionStore,
@@ -76,6 +76,32 @@ def build_report(
     (time-weighted availability, incidents) stays the targets' own, combined over regions.
     `source` and `statuses` default to the store's (rollups or raw results; the detection store).
     """
+    with paused_gc():  # see `paused_gc`
+        return _build_report(
+            store,
+            config,
+            since,
+            until,
+            targets,
+            source=source,
+            statuses=statuses,
+            now=now,
+            regions=regions,
+        )
+
+
+def _build_report(
+    store: Store,
+    config: Config,
+    since: datetime,
+    until: datetime,
+    targets: Sequence[str] | None,
+    *,
+    source: ProbeSource | None,
+    statuses: StatusSource | None,
+    now: datetime | None,
+    regions: Sequence[str] | None,
+) -> Report:
     since, until = since.astimezone(UTC), until.astimezone(UTC)
     source = source or probe_source(store)
     # Every target's aggregates, then the selection: rollups outlive raw results, so a target
@@ -101,9 +127,12 @@ def build_report(
         incidents = _derived_incidents(history, until)
     windows = {t: maintenance.windows_for(config, t, since, until) for t in names}
 
-    per_target: dict[str, Figures] = defaultdict(Figures)
+    days_of: dict[str, list[Figures]] = defaultdict(list)
     for (target, _day), agg in daily.items():
-        per_target[target].merge(agg)
+        days_of[target].append(agg)
+    per_target: dict[str, Figures] = defaultdict(Figures)
+    for target, days in days_of.items():
+        per_target[target] = Figures.total(days)
     times = {t: status_time(history.get(t, []), windows[t]) for t in names}
     shown = [
         t

@@ -238,3 +238,24 @@ def test_a_stored_form_numpy_cannot_read_falls_back_to_json() -> None:
         ([5], [1], 0, 1, True),
         ([], [], 0, 0, True),
     ]
+
+
+def test_a_total_is_the_figures_merged_one_by_one() -> None:
+    """`Figures.total` against `merge` in a loop, floats included: the same additions in the same
+    order, and the newest outcome of equal times the last one's, as `merge` keeps it."""
+    items = []
+    for i, result in enumerate(history()[:600]):
+        figures = Figures()
+        figures.add(result)
+        if i % 7 == 0:
+            figures.merge(Figures())
+        items.append(figures)
+    one_by_one = Figures()
+    for figures in items:
+        one_by_one.merge(figures)
+    total = Figures.total(items)
+    _same_figures(total, one_by_one)
+    assert (total.cost_usd, total.tokens_per_s_sum) == (
+        one_by_one.cost_usd,
+        one_by_one.tokens_per_s_sum,
+    )

@@ -134,9 +134,9 @@ class Sketch:
             order = np.argsort(keys, kind="stable")
             keys, counts = keys[order], counts[order]
             if len(keys) > 1 and not bool((keys[1:] != keys[:-1]).all()):
-                keys, counts = _sum_by_key(keys, counts)
+                keys, counts = sum_by_key(keys, counts)
         else:
-            keys, counts = _sum_by_key(
+            keys, counts = sum_by_key(
                 np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
             )
         self._buckets, self._parts, self._sorted = None, [(keys, counts)], True
@@ -275,8 +275,8 @@ class Sketch:
         return out
 
 
-def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> Part:
-    """Counts added up per distinct key: (sorted distinct keys, their totals)."""
+def sum_by_key(keys: np.ndarray, counts: np.ndarray) -> Part:
+    """Counts added up per distinct key: (sorted distinct keys, their nonzero totals)."""
     low, high = int(keys.min()), int(keys.max())
     if high - low <= 4 * len(keys) + 1024:  # a dense count is cheaper than sorting
         totals = np.bincount(keys - low, weights=counts, minlength=high - low + 1)

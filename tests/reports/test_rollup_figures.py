@@ -259,3 +259,34 @@ def test_a_total_is_the_figures_merged_one_by_one() -> None:
         one_by_one.cost_usd,
         one_by_one.tokens_per_s_sum,
     )
+
+
+@pytest.mark.parametrize("by_region", [False, True])
+def test_fetched_sketches_are_the_stored_ones_added_up(seeded: Store, by_region: bool) -> None:
+    """`rollups.fetch` (the charts, the API) adds up the stored sketches in bulk: the same counts
+    as adding each row's `from_json` in Python, per provider and day, from hour rows."""
+    from sqlalchemy import select
+
+    from monitor.store.rollup_table import rollups as table
+
+    groups = {"openai": [t for t in TARGETS if t.startswith("openai/")], "rest": list(TARGETS[2:])}
+    got = rollups.fetch(
+        seeded, rollups.HOUR, SINCE, UNTIL, step=rollups.DAY, groups=groups, by_region=by_region
+    )
+    t = table.c
+    lo, hi = int(SINCE.timestamp()), int(UNTIL.timestamp())  # as fetch bounds the buckets
+    query = select(t.target, t.bucket, t.region, *(t[h] for h in rollups.HISTS)).where(
+        t.grain == rollups.HOUR, t.bucket >= lo, t.bucket < hi
+    )
+    with seeded.session() as session:
+        rows = session.execute(query).all()
+    owner = {m: g for g, members in groups.items() for m in members}
+    expected: dict[tuple[str, int, str], dict[str, dict[int, int]]] = {}
+    for target, bucket, region, *texts in rows:
+        key = (owner[target], bucket - bucket % 86400, region if by_region else "")
+        mine = expected.setdefault(key, {h: {} for h in rollups.HISTS})
+        for name, text in zip(rollups.HISTS, texts, strict=True):
+            for k, n in from_json(text).items():
+                mine[name][k] = mine[name].get(k, 0) + n
+    assert len(got) > 10
+    assert {(a.target, a.bucket, a.region): a.hists for a in got} == expected

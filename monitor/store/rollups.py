@@ -228,6 +228,9 @@ def _group_keys(step: int, by_region: bool) -> list[Any]:
     return keys
 
 
+LISTED_BUCKETS = 200  # a read of at most this many buckets names them (see `_where`)
+
+
 def _where(
     grain: int,
     start: int,
@@ -236,7 +239,15 @@ def _where(
     regions: Sequence[str] | None,
 ) -> list[Any]:
     t = rollups.c
-    where = [t.grain == grain, t.bucket >= start, t.bucket < end]
+    first = -(-start // grain) * grain  # buckets are multiples of their grain
+    if 0 < (end - first) // grain <= LISTED_BUCKETS:
+        # The buckets named, not a range: PostgreSQL multiplies the grain's and the range's
+        # shares as if independent, and over the last two days, which minute rows crowd,
+        # it took the 24 h chart's 4,600 hour rows for 118,000 and read the whole table in a
+        # parallel sequential scan (1 GB at 26 M results). Named buckets are estimated each.
+        where = [t.grain == grain, t.bucket.in_(list(range(first, end, grain)))]
+    else:
+        where = [t.grain == grain, t.bucket >= start, t.bucket < end]
     if targets is not None:
         where.append(t.target.in_(list(targets)))
     if regions is not None:

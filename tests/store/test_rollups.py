@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -182,3 +183,61 @@ def test_a_naive_timestamp_is_rolled_up_as_utc(store: Store) -> None:
     results.record(store, [probe(T0.replace(tzinfo=None) + timedelta(minutes=5))])
     (agg,) = rollups.fetch(store, HOUR, T0, T0 + timedelta(hours=1))
     assert agg.start == T0 and agg.n == 1
+
+
+def test_a_recent_read_of_hour_rows_on_postgresql_seeks_them_among_the_minute_rows(
+    pg_url: str,
+) -> None:
+    """The last 24 h of hour rows among two days of minute rows: PostgreSQL took the grain and
+    the bucket range as independent and estimated 25 times the rows, enough at 26 M results for
+    a parallel scan of the whole table (1 GB: the page's first 24 h chart). With the buckets
+    named, each is estimated on its own."""
+    from sqlalchemy import event, text
+
+    from monitor.store import open_store
+
+    store = open_store(pg_url)
+    now = 1_796_256_000  # a UTC midnight
+    try:
+        with store.engine.begin() as conn:
+            for grain, count in ((MINUTE, 2 * 1440), (HOUR, 90 * 24), (DAY, 90)):
+                conn.execute(
+                    text(
+                        "INSERT INTO rollups (grain, bucket, target, region, n) SELECT :g, "
+                        ":now - :g * k, 'p/m' || i, 'default', 1 FROM generate_series(1, :c) k, "
+                        "generate_series(1, 50) i"
+                    ),
+                    {"g": grain, "now": now, "c": count},
+                )
+            conn.execute(text("ANALYZE rollups"))
+        seen: list[tuple[str, object]] = []
+
+        def keep(conn: object, cursor: object, statement: str, params: object, *_: object) -> None:
+            seen.append((statement, params))
+
+        event.listen(store.engine, "before_cursor_execute", keep)
+        since, until = (datetime.fromtimestamp(x, UTC) for x in (now - DAY, now))
+        got = rollups.fetch(store, HOUR, since, until, step=HOUR)
+        event.remove(store.engine, "before_cursor_execute", keep)
+        assert len(got) == 24 * 50 and sum(a.n for a in got) == 24 * 50
+        raw = store.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            plans = []
+            for statement, params in seen:
+                cur.execute("EXPLAIN " + statement, params)
+                plans.append("\n".join(row[0] for row in cur.fetchall()))
+        finally:
+            raw.close()
+        assert len(plans) == 2  # the figures, the sketches
+        # The rows the planner expects of the table: 30,549 for the 1,200 there before.
+        expected = [
+            int(re.search(r"rows=(\d+)", line).group(1))  # type: ignore[union-attr]
+            for plan in plans
+            for line in plan.splitlines()
+            if " on rollups" in line
+        ]
+        assert expected and max(expected) <= 5 * 24 * 50, plans
+        assert not [p for p in plans if "Seq Scan on rollups" in p], plans
+    finally:
+        store.close()

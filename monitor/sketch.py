@@ -20,8 +20,10 @@ import math
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where arrays are made: the run path need not load it
+    import numpy as np
 
 RELATIVE_ACCURACY = 0.01
 GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
@@ -120,6 +122,8 @@ class Sketch:
     def _added(self) -> Part:
         """Every count, `_buckets` and `_parts`, added up per bucket: sorted indexes, counts.
         Kept as the one part (and its cumulative counts) until the next change."""
+        import numpy as np
+
         if len(self._parts) == 1 and not self._buckets and self._sorted:
             if self._cum is None:
                 self._cum = self._parts[0][1].cumsum()
@@ -161,6 +165,8 @@ class Sketch:
             alone = not self._parts and not self._buckets and not other._buckets
             self._parts += other._parts
             if other._buckets:
+                import numpy as np
+
                 keys = np.fromiter(other._buckets.keys(), np.int64, count=len(other._buckets))
                 vals = np.fromiter(other._buckets.values(), np.int64, count=len(other._buckets))
                 self._parts.append((keys, vals))
@@ -201,6 +207,8 @@ class Sketch:
         if counters:
             alone = None
             if parts:
+                import numpy as np
+
                 for counter in counters:
                     keys = np.fromiter(counter.keys(), np.int64, count=len(counter))
                     vals = np.fromiter(counter.values(), np.int64, count=len(counter))
@@ -277,6 +285,8 @@ class Sketch:
 
 def sum_by_key(keys: np.ndarray, counts: np.ndarray) -> Part:
     """Counts added up per distinct key: (sorted distinct keys, their nonzero totals)."""
+    import numpy as np
+
     low, high = int(keys.min()), int(keys.max())
     if high - low <= 4 * len(keys) + 1024:  # a dense count is cheaper than sorting
         totals = np.bincount(keys - low, weights=counts, minlength=high - low + 1)
@@ -291,6 +301,8 @@ def parse_many(texts: Sequence[str | None]) -> list[tuple[Part, int, int, bool]]
     its count, whether the part's keys are distinct and in order: PostgreSQL's jsonb text
     orders them by length first, so negative ones are put in order here). One numpy parse of all of them: `json.loads` of 54,000 stored sketches took
     ~2.7 s on the 2-CPU machine, this ~0.3 s. Falls back to `from_json` on any surprise."""
+    import numpy as np
+
     n = len(texts)
     pairs = np.fromiter((t.count(":") if t else 0 for t in texts), dtype=np.int64, count=n)
     body = ",".join(t.strip()[1:-1] for t in texts if t and ":" in t)
@@ -331,6 +343,8 @@ def parse_many(texts: Sequence[str | None]) -> list[tuple[Part, int, int, bool]]
 
 
 def _parsed_one(counts: dict[int, int]) -> tuple[Part, int, int, bool]:
+    import numpy as np
+
     zeros = counts.pop(ZERO_KEY, 0)
     keys = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
     vals = np.fromiter((counts[k] for k in keys.tolist()), dtype=np.int64, count=len(counts))

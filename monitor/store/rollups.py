@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from sqlalchemy import case, func, literal, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -352,6 +351,8 @@ def _add_sketches(
                 if len(found) == 1 and in_order[mine]:
                     keys, values = found[0]
                 else:
+                    import numpy as np
+
                     keys, values = sum_by_key(
                         np.concatenate([p[0] for p in found]), np.concatenate([p[1] for p in found])
                     )

@@ -36,6 +36,7 @@ loaded bins already hold (up to their `learned_until`) are not counted twice.
 from __future__ import annotations
 
 import math
+from array import array
 from typing import Any
 
 from monitor.detect.stats import RollingWindow
@@ -71,14 +72,17 @@ def week_bin(hour: int) -> int:
 
 
 class Bins:
-    """k bins, each an exponentially weighted count, mean and variance of its samples."""
+    """k bins, each an exponentially weighted count, mean and variance of its samples.
+
+    Arrays of machine numbers (24 bytes a bin), not lists of Python numbers (up to 72): 4.6 KB
+    for a week's 168 bins, at ~2 signals × 2,000 targets."""
 
     __slots__ = ("mean", "n", "var")
 
     def __init__(self, k: int) -> None:
-        self.n = [0] * k
-        self.mean = [0.0] * k
-        self.var = [0.0] * k
+        self.n = array("q", bytes(8 * k))
+        self.mean = array("d", bytes(8 * k))
+        self.var = array("d", bytes(8 * k))
 
     def add(self, k: int, x: float) -> None:
         n = self.n[k]
@@ -113,7 +117,11 @@ class Bins:
 
     def clear(self) -> None:
         k = len(self.n)
-        self.n, self.mean, self.var = [0] * k, [0.0] * k, [0.0] * k
+        self.n, self.mean, self.var = (
+            array("q", bytes(8 * k)),
+            array("d", bytes(8 * k)),
+            array("d", bytes(8 * k)),
+        )
 
     def dump(self) -> list[list[float]]:
         return [
@@ -124,9 +132,9 @@ class Bins:
     def take(self, rows: list[list[float]]) -> None:
         if len(rows) != len(self.n):
             raise ValueError(f"expected {len(self.n)} bins, got {len(rows)}")
-        self.n = [int(r[0]) for r in rows]
-        self.mean = [float(r[1]) for r in rows]
-        self.var = [float(r[2]) for r in rows]
+        self.n = array("q", [int(r[0]) for r in rows])
+        self.mean = array("d", [float(r[1]) for r in rows])
+        self.var = array("d", [float(r[2]) for r in rows])
 
 
 class Seasonal:
@@ -245,7 +253,7 @@ class Seasonal:
         try:
             self.day.take(state["day"])
             self.week.take(state["week"])
-        except (KeyError, TypeError, ValueError, IndexError):
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError):
             self.day.clear()
             self.week.clear()
             return

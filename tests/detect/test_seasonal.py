@@ -101,7 +101,7 @@ def test_the_bins_survive_a_restart_and_are_not_counted_twice() -> None:
     counts = list(restored.day.n)
     # The restart replays the last day of stored results: the bins hold them already.
     _learn(restored, 2 * 1440, _daily)
-    assert restored.day.n == counts
+    assert list(restored.day.n) == counts
     assert len(restored.resid) == 1440  # the residual window is rebuilt by the replay
     # A sample after the saved ones is learned.
     restored.add(0.0, EPOCH + 2 * 86400 + 60)

@@ -29,7 +29,7 @@ def _config(sim: SimulatorHandle) -> Config:
     )
 
 
-async def test_a_target_slower_than_its_interval_is_degraded_by_latency_and_never_stale(
+async def test_a_target_slower_than_its_interval_is_degraded_as_slow_and_never_stale(
     simulator_factory: Callable[..., SimulatorHandle], store: Store
 ) -> None:
     sim = simulator_factory(FAST)
@@ -61,5 +61,7 @@ async def test_a_target_slower_than_its_interval_is_degraded_by_latency_and_neve
         (Status.UNKNOWN, Status.OPERATIONAL),
         (Status.OPERATIONAL, Status.DEGRADED),
     ]
-    assert "latency" in transitions[-1].reasons
+    # Its first token and its whole answer are both 1.6 s late: either timing signal may be
+    # first to see it (on a busy machine the TTFT's often is), never a missing-data one.
+    assert set(transitions[-1].reasons) & {"latency", "ttft"}, transitions[-1].reasons
     assert service.statuses()[TARGET].status is Status.DEGRADED

@@ -9,18 +9,13 @@ or checks. Statuses and incidents come from `monitor.reports.statuses`.
 from __future__ import annotations
 
 import gc
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Protocol, TypeVar
 
-from sqlalchemy import select
-
 from monitor.figures import Figures
-from monitor.result import Outcome
-from monitor.sketch import Sketch, parse_many
-from monitor.store import Store, results, rollup_table, rollups
+from monitor.store import Store, results, rollups
 
 DayKey = tuple[str, date]
 
@@ -210,7 +205,7 @@ class Rollups:
                 continue
             if grain == rollups.DAY:
                 days_of: dict[RegionKey, list[Figures]] = {}
-                for (target, bucket, region), figures in _day_rows(
+                for (target, bucket, region), figures in rollups.day_figures(
                     self.store, start, end, targets, regions
                 ):
                     days_of.setdefault((target, region), []).append(figures)
@@ -245,74 +240,6 @@ class Rollups:
 
 
 K = TypeVar("K")
-_ROW_FIGURES = [
-    "n",
-    "n_quality",
-    "n_quality_ok",
-    "cost_sum",
-    "tps_sum",
-    "tps_n",
-    *(f"n_{o.value}" for o in Outcome),
-    *(f"{m}_{end}" for m in rollups.METRICS for end in ("min", "max")),
-]
-
-
-def _day_rows(
-    store: Store,
-    start: int,
-    end: int,
-    targets: Sequence[str] | None,
-    regions: Sequence[str] | None,
-) -> Iterator[tuple[tuple[str, int, str], Figures]]:
-    """Each day row with `start <= bucket < end` (of `targets` and `regions`, when given) as
-    ((target, bucket, region), Figures), oldest first: what `Agg.figures` gives for it, the
-    sketches kept as arrays (`Sketch.from_part`)."""
-    t = rollup_table.rollups.c
-    where = [t.grain == rollups.DAY, t.bucket >= start, t.bucket < end]
-    if targets is not None:
-        where.append(t.target.in_(list(targets)))
-    if regions is not None:
-        where.append(t.region.in_(list(regions)))
-    query = (
-        select(
-            t.target,
-            t.bucket,
-            t.region,
-            *(t[n] for n in _ROW_FIGURES),
-            *(t[h] for h in rollups.HISTS),
-        )
-        .where(*where)
-        .order_by(t.bucket, t.target, t.region)
-    )
-    with store.session() as session:
-        rows = session.execute(query).all()
-    width = 3 + len(_ROW_FIGURES)
-    sketches = [parse_many([row[width + i] for row in rows]) for i in range(len(rollups.HISTS))]
-    at = {name: 3 + i for i, name in enumerate(_ROW_FIGURES)}
-    outcomes = [(o.value, at[f"n_{o.value}"]) for o in Outcome]
-    bounds = [(at[f"{m}_min"], at[f"{m}_max"]) for m in rollups.METRICS]
-    for i, row in enumerate(rows):
-        timings = []
-        for (part, zeros, count, in_order), (low, high) in zip(
-            (found[i] for found in sketches), bounds, strict=True
-        ):
-            timings.append(Sketch.from_part(part, zeros, count, row[low], row[high], in_order))
-        ttft, latency, tps = timings
-        yield (
-            (row[0], int(row[1]), row[2]),
-            Figures(
-                probes=int(row[at["n"]] or 0),
-                outcomes=Counter({o: int(n) for o, column in outcomes if (n := row[column])}),
-                quality_checked=int(row[at["n_quality"]] or 0),
-                quality_passed=int(row[at["n_quality_ok"]] or 0),
-                cost_usd=float(row[at["cost_sum"]] or 0.0),
-                ttft_ms=ttft,
-                latency_ms=latency,
-                tokens_per_s=tps,
-                tokens_per_s_sum=float(row[at["tps_sum"]] or 0.0),
-                tokens_per_s_n=int(row[at["tps_n"]] or 0),
-            ),
-        )
 
 
 def probe_source(store: Store) -> ProbeSource:

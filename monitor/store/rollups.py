@@ -570,3 +570,74 @@ def agg_of(result: ProbeResult) -> Agg:
     }
     hists = {name: dict(row[at[name]] or {}) for name in HISTS}
     return Agg(target=result.target, bucket=int(row[1]), values=values, hists=hists)
+
+
+_DAY_ROW_FIGURES = [
+    "n",
+    "n_quality",
+    "n_quality_ok",
+    "cost_sum",
+    "tps_sum",
+    "tps_n",
+    *(f"n_{o.value}" for o in Outcome),
+    *(f"{m}_{end}" for m in METRICS for end in ("min", "max")),
+]
+
+
+def day_figures(
+    store: Store,
+    start: int,
+    end: int,
+    targets: Sequence[str] | None,
+    regions: Sequence[str] | None,
+) -> Iterator[tuple[tuple[str, int, str], Figures]]:
+    """Each day row with `start <= bucket < end` (of `targets` and `regions`, when given) as
+    ((target, bucket, region), Figures), oldest first: what `Agg.figures` gives for it, the
+    sketches parsed at once and kept as arrays (`Sketch.from_part`; a 90-day report reads
+    ~18,000 of them, `monitor.reports.source.Rollups`)."""
+    t = rollups.c
+    where = [t.grain == DAY, t.bucket >= start, t.bucket < end]
+    if targets is not None:
+        where.append(t.target.in_(list(targets)))
+    if regions is not None:
+        where.append(t.region.in_(list(regions)))
+    query = (
+        select(
+            t.target,
+            t.bucket,
+            t.region,
+            *(t[n] for n in _DAY_ROW_FIGURES),
+            *(t[h] for h in HISTS),
+        )
+        .where(*where)
+        .order_by(t.bucket, t.target, t.region)
+    )
+    with store.session() as session:
+        rows = session.execute(query).all()
+    width = 3 + len(_DAY_ROW_FIGURES)
+    sketches = [parse_many([row[width + i] for row in rows]) for i in range(len(HISTS))]
+    at = {name: 3 + i for i, name in enumerate(_DAY_ROW_FIGURES)}
+    outcomes = [(o.value, at[f"n_{o.value}"]) for o in Outcome]
+    bounds = [(at[f"{m}_min"], at[f"{m}_max"]) for m in METRICS]
+    for i, row in enumerate(rows):
+        timings = []
+        for (part, zeros, count, in_order), (low, high) in zip(
+            (found[i] for found in sketches), bounds, strict=True
+        ):
+            timings.append(Sketch.from_part(part, zeros, count, row[low], row[high], in_order))
+        ttft, latency, tps = timings
+        yield (
+            (row[0], int(row[1]), row[2]),
+            Figures(
+                probes=int(row[at["n"]] or 0),
+                outcomes=Counter({o: int(n) for o, column in outcomes if (n := row[column])}),
+                quality_checked=int(row[at["n_quality"]] or 0),
+                quality_passed=int(row[at["n_quality_ok"]] or 0),
+                cost_usd=float(row[at["cost_sum"]] or 0.0),
+                ttft_ms=ttft,
+                latency_ms=latency,
+                tokens_per_s=tps,
+                tokens_per_s_sum=float(row[at["tps_sum"]] or 0.0),
+                tokens_per_s_n=int(row[at["tps_n"]] or 0),
+            ),
+        )

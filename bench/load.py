@@ -3,6 +3,7 @@ detection) probing N targets every INTERVAL against the simulator in its own pro
 
     .venv/bin/python -m bench.load [--targets 2000] [--interval 30] [--minutes 10]
                                    [--shards N] [--ttft 0.2] [--no-baseline] [--pool-bench]
+                                   [--history HOURS]
 
 Prints one table, over the measured window (after one interval of warm-up): the monitor
 process's CPU (% of one core, and per probe; and by thread: the event loop, the pipeline thread,
@@ -14,6 +15,10 @@ same schedule, nothing else) run in its own process during the same window, and 
 On a shared machine the ratios say more than the figures. `--shards N` sets how many connection pools
 the client has; `--pool-bench` times httpcore's pool bookkeeping against its connection count,
 one pool against sharded pools, in the same run.
+`--history HOURS` first stores that many hours of healthy results of every target, as a monitor
+that has run that long leaves them: the monitor starts by replaying them (detection's restore,
+timed and printed), so its baselines are as full as after those hours of probing, and the RSS
+is that of a monitor that has been running, not of one just started.
 The goals: CPU < 25 %, RSS < 200 MB, lateness p99 < 1 s, stored = due.
 """
 
@@ -28,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -102,6 +108,73 @@ def _thread_cpu() -> dict[str, float]:
 
 def _db_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
+
+
+def _seed_history(store: Any, targets: int, interval: float, hours: float) -> int:
+    """Store `hours` of healthy results of each target, one every `interval`, ending now: the
+    simulator's figures with log-normal noise, as `_config_text`'s targets would have them."""
+    import random
+    from datetime import UTC, timedelta
+
+    from sqlalchemy import insert
+
+    from monitor.result import Outcome, ProbeResult
+    from monitor.store.results import _FIELDS, ProbeRow
+
+    table = ProbeRow.__table__  # type: ignore[attr-defined]
+    rng = random.Random(13)
+    rounds = int(hours * 3600 / interval)
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    written = 0
+    with store.engine.begin() as conn:
+        for k in range(rounds):
+            ts = now - timedelta(seconds=(rounds - k) * interval)
+            for i in range(targets):
+                ttft = 200.0 * rng.lognormvariate(0, 0.1)
+                latency = ttft + 15.0 * rng.lognormvariate(0, 0.1)
+                result = ProbeResult(
+                    ts=ts + timedelta(seconds=i * interval / targets),
+                    target=f"sim/load{i:05d}",
+                    provider="sim",
+                    model=f"load{i:05d}",
+                    canary="arithmetic",
+                    outcome=Outcome.OK,
+                    http_status=200,
+                    ttft_ms=round(ttft, 3),
+                    latency_ms=round(latency, 3),
+                    input_tokens=20,
+                    output_tokens=3,
+                    tokens_per_s=round(2 / ((latency - ttft) / 1000), 3),
+                    quality_ok=True,
+                    answer="391",
+                    response_model=f"load{i:05d}",
+                )
+                rows.append({name: getattr(result, name) for name in _FIELDS})
+                if len(rows) >= 20_000:
+                    conn.execute(insert(table), rows)
+                    written += len(rows)
+                    rows.clear()
+        if rows:
+            conn.execute(insert(table), rows)
+            written += len(rows)
+    return written
+
+
+def _time_restore(timings: list[float], done: threading.Event) -> None:
+    """Record how long detection's restore (the replay of stored results at start) takes."""
+    from monitor.pipeline.detection import DetectionService
+
+    restore = DetectionService.restore
+
+    def timed(self: DetectionService, *args: Any, **kwargs: Any) -> None:
+        t0, cpu0 = time.monotonic(), time.thread_time()
+        restore(self, *args, **kwargs)
+        timings.append(time.monotonic() - t0)
+        timings.append(time.thread_time() - cpu0)
+        done.set()
+
+    DetectionService.restore = timed  # type: ignore[method-assign]
 
 
 def _config_text(url: str, db: Path, targets: int, interval: float, concurrency: int) -> str:
@@ -188,11 +261,21 @@ async def _run(args: argparse.Namespace, config_path: Path, db: Path) -> dict[st
     store = open_store(config.storage.url)
     lateness: list[float] = []
     _instrument(lateness)
+    samples: dict[str, Any] = {}
+    restore: list[float] = []
+    restored = threading.Event()
+    _time_restore(restore, restored)
+    if args.history:
+        t0 = time.monotonic()
+        seeded = _seed_history(store, args.targets, args.interval, args.history)
+        samples["seeded"] = (seeded, time.monotonic() - t0)
+        print(f"history: {seeded:,} results stored in {time.monotonic() - t0:.0f} s", flush=True)
     stop = asyncio.Event()
     window = args.minutes * 60.0
-    samples: dict[str, Any] = {}
 
     async def measure() -> None:
+        await asyncio.to_thread(restored.wait, 3600)  # detection replays the history first
+        samples["restore"] = tuple(restore)
         await asyncio.sleep(args.interval)  # warm-up: every target has started
         rss = [_rss_mb()]
         lateness.clear()
@@ -274,6 +357,12 @@ def report(args: argparse.Namespace, s: dict[str, Any], bare: dict[str, Any] | N
         rows.append(_row(f"… {name} thread" if name != "others" else "… other threads", "",
                          f"{100 * seconds / elapsed:.1f} % ({1000 * seconds / probes:.2f} ms/probe)"))  # fmt: skip
     rows.append(_row("RSS, peak", "< 200 MB", f"{max(s['rss']):.0f} MB"))
+    if s.get("seeded"):
+        seeded, seconds = s["seeded"]
+        rows.append(_row("history stored first", "", f"{seeded:,} results ({seconds:.0f} s)"))
+    if s.get("restore"):
+        wall, cpu = s["restore"]
+        rows.append(_row("detection's restore at start", "", f"{wall:.1f} s ({cpu:.1f} s CPU)"))
     for q, goal in ((50, ""), (99, "< 1 s")):
         mine = _ms(late, q) if late else float("nan")
         theirs = _ms(bare["lateness"], q) if bare and bare["lateness"] else None
@@ -310,6 +399,7 @@ def main() -> None:
     parser.add_argument("--shards", type=int, help="connection pools (default: one per 32)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare client")
     parser.add_argument("--pool-bench", action="store_true", help="time httpcore's pools only")
+    parser.add_argument("--history", type=float, default=0.0, help="hours of stored history")
     args = parser.parse_args()
     if args.pool_bench:
         pool_bench(seconds=5.0)

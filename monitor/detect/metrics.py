@@ -277,7 +277,7 @@ def _score(
 ) -> float:
     """`x`'s normal score against `window` (see `MetricSignal.score`)."""
     z = window.score(x)
-    if x > window.top:
+    if window.beyond(x):
         far = (x - center) / spread
         if far > z:
             z = min(far, max(z, (threshold / 3 + d * d / 2) / d))

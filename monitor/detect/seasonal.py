@@ -74,13 +74,14 @@ def week_bin(hour: int) -> int:
 class Bins:
     """k bins, each an exponentially weighted count, mean and variance of its samples.
 
-    Arrays of machine numbers (24 bytes a bin), not lists of Python numbers (up to 72): 4.6 KB
-    for a week's 168 bins, at ~2 signals × 2,000 targets."""
+    Arrays of machine numbers (18 bytes a bin: a count of at most `BIN_MEMORY` in two bytes, a
+    mean and a variance in eight), not lists of Python numbers (up to 72): 3 KB for a week's
+    168 bins, at 3 signals × 2,000 targets."""
 
     __slots__ = ("mean", "n", "var")
 
     def __init__(self, k: int) -> None:
-        self.n = array("q", bytes(8 * k))
+        self.n = array("H", bytes(2 * k))
         self.mean = array("d", bytes(8 * k))
         self.var = array("d", bytes(8 * k))
 
@@ -118,7 +119,7 @@ class Bins:
     def clear(self) -> None:
         k = len(self.n)
         self.n, self.mean, self.var = (
-            array("q", bytes(8 * k)),
+            array("H", bytes(2 * k)),
             array("d", bytes(8 * k)),
             array("d", bytes(8 * k)),
         )
@@ -132,7 +133,7 @@ class Bins:
     def take(self, rows: list[list[float]]) -> None:
         if len(rows) != len(self.n):
             raise ValueError(f"expected {len(self.n)} bins, got {len(rows)}")
-        self.n = array("q", [int(r[0]) for r in rows])
+        self.n = array("H", [min(max(int(r[0]), 0), BIN_MEMORY) for r in rows])
         self.mean = array("d", [float(r[1]) for r in rows])
         self.var = array("d", [float(r[2]) for r in rows])
 

@@ -11,40 +11,60 @@ from statistics import NormalDist
 _NORMAL = NormalDist()
 
 
+STEP = 2048  # a window's values are kept in steps of 1/2048 (0.05 % as a ratio of timings)
+LIMIT = 32767  # ±16 in log space: 10⁻⁷ to 10⁷ of the unit, far past any timing
+
+
+def quantize(value: float) -> int:
+    """`value` in the window's steps, clamped to what two bytes hold."""
+    q = round(value * STEP)
+    return LIMIT if q > LIMIT else -LIMIT if q < -LIMIT else q
+
+
 class RollingWindow:
     """The last `size` values, also kept sorted, so quantiles read in O(1) and add in O(size)
     memmove (fast for the few hundred values a baseline holds).
 
-    Both are arrays of doubles (16 bytes a value), not lists of Python floats (56): a full
-    window of 1,440 values takes 23 KB instead of 81 KB, and 2,000 targets hold ~9,000 of them
-    (bench/load.py; the same values, so the same figures)."""
+    The values are log-space timings and their residuals. They are kept in steps of 1/2048
+    (`quantize`), as two-byte integers: the order as a ring and a sorted copy, 4 bytes a value.
+    A full window of 1,440 takes 5.8 KB where arrays of doubles took 23 KB and lists of floats
+    81, and 2,000 targets hold ~12,000 of them (docs/benchmarks.md, "RSS after hours"). A step
+    is 1/160 of the narrowest spread detection uses (`min_spread`, 0.08): values closer than
+    that tie, and ties take their mid-rank."""
 
-    __slots__ = ("_order", "_scores", "_sorted", "size")
+    __slots__ = ("_head", "_order", "_scores", "_sorted", "size")
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._order = array("d")  # oldest first
-        self._sorted = array("d")
+        self._order = array("h")  # a ring once full; the oldest value at _head
+        self._head = 0
+        self._sorted = array("h")
         self._scores: list[float] = []  # normal scores of the half-ranks 0, ½, 1, … n
 
     def __len__(self) -> int:
         return len(self._order)
 
     def add(self, value: float) -> None:
-        self._order.append(value)
-        insort(self._sorted, value)
-        if len(self._order) > self.size:
-            old = self._order.pop(0)
-            del self._sorted[bisect_left(self._sorted, old)]
+        q = quantize(value)
+        order = self._order
+        insort(self._sorted, q)
+        if len(order) < self.size:
+            order.append(q)
+            return
+        head = self._head
+        old = order[head]
+        order[head] = q
+        self._head = head + 1 if head + 1 < self.size else 0
+        del self._sorted[bisect_left(self._sorted, old)]
 
     def clear(self) -> None:
         del self._order[:]
         del self._sorted[:]
+        self._head = 0
 
-    @property
-    def top(self) -> float:
-        """The largest value (−inf when empty)."""
-        return self._sorted[-1] if self._sorted else -math.inf
+    def beyond(self, value: float) -> bool:
+        """`value` is above every value in the window (as kept: a tie with the top is not)."""
+        return not self._sorted or quantize(value) > self._sorted[-1]
 
     def quantile(self, q: float) -> float:
         """The `q` quantile (linear interpolation); the window must not be empty."""
@@ -52,16 +72,17 @@ class RollingWindow:
         pos = q * (len(values) - 1)
         low = int(pos)
         high = min(low + 1, len(values) - 1)
-        return values[low] + (values[high] - values[low]) * (pos - low)
+        return (values[low] + (values[high] - values[low]) * (pos - low)) / STEP
 
     def score(self, value: float) -> float:
         """The normal score of `value` against the window: Φ⁻¹((mid-rank + ½) / (n + 1)).
 
         Healthy values score as a standard normal whatever their distribution; a value beyond
         every one in the window scores Φ⁻¹((n + ½) / (n + 1)) (3.2 for n = 720)."""
+        q = quantize(value)
         n = len(self._sorted)
-        low = bisect_left(self._sorted, value)
-        high = bisect_right(self._sorted, value, low)
+        low = bisect_left(self._sorted, q)
+        high = bisect_right(self._sorted, q, low)
         if n < self.size:  # still filling: compute it
             return _NORMAL.inv_cdf(((low + high) / 2 + 0.5) / (n + 1))
         if len(self._scores) != 2 * n + 1:
@@ -69,7 +90,9 @@ class RollingWindow:
         return self._scores[low + high]
 
     def values(self) -> list[float]:
-        return list(self._order)
+        """The values, oldest first (as kept: in steps of 1/2048)."""
+        head = self._head
+        return [q / STEP for q in self._order[head:] + self._order[:head]]
 
 
 _TABLES: dict[int, list[float]] = {}
@@ -87,39 +110,54 @@ class RateWindow:
     """The rate of an event over the last `size` observations, shrunk towards `prior` as if
     `weight` prior observations had been seen (so a few events early on don't swing it).
 
-    The observations are bytes (0 or 1), oldest first: 1.4 KB for a window of 1,440, where a
-    deque of bools took 12 KB."""
+    The observations are bits of a ring (the oldest at `_head` once full): 180 bytes for a
+    window of 1,440 and 625 for the error windows' 5,000, where a deque of bools took 12 KB
+    for 1,440 and a byte an observation 1.4 KB."""
 
-    __slots__ = ("_events", "_window", "prior", "size", "weight")
+    __slots__ = ("_bits", "_events", "_head", "_n", "prior", "size", "weight")
 
     def __init__(self, size: int, prior: float, weight: float) -> None:
-        self._window = bytearray()
+        self._bits = bytearray()
+        self._n = 0
+        self._head = 0
         self.size = size
         self._events = 0
         self.prior = prior
         self.weight = weight
 
     def __len__(self) -> int:
-        return len(self._window)
+        return self._n
 
     def add(self, event: bool) -> None:
-        if len(self._window) >= self.size:
-            self._events -= self._window[0]
-            del self._window[0]
-        self._window.append(1 if event else 0)
-        self._events += 1 if event else 0
+        bits = self._bits
+        n = self._n
+        if n < self.size:
+            i = n
+            self._n = n + 1
+            if i & 7 == 0:
+                bits.append(0)
+        else:  # full: the new observation takes the oldest one's place
+            i = self._head
+            self._head = i + 1 if i + 1 < n else 0
+            mask = 1 << (i & 7)
+            if bits[i >> 3] & mask:
+                self._events -= 1
+                bits[i >> 3] ^= mask
+        if event:
+            bits[i >> 3] |= 1 << (i & 7)
+            self._events += 1
 
     def clear(self) -> None:
-        del self._window[:]
-        self._events = 0
+        del self._bits[:]
+        self._n = self._head = self._events = 0
 
     @property
     def rate(self) -> float:
-        return (self._events + self.prior * self.weight) / (len(self._window) + self.weight)
+        return (self._events + self.prior * self.weight) / (self._n + self.weight)
 
     @property
     def raw_rate(self) -> float | None:
-        return self._events / len(self._window) if self._window else None
+        return self._events / self._n if self._n else None
 
 
 class Cusum:

@@ -249,6 +249,63 @@ class Sketch:
             value = min(value, self.high)
         return value
 
+    @staticmethod
+    def quantiles(sketches: Sequence[Sketch], q: float) -> list[float | None]:
+        """`[s.quantile(q) for s in sketches]`, the same values, with the sketches kept as arrays
+        searched all at once: a 90-day report's daily table asks two quantiles of each of
+        ~18,000 day rows, ~14 µs a call one by one. Sketches kept as a `Counter` are asked
+        one by one."""
+        import numpy as np
+
+        out: list[float | None] = [None] * len(sketches)
+        at: list[int] = []  # which sketches are searched at once
+        parts: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        ranks: list[int] = []  # the rank past the zeros, per searched sketch
+        for i, sketch in enumerate(sketches):
+            n = sketch.count
+            if n == 0:
+                continue
+            rank = max(1, math.ceil(q * n - 1e-9))
+            if not sketch._parts or sketch.zeros >= rank:
+                out[i] = sketch.quantile(q)  # no search (zeros) or a Counter's walk
+                continue
+            if not (len(sketch._parts) == 1 and not sketch._buckets and sketch._sorted):
+                sketch._added()  # added up as `quantile` would, kept for the next question
+            keys, found = sketch._parts[0]
+            if not len(keys):
+                out[i] = sketch.quantile(q)
+                continue
+            at.append(i)
+            parts.append(keys)
+            counts.append(found)
+            ranks.append(rank - sketch.zeros)
+        if not at:
+            return out
+        sizes = np.fromiter((len(k) for k in parts), dtype=np.int64, count=len(parts))
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        cum = np.cumsum(np.concatenate(counts))
+        base = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0)
+        # No count is negative, so the running total never falls, across sketches too: the first
+        # place it reaches a sketch's base plus its rank is inside that sketch, or past it (then
+        # its last bucket, as `quantile` takes it).
+        where = np.searchsorted(cum, base + np.asarray(ranks, dtype=np.int64), side="left")
+        where = np.minimum(where, ends - 1)
+        indexes = np.concatenate(parts)[where].tolist()
+        values: dict[int, float] = {}
+        for i, index in zip(at, indexes, strict=True):
+            value = values.get(index)
+            if value is None:
+                value = values[index] = value_of(index)
+            sketch = sketches[i]
+            if sketch.low is not None:
+                value = max(value, sketch.low)
+            if sketch.high is not None:
+                value = min(value, sketch.high)
+            out[i] = value
+        return out
+
     @classmethod
     def from_buckets(
         cls, buckets: Iterable[tuple[int, int]], low: float | None, high: float | None

@@ -230,6 +230,46 @@ def test_sketches_read_as_arrays_merge_to_exactly_the_counted_ones() -> None:
     _same_sketch(total_a, total_b)
 
 
+@pytest.mark.parametrize("q", QS)
+def test_quantiles_asked_at_once_are_the_ones_asked_one_by_one(q: float) -> None:
+    """`Sketch.quantiles` (the report's daily table) against `quantile` per sketch, exactly:
+    sketches as arrays (one part in order, several parts, a key twice), as a `Counter`, mixed,
+    of zeros only, empty, with and without extremes."""
+    rng = random.Random(11)
+    texts = _stored_forms(rng, 1500)
+    parsed = parse_many(texts)
+
+    def made(i: int) -> Sketch:
+        (keys, counts), zeros, count, in_order = parsed[i]
+        low, high = (
+            (rng.uniform(0, 3), rng.uniform(400, 9000)) if rng.random() < 0.7 else (None, None)
+        )
+        kind = i % 6
+        if kind == 0:  # as the stored text reads back in Python
+            return Sketch.from_counts(from_json(texts[i]), low, high)
+        sketch = Sketch.from_part((keys, counts), zeros, count, low, high, in_order)
+        if kind == 2:  # several parts
+            sketch.merge(Sketch.from_part((keys, counts), zeros, count, low, high, in_order))
+        elif kind == 3:  # arrays and a Counter
+            sketch.add(rng.uniform(1, 5000))
+        elif kind == 4 and count:  # zeros only
+            sketch = Sketch.from_counts({0: count}, low, high)
+        return sketch
+
+    def every() -> list[Sketch]:
+        state = rng.getstate()
+        out = [made(i) for i in range(len(texts))]
+        rng.setstate(state)
+        return out
+
+    one_by_one, at_once = every(), every()
+    expected = [s.quantile(q) for s in one_by_one]
+    assert Sketch.quantiles(at_once, q) == expected
+    assert Sketch.quantiles(at_once, q) == expected  # asked again, once added up
+    assert any(v is None for v in expected) and any(v == 0.0 for v in expected)
+    assert Sketch.quantiles([], q) == []
+
+
 def test_a_stored_form_numpy_cannot_read_falls_back_to_json() -> None:
     texts = [to_json({311: 2, 0: 1}), json.dumps({"5": 1.0}), None]  # a float count
     parsed = parse_many(texts)

@@ -153,9 +153,13 @@ def _build_report(
         for p, ts in sorted(by_provider.items())
     ]
     fleet = _figures("fleet", "fleet", shown, per_target, times, incidents, until, span_s)
-    region_rows = _region_rows(found_regions, shown)
+    # One region: the target rows say it all. Not made at all when fewer than two regions have
+    # figures (200 targets' rows are 1,400 quantiles), else made, then kept only when they show
+    # two regions or more.
+    several = chosen_regions or len({region for _, region in found_regions}) > 1
+    region_rows = _region_rows(found_regions, shown) if several else []
     if not chosen_regions and len({r.region for r in region_rows}) < 2:
-        region_rows = []  # one region: the target rows say it all
+        region_rows = []
 
     described = maintenance.describe(config, since, until)
     if described:

@@ -78,7 +78,13 @@ def daily(
         columns=rollups.UPTIME,
         regions=regions,
     )
-    by_key = {(a.target, a.start.date()): a for a in found}
+    day_of: dict[int, date] = {}  # a date per bucket: 90 of them, not one per row (18,000)
+    by_key: dict[tuple[str, date], Agg] = {}
+    for agg in found:
+        on = day_of.get(agg.bucket)
+        if on is None:
+            on = day_of[agg.bucket] = agg.start.date()
+        by_key[(agg.target, on)] = agg
     worst: dict[tuple[str, date], Status] = {}
     for incident in incidents:
         day = max(incident.start, first)
@@ -88,9 +94,9 @@ def daily(
                 worst[key] = incident.worst
             day = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     cells = []
+    days = [(first + timedelta(days=offset)).date() for offset in range(BAR_DAYS)]
     for name in names:
-        for offset in range(BAR_DAYS):
-            when = (first + timedelta(days=offset)).date()
+        for when in days:
             agg = by_key.get((name, when))
             status = (
                 day_status(None) if agg is None else worst.get((name, when), Status.OPERATIONAL)

@@ -24,7 +24,7 @@ from monitor.errors import BrownoutError
 from monitor.read.now import StatusNow, covered, plain_rule_window, status_now, target_names
 from monitor.read.slo import ObjectiveNow, slo_now
 from monitor.result import ProbeResult
-from monitor.route import route
+from monitor.route import family_members, route
 from monitor.secrets import Scrubber
 from monitor.store import Store, dashboard_queries, detection, lease, rollups
 from monitor.store.rollups import DAY, HOUR
@@ -149,7 +149,7 @@ def load(
         )
     summary = status_summary(current, shown)
     slos = timed("slos", lambda: slo_now(store, config, now, shown))
-    route = timed("route", lambda: ranking(store, config, now))
+    route = timed("route", lambda: ranking(store, config, now, names, current))
     recent = None
     if not public:
         recent = timed("recent", lambda: recent_probes(store, config, shown, recent_limit, chosen))
@@ -309,9 +309,17 @@ def load_incidents(store: Store, now: datetime, names: Sequence[str]) -> list[In
     return out
 
 
-def ranking(store: Store, config: Config, now: datetime) -> list[tuple[str | None, Any]]:
+def ranking(
+    store: Store,
+    config: Config,
+    now: datetime,
+    names: Sequence[str] | None = None,
+    current: StatusNow | None = None,
+) -> list[tuple[str | None, Any]]:
     """The transfer switch (`monitor.route.route`, as `brownout route` gives it): one answer per
-    configured family, or one over every target."""
+    configured family, or one over every target. `names` and `current`: the known targets and
+    their statuses at `now`, when read already (the page has them; the switch reads them again
+    otherwise)."""
     families: list[str | None] = list(config.families) or [None]
     # The switch reads the last 15 minutes of raw results; its answer is kept ROUTE_TTL seconds
     # (a page refresh), so every viewer's refresh does not read them again.
@@ -322,7 +330,13 @@ def ranking(store: Store, config: Config, now: datetime) -> list[tuple[str | Non
     answers = []
     for family in families:
         try:
-            answers.append((family, route(store, config, family=family, now=now)))
+            members = None if names is None else family_members(config, family, names)
+            answers.append(
+                (
+                    family,
+                    route(store, config, family=family, now=now, members=members, view=current),
+                )
+            )
         except BrownoutError:  # a family naming no known target: leave it out, show the rest
             continue
     _route_cache[key] = (now, answers)

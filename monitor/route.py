@@ -36,7 +36,7 @@ from monitor.config import Config
 from monitor.detect.types import Status
 from monitor.durations import format_duration
 from monitor.errors import UsageError
-from monitor.read.now import status_now, target_names
+from monitor.read.now import StatusNow, status_now, target_names
 from monitor.result import format_ts, utcnow
 from monitor.store import Store, results, rollups
 from monitor.store.rollups import Agg, total
@@ -403,16 +403,20 @@ def route(
     now: datetime | None = None,
     members: Sequence[str] | None = None,
     preferences: Preferences | None = None,
+    view: StatusNow | None = None,
 ) -> Answer:
     """Rank `family`'s targets (or all targets, or the given `members`) for use now. Raises
-    UsageError for an unknown family or need."""
+    UsageError for an unknown family or need. `view`: the statuses at `now` of every member,
+    when the caller has read them already (the status page reads them for all targets); a
+    target's status does not depend on which others are read with it."""
     now = now or utcnow()
     if members is None:
         members = family_members(config, family, target_names(store, config, now))
     members = list(members)
     if need not in NEEDS:
         raise UsageError(f"unknown need {need!r}; use one of {', '.join(NEEDS)}")
-    view = status_now(store, config, now, members)
+    if view is None or view.generated_at != now or any(m not in view.targets for m in members):
+        view = status_now(store, config, now, members)
     minutes: dict[str, list[Agg]] = {}
     for agg in rollups.fetch(store, rollups.MINUTE, now - window, now, targets=members):
         minutes.setdefault(agg.target, []).append(agg)

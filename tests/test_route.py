@@ -338,3 +338,35 @@ def test_targets_of_the_same_families_share_one_ranking_in_a_pass(store: Store, 
     assert first.to == second.to == TARGETS[2]
     assert list(answers) == [tuple(TARGETS)]
     assert switch_for(store, config, TARGETS[2]).to is None  # nothing else is healthy
+
+
+def test_a_route_given_the_statuses_read_already_is_the_route_that_reads_them(
+    store: Store, seed: Seed
+) -> None:
+    """The status page passes its statuses of every target (read once for the page); a family's
+    ranking from them is the one `route` gives reading its members' statuses itself, and a view
+    of another instant or without a member is not used."""
+    from datetime import timedelta
+
+    from monitor.read.now import status_now, target_names
+    from monitor.result import utcnow
+    from monitor.route import route
+    from tests.factories import api_config
+
+    seed(TARGETS[0], ["ok"] * 6)
+    seed(TARGETS[1], ["server_error"] * 6)
+    seed(TARGETS[2], ["ok", "timeout", "ok", "ok"])
+    config = api_config(families={"pair": [TARGETS[1], TARGETS[2]]})
+    now = utcnow()
+    names = target_names(store, config, now)
+    view = status_now(store, config, now, names)
+    for family in (None, "pair"):
+        members = names if family is None else config.families[family]
+        expected = route(store, config, family=family, now=now)
+        assert route(store, config, family=family, now=now, members=members, view=view) == expected
+    stale = status_now(store, config, now - timedelta(minutes=30), names)
+    partial = status_now(store, config, now, [TARGETS[0]])
+    for other in (stale, partial):
+        assert route(store, config, now=now, members=names, view=other) == route(
+            store, config, now=now
+        )

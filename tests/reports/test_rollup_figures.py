@@ -280,6 +280,25 @@ def test_a_stored_form_numpy_cannot_read_falls_back_to_json() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['{"5": {"1": 2}}', '{"1": 2}{"3": 4}', '{"\u00e9": 1}', '{"x": 2}'],
+    ids=["nested", "two objects", "not ascii", "a word"],
+)
+def test_a_stored_form_that_is_not_one_object_of_numbers_is_read_by_json(text: str) -> None:
+    """Read as `json.loads` reads it, or refused as it refuses it: not numbers pulled out of
+    it by the bulk parse."""
+    texts = [to_json({311: 2}), text]
+    try:
+        expected = [from_json(t) for t in texts]
+    except (ValueError, TypeError) as exc:
+        with pytest.raises(type(exc)):
+            parse_many(texts)
+        return
+    got = [dict(zip(p[0].tolist(), p[1].tolist(), strict=True)) for p, _, _, _ in parse_many(texts)]
+    assert got == expected
+
+
 def test_a_total_is_the_figures_merged_one_by_one() -> None:
     """`Figures.total` against `merge` in a loop, floats included: the same additions in the same
     order, and the newest outcome of equal times the last one's, as `merge` keeps it."""

@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -247,7 +248,9 @@ def pool_bench(seconds: float) -> None:
     print(machine())
 
 
-async def _run(args: argparse.Namespace, config_path: Path, db: Path) -> dict[str, Any]:
+async def _run(
+    args: argparse.Namespace, config_path: Path, db: Path, start_bare: Callable[[], None]
+) -> dict[str, Any]:
     import functools
 
     import monitor.commands.run as run_command
@@ -275,6 +278,7 @@ async def _run(args: argparse.Namespace, config_path: Path, db: Path) -> dict[st
 
     async def measure() -> None:
         await asyncio.to_thread(restored.wait, 3600)  # detection replays the history first
+        start_bare()  # its warm-up and window then match this one
         samples["restore"] = tuple(restore)
         await asyncio.sleep(args.interval)  # warm-up: every target has started
         rss = [_rss_mb()]
@@ -416,8 +420,14 @@ def main() -> None:
         config_path.write_text(
             _config_text(url, db, args.targets, args.interval, args.max_concurrency)
         )
-        baseline = None if args.no_baseline else _bare(url, args)
-        s = asyncio.run(_run(args, config_path, db))
+        started: list[subprocess.Popen[bytes]] = []
+
+        def start_bare() -> None:
+            if not args.no_baseline:
+                started.append(_bare(url, args))
+
+        s = asyncio.run(_run(args, config_path, db, start_bare))
+        baseline = started[0] if started else None
         bare = None
         if baseline is not None:
             out, _ = baseline.communicate()

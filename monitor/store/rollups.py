@@ -600,11 +600,6 @@ def day_figures(
     sketches parsed at once and kept as arrays (`Sketch.from_part`; a 90-day report reads
     ~18,000 of them, `monitor.reports.source.Rollups`)."""
     t = rollups.c
-    where = [t.grain == DAY, t.bucket >= start, t.bucket < end]
-    if targets is not None:
-        where.append(t.target.in_(list(targets)))
-    if regions is not None:
-        where.append(t.region.in_(list(regions)))
     query = (
         select(
             t.target,
@@ -613,7 +608,7 @@ def day_figures(
             *(t[n] for n in _DAY_ROW_FIGURES),
             *(t[h] for h in HISTS),
         )
-        .where(*where)
+        .where(*_where(DAY, start, end, targets, regions))
         .order_by(t.bucket, t.target, t.region)
     )
     with store.session() as session:

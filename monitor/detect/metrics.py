@@ -27,7 +27,7 @@ of a brownout learns it; restarts replay the stored history, so only a first sta
 from __future__ import annotations
 
 import math
-from collections import deque
+from array import array
 from collections.abc import Callable
 from datetime import datetime
 from statistics import median
@@ -79,8 +79,9 @@ class MetricSignal(Signal):
         self.sign = -1.0 if lower_is_worse else 1.0
         self.base = RollingWindow(cfg.window)
         self.cusum = Cusum(threshold, cfg.clear or leave)
-        self.recent: deque[float] = deque(maxlen=RECENT)
-        self._pending: deque[tuple[float, float]] = deque()  # (log value, epoch seconds)
+        # Arrays of doubles, not deques of floats: a deque takes ~600 bytes however short.
+        self.recent = array("d")  # the last RECENT values
+        self._pending = array("d")  # log value, epoch seconds, log value, … (in quarantine)
         self._alarm_since: datetime | None = None
         self.absolute = False
         self.limit: float | None = (
@@ -99,7 +100,7 @@ class MetricSignal(Signal):
         self._peer: tuple[str, MetricSignal] | None = None
         self._prior_refused = False  # the prior was wrong for this target: learn alone
         # Hour-of-day / hour-of-week bins (monitor.detect.seasonal), unless `seasonal: off`.
-        self.seasonal: Seasonal | None = Seasonal(cfg.window) if seasonal else None
+        self.seasonal: Seasonal | None = Seasonal(cfg.window, self.base) if seasonal else None
         self._s_center, self._s_spread = 0.0, 1.0  # of the residuals, as of the last refresh
         self._s_d: float | None = None
         self._last_hour: int | None = None
@@ -112,7 +113,10 @@ class MetricSignal(Signal):
             return
         x = self.sign * math.log(value)
         ts = result.ts.timestamp()
-        self.recent.append(value)
+        recent = self.recent
+        recent.append(value)
+        if len(recent) > RECENT:
+            del recent[0]
         self._last_hour = hour_of(ts)
         if self.limit is not None:
             self._check_absolute(self.limit)
@@ -154,16 +158,18 @@ class MetricSignal(Signal):
         cusum = self.cusum
         if cusum.update(d * z - d * d / 2):
             self._alarm_since = result.ts if cusum.alarm else None
-            self._pending.clear()
+            del self._pending[:]
         since = self._alarm_since
         if since is not None and (result.ts - since).total_seconds() >= self._relearn_after:
             self._prior_refused = self._prior_refused or len(base) < self._min_samples
             self.relearn()  # a shift this long is the new normal
             return
         pending = self._pending
-        pending.append((x, ts))
-        if len(pending) > QUARANTINE:
-            old, at = pending.popleft()
+        pending.append(x)
+        pending.append(ts)
+        if len(pending) > 2 * QUARANTINE:
+            old, at = pending[0], pending[1]
+            del pending[:2]
             if not cusum.alarm and cusum.s < cusum.threshold / 2:
                 self._add(old, at)
 
@@ -198,9 +204,11 @@ class MetricSignal(Signal):
         self._d = self._log_ratio / self._spread
         self._adds = 0
         seasonal = self.seasonal
-        if seasonal is not None and len(seasonal.resid) >= 30:
+        if seasonal is not None and seasonal.mode != FLAT and len(seasonal.resid) >= 30:
             self._s_center, self._s_spread = _robust(seasonal.resid, self.cfg.min_spread)
             self._s_d = self._log_ratio / self._s_spread
+        else:  # flat: the residuals are not computed; read afresh once a cycle holds
+            self._s_d = None
 
     def baseline(self) -> tuple[float, float]:
         """(median, spread) of the healthy log values; the spread is floored at `min_spread`."""
@@ -267,7 +275,7 @@ class MetricSignal(Signal):
             self.seasonal.clear()
             self._s_d = None
         self._d = None
-        self._pending.clear()
+        del self._pending[:]
         self.cusum.reset()
         self._alarm_since = None
 

@@ -42,7 +42,24 @@ class RollingWindow:
         self._scores: list[float] = []  # normal scores of the half-ranks 0, ½, 1, … n
 
     def __len__(self) -> int:
-        return len(self._order)
+        return len(self._sorted)
+
+    @property
+    def ring(self) -> array[int]:
+        """The values in steps, as kept: oldest first from `head` once full (read only)."""
+        return self._order
+
+    @property
+    def head(self) -> int:
+        """Where the oldest value is in `ring` once full (the newest is just before it)."""
+        return self._head
+
+    def take_sorted(self, steps: bytes) -> None:
+        """Hold these values (native two-byte integers in steps, sorted) and no ring: a window
+        to read quantiles and scores from, not to add to."""
+        self._order = array("h")
+        self._head = 0
+        self._sorted = array("h", steps)
 
     def add(self, value: float) -> None:
         q = quantize(value)
@@ -88,6 +105,10 @@ class RollingWindow:
         if len(self._scores) != 2 * n + 1:
             self._scores = _score_table(n)
         return self._scores[low + high]
+
+    def sorted_values(self) -> list[float]:
+        """The values, smallest first (as kept: in steps of 1/2048)."""
+        return [q / STEP for q in self._sorted]
 
     def values(self) -> list[float]:
         """The values, oldest first (as kept: in steps of 1/2048)."""

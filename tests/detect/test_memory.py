@@ -5,11 +5,16 @@ Measured with tracemalloc, which counts every block allocated, Python floats inc
 
 from __future__ import annotations
 
+import math
+import random
 import tracemalloc
 from collections.abc import Callable
 
-from monitor.detect.seasonal import WEEK_BINS, Bins
+from monitor.config.detection import MetricConfig, ThroughputConfig
+from monitor.detect.metrics import MetricSignal, metric_signals
+from monitor.detect.seasonal import FLAT, HOUR_OF_DAY, WEEK_BINS, Bins
 from monitor.detect.stats import RateWindow, RollingWindow
+from tests.factories import minute_probe
 
 SIZE = 1440  # the default baseline window (detection.latency.window and the others)
 
@@ -49,11 +54,43 @@ def test_a_full_rate_window_takes_about_a_bit_an_observation() -> None:
     assert _allocated(build) < SIZE // 4 + 100
 
 
-def test_a_week_of_seasonal_bins_takes_18_bytes_a_bin() -> None:
+def test_a_week_of_seasonal_bins_takes_9_bytes_a_bin() -> None:
     def build() -> Bins:
         bins = Bins(WEEK_BINS)
         for i in range(20 * WEEK_BINS):
             bins.add(i % WEEK_BINS, 100.0 + i * 0.37 % 50)
         return bins
 
-    assert _allocated(build) < 23 * WEEK_BINS  # was up to 72 (lists of Python numbers), then 24
+    # a count in a byte, a mean and a variance in four; was up to 72 (lists of Python numbers),
+    # then 18 (a two-byte count, doubles)
+    assert _allocated(build) < 9 * WEEK_BINS + 700  # the three arrays' own headers
+
+
+def _full_signal(cycle: float) -> MetricSignal:
+    """A latency signal (seasonal bins on, the default window) fed two days of healthy probes a
+    minute, with a daily cycle of `cycle` in log space (0: none)."""
+    signal = metric_signals(
+        MetricConfig(), MetricConfig(), ThroughputConfig(), threshold=8.0, seasonal=True
+    )[0]
+    rng = random.Random(5)
+    for i in range(2 * 1440):
+        level = cycle * math.sin(2 * math.pi * i / 1440) + rng.gauss(0, 0.1)
+        signal.observe(minute_probe(i, latency_ms=800 * math.exp(level)))
+    return signal
+
+
+def test_a_flat_signal_with_a_full_window_keeps_one_window() -> None:
+    # The seasonal residuals are derived from the baseline's own values and their hours (a byte
+    # a sample) and not kept while no cycle holds: most targets follow no clock.
+    signal = _full_signal(0.0)
+    assert signal.seasonal is not None and signal.seasonal.mode == FLAT
+    # one window of 4 bytes a value, the hours in a byte, the bins (~2.8 KB) and the small
+    # parts; was 21.8 KB with a second window of residuals and deques of floats and tuples
+    assert _allocated(lambda: _full_signal(0.0)) < 4 * SIZE + SIZE + 6_000
+
+
+def test_a_signal_whose_hours_matter_keeps_the_sorted_residuals_only() -> None:
+    signal = _full_signal(0.5)
+    assert signal.seasonal is not None and signal.seasonal.mode == HOUR_OF_DAY
+    # and, while the cycle holds, the residuals sorted, 2 bytes a value (was 21.8 KB too)
+    assert _allocated(lambda: _full_signal(0.5)) < 4 * SIZE + SIZE + 2 * SIZE + 6_500

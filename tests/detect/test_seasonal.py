@@ -10,6 +10,7 @@ import random
 from monitor.config.detection import DetectionConfig
 from monitor.detect.engine import Detector
 from monitor.detect.seasonal import FLAT, HOUR_OF_DAY, HOUR_OF_WEEK, Seasonal, day_bin, hour_of
+from monitor.detect.stats import STEP, quantize
 from monitor.detect.types import Reason, Status
 from tests.factories import DAY, HOUR, MINUTE, T0, cyclic_stream
 
@@ -114,6 +115,39 @@ def test_a_state_of_another_version_is_ignored() -> None:
     assert seasonal.mode == FLAT
     seasonal.load({"version": 1, "day": [[1, 0.0, 0.0]], "week": []})  # the wrong shape
     assert seasonal.mode == FLAT and sum(seasonal.day.n) == 0
+
+
+def test_a_state_with_a_bin_past_what_four_bytes_hold_is_ignored() -> None:
+    seasonal = Seasonal(1440)
+    _learn(seasonal, 2 * 1440, _daily)
+    state = json.loads(json.dumps(seasonal.state()))
+    state["day"][3][1] = 1e300  # a hand-edited or corrupted row
+    restored = Seasonal(1440)
+    restored.load(state)
+    assert restored.mode == FLAT and sum(restored.day.n) == 0  # learned again, not inf
+
+
+def test_the_residuals_are_each_kept_sample_against_its_hour_as_the_bins_are_now() -> None:
+    # The residuals are derived from the window's values and the hour each ran at: after the
+    # ring has wrapped, and after a relearn, they are exactly what `residual` gives for each of
+    # the samples the window holds.
+    size = 500
+    seasonal = Seasonal(size)
+    rng = random.Random(8)
+    kept: list[tuple[float, float]] = []
+    for i in range(3 * 1440):
+        if i == 1700:
+            seasonal.clear()
+            kept.clear()
+        x, ts = _daily(i) + rng.gauss(0, 0.3), EPOCH + 60 * i
+        seasonal.add(x, ts)
+        kept = [*kept, (x, ts)][-size:]
+    assert seasonal.mode == HOUR_OF_DAY
+    # (each value as the window keeps it, in steps)
+    expected = sorted(
+        round(seasonal.residual(quantize(x) / STEP, hour_of(ts)) * STEP) for x, ts in kept
+    )
+    assert [round(v * STEP) for v in seasonal.resid.sorted_values()] == expected
 
 
 def _alarms(config: DetectionConfig, trace: list) -> list:  # type: ignore[type-arg]

@@ -29,10 +29,34 @@ from monitor.result import Outcome, ProbeResult
 
 QUARANTINE = 10  # samples held back before they may join the healthy history
 RECENT = 30  # samples behind the "rate now" figure
+_PENDING_MASK = (1 << QUARANTINE) - 1
 
 
 class _RateSignal(Signal):
-    """A Bernoulli CUSUM with a learned healthy rate. Subclasses say which results count."""
+    """A Bernoulli CUSUM with a learned healthy rate. Subclasses say which results count.
+
+    Its newest samples (`recent_size` of them, behind the "rate now" figure) and those in
+    quarantine are bits of an int each (1: an event; the newest lowest), with their count: a
+    few dozen bytes where two deques took 1.2 KB or more."""
+
+    __slots__ = (
+        "_due",
+        "_incident_events",
+        "_incident_samples",
+        "_llr_event",
+        "_llr_none",
+        "_pending",
+        "_pending_n",
+        "_recent",
+        "_recent_n",
+        "cap",
+        "cusum",
+        "floor",
+        "healthy",
+    )
+
+    recent_size = RECENT
+    _recent_mask = (1 << RECENT) - 1
 
     def __init__(
         self, threshold: float, clear: float, prior: float, floor: float, cap: float, window: int
@@ -40,26 +64,27 @@ class _RateSignal(Signal):
         self.cusum = Cusum(threshold, clear)
         self.healthy = RateWindow(window, prior, weight=200)
         self.floor, self.cap = floor, cap
-        self.recent: deque[bool] = deque(maxlen=RECENT)
-        self._pending: deque[bool] = deque()
-        self._cached: tuple[float, float] | None = None
-        self._age = 0
-        self._incident = [0, 0]  # events and samples since the alarm went on
+        self._recent = self._recent_n = 0
+        self._pending = self._pending_n = 0
+        self._llr_event = self._llr_none = 0.0
+        self._due = 0  # samples before the llrs are worked out again (0: at the next one)
+        self._incident_events = self._incident_samples = 0  # since the alarm went on
 
     def _start_incident(self) -> None:
         """The alarm went on: the brownout's own rate is counted from here."""
-        self._incident = [0, 0]
+        self._incident_events = self._incident_samples = 0
 
     def _count(self, event: bool) -> None:
-        self._incident[0] += event
-        self._incident[1] += 1
+        self._incident_events += event
+        self._incident_samples += 1
 
     def leave_llr(self, event: bool) -> float:
         """Log-likelihood ratio of "the brownout goes on at its own rate" against "back to p0"
         for one sample: the rate is the lower confidence bound of the rate seen since the alarm,
         at least p1 (the smallest brownout this signal is tuned to), at most 0.99."""
         p0 = self.p0
-        rate = clamp(max(self.p1(p0), lower_bound(*self._incident)), p0 * 1.01, 0.99)
+        seen = lower_bound(self._incident_events, self._incident_samples)
+        rate = clamp(max(self.p1(p0), seen), p0 * 1.01, 0.99)
         return bernoulli_llr(event, p0, rate)
 
     @property
@@ -69,45 +94,55 @@ class _RateSignal(Signal):
     def p1(self, p0: float) -> float:
         raise NotImplementedError
 
-    def _llrs(self) -> tuple[float, float]:
-        """(llr of an event, llr of a non-event), refreshed every 20 samples: p0 moves slowly."""
-        self._age += 1
-        if self._cached is None or self._age >= 20:
-            p0 = self.p0
-            p1 = self.p1(p0)
-            self._cached = (bernoulli_llr(True, p0, p1), bernoulli_llr(False, p0, p1))
-            self._age = 0
-        return self._cached
+    def _remember(self, event: bool) -> None:
+        """One more of the newest samples; the oldest leaves once there are `recent_size`."""
+        self._recent = (self._recent << 1 | event) & self._recent_mask
+        if self._recent_n < self.recent_size:
+            self._recent_n += 1
 
     def _feed(self, event: bool) -> None:
-        llr_event, llr_none = self._llrs()
+        # The llrs of an event and of a non-event, worked out every 20 samples: p0 moves slowly.
+        if not self._due:
+            p0 = self.p0
+            p1 = self.p1(p0)
+            self._llr_event = bernoulli_llr(True, p0, p1)
+            self._llr_none = bernoulli_llr(False, p0, p1)
+            self._due = 20
+        self._due -= 1
         leave = None
         if self.cusum.alarm:
             self._count(event)
             leave = self.leave_llr(event)
-        self.recent.append(event)
-        if self.cusum.update(llr_event if event else llr_none, leave) and self.cusum.alarm:
-            self._pending.clear()
+        self._remember(event)
+        llr = self._llr_event if event else self._llr_none
+        if self.cusum.update(llr, leave) and self.cusum.alarm:
+            self._pending = self._pending_n = 0
             self._start_incident()
         self._learn(event)
 
     def _learn(self, event: bool) -> None:
-        self._pending.append(event)
-        if len(self._pending) > QUARANTINE:
-            old = self._pending.popleft()
-            if not self.cusum.alarm and self.cusum.s < self.cusum.threshold / 2:
-                self.healthy.add(old)
+        """Into quarantine; the oldest of QUARANTINE + 1 leaves it, into the healthy history if
+        the signal is quiet."""
+        if self._pending_n < QUARANTINE:
+            self._pending = self._pending << 1 | event
+            self._pending_n += 1
+            return
+        old = self._pending >> (QUARANTINE - 1)
+        self._pending = (self._pending << 1 | event) & _PENDING_MASK
+        if not self.cusum.alarm and self.cusum.s < self.cusum.threshold / 2:
+            self.healthy.add(old == 1)
 
     @property
     def recent_rate(self) -> float | None:
-        return sum(self.recent) / len(self.recent) if self.recent else None
+        n = self._recent_n
+        return self._recent.bit_count() / n if n else None
 
     def relearn(self) -> None:
-        self._cached = None
+        self._due = 0
         self.healthy.clear()
-        self._pending.clear()
+        self._pending = self._pending_n = 0
         self.cusum.reset()
-        self._incident = [0, 0]
+        self._start_incident()
 
 
 class ErrorsSignal(_RateSignal):
@@ -128,6 +163,19 @@ class ErrorsSignal(_RateSignal):
     one round failing together (one network blip) are one event, not an outage; the next round
     failing too makes it one.
     """
+
+    __slots__ = (
+        "_after_down",
+        "_fresh_down",
+        "_run_start",
+        "after_down_leave",
+        "cfg",
+        "down",
+        "down_run",
+        "leave",
+        "min_span",
+        "run",
+    )
 
     reason = Reason.ERRORS
 
@@ -184,9 +232,9 @@ class ErrorsSignal(_RateSignal):
             # brownout is a burst of it.
             self._fresh_down = not self.cusum.alarm
             if self._fresh_down:  # an incident begins with this run of failures
-                self._incident = [self.run - 1, self.run - 1]
+                self._incident_events = self._incident_samples = self.run - 1
             self.cusum.reset()
-            self._pending.clear()
+            self._pending = self._pending_n = 0
             self._after_down = False
         elif changed:
             # Out of `down` into `degraded`, until the leaving test says the failures stopped.
@@ -195,7 +243,7 @@ class ErrorsSignal(_RateSignal):
             self._after_down = True
         self.down_run = self.down_run + 1 if self.down.alarm else 0
         if self.down.alarm:
-            self.recent.append(failed)
+            self._remember(failed)
             self._count(failed)
             return
         if failed and self._after_down:
@@ -215,7 +263,7 @@ class ErrorsSignal(_RateSignal):
         return {
             "rate": rounded(self.recent_rate),
             "baseline_rate": rounded(self.p0),
-            "window": len(self.recent),
+            "window": self._recent_n,
             "failing_in_a_row": self.run,
         }
 
@@ -227,6 +275,7 @@ class ErrorsSignal(_RateSignal):
 class RateLimitSignal(_RateSignal):
     """429s over every probe that was not cancelled."""
 
+    __slots__ = ("cfg",)
     reason = Reason.RATE_LIMIT
 
     def __init__(self, cfg: RateLimitConfig, threshold: float, leave: float = 8.0) -> None:
@@ -256,7 +305,7 @@ class RateLimitSignal(_RateSignal):
         return {
             "rate": rounded(self.recent_rate),
             "baseline_rate": rounded(self.p0),
-            "window": len(self.recent),
+            "window": self._recent_n,
         }
 
 
@@ -266,14 +315,16 @@ class QualitySignal(_RateSignal):
     One wrong answer moves the CUSUM by ln(p1/p0) (about 1.8 nats at 97 %), far below the ~11
     needed; a sustained fall from 97 % to 75 % gains about 0.33 nats a probe."""
 
+    __slots__ = ("cfg",)
     reason = Reason.QUALITY
+    recent_size = 50
+    _recent_mask = (1 << 50) - 1
 
     def __init__(self, cfg: QualityConfig, threshold: float, leave: float = 8.0) -> None:
         prior = 1.0 - cfg.expected_pass_rate
         cap = 1.0 - cfg.min_pass_rate
         super().__init__(threshold, cfg.clear or leave, prior, 0.01, cap, window=2000)
         self.cfg = cfg
-        self.recent = deque(maxlen=50)
 
     def p1(self, p0: float) -> float:
         return min(0.99, p0 + self.cfg.drop)
@@ -294,7 +345,7 @@ class QualitySignal(_RateSignal):
         return {
             "pass_rate": rounded(None if wrong is None else 1.0 - wrong),
             "baseline_pass_rate": rounded(1.0 - self.p0),
-            "window": len(self.recent),
+            "window": self._recent_n,
         }
 
 
@@ -303,6 +354,8 @@ class ToolCallsSignal(QualitySignal):
     healthy rate: a provider whose tool calls start failing (10 % of calls failing the schema)
     is seen here, not diluted among the text canaries. `details` adds the words of the recent
     failures (`{"schema_mismatch": 4}`)."""
+
+    __slots__ = ("kinds",)
 
     reason = Reason.TOOL_CALLS
 

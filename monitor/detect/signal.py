@@ -15,6 +15,8 @@ from monitor.result import ProbeResult
 
 
 class Signal:
+    __slots__ = ()  # its subclasses may keep their state in slots (a few per target)
+
     reason: Reason
 
     def observe(self, result: ProbeResult) -> None:

@@ -9,12 +9,16 @@ import math
 import random
 import tracemalloc
 from collections.abc import Callable
+from datetime import timedelta
 
-from monitor.config.detection import MetricConfig, ThroughputConfig
+from monitor.config.detection import DetectionConfig, MetricConfig, ThroughputConfig
 from monitor.detect.metrics import MetricSignal, metric_signals
+from monitor.detect.rates import ErrorsSignal, QualitySignal
 from monitor.detect.seasonal import FLAT, HOUR_OF_DAY, WEEK_BINS, Bins
+from monitor.detect.signal import Signal
 from monitor.detect.stats import RateWindow, RollingWindow
-from tests.factories import minute_probe
+from monitor.result import Outcome, ProbeResult
+from tests.factories import T0, minute_probe, probe
 
 SIZE = 1440  # the default baseline window (detection.latency.window and the others)
 
@@ -94,3 +98,38 @@ def test_a_signal_whose_hours_matter_keeps_the_sorted_residuals_only() -> None:
     assert signal.seasonal is not None and signal.seasonal.mode == HOUR_OF_DAY
     # and, while the cycle holds, the residuals sorted, 2 bytes a value (was 21.8 KB too)
     assert _allocated(lambda: _full_signal(0.5)) < 4 * SIZE + SIZE + 2 * SIZE + 6_500
+
+
+def _fed(signal: Signal, results: list[ProbeResult]) -> Signal:
+    for result in results:
+        signal.observe(result)
+    return signal
+
+
+def _mixed(n: int) -> list[ProbeResult]:
+    """`n` probes a minute apart: a failure every 7th, a wrong answer every 11th, a 429 every
+    13th, the others answered right."""
+    out = []
+    for i in range(n):
+        ts = T0 + timedelta(minutes=i)
+        if i % 7 == 0:
+            out.append(probe(ts, outcome=Outcome.SERVER_ERROR))
+        elif i % 11 == 0:
+            out.append(probe(ts, outcome=Outcome.WRONG_ANSWER))
+        elif i % 13 == 0:
+            out.append(probe(ts, outcome=Outcome.RATE_LIMITED))
+        else:
+            out.append(probe(ts))
+    return out
+
+
+def test_a_rate_signal_keeps_its_recent_and_quarantined_samples_as_bits() -> None:
+    cfg = DetectionConfig()
+    results = _mixed(200)
+    _fed(ErrorsSignal(cfg.errors, 11.0, 60.0, 8.0), results)  # the one-time allocations
+    errors = _allocated(lambda: _fed(ErrorsSignal(cfg.errors, 11.0, 60.0, 8.0), results))
+    quality = _allocated(lambda: _fed(QualitySignal(cfg.quality, 11.0, 8.0), results))
+    # 570 and 451 bytes; were 3.2 KB and 3.1 KB: two deques (the newest 30 or 50 samples, the
+    # 10 in quarantine) of 1.2 KB or more, an incident's list and the llrs' tuple
+    assert errors < 800
+    assert quality < 600

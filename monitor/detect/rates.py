@@ -17,7 +17,6 @@ probes, one at 10 % after about 80, an outage after a handful.
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import datetime
 from typing import Any
 
@@ -353,25 +352,31 @@ class ToolCallsSignal(QualitySignal):
     """Failed tool calls among tool canaries' answered probes (`tool_check` set), with their own
     healthy rate: a provider whose tool calls start failing (10 % of calls failing the schema)
     is seen here, not diluted among the text canaries. `details` adds the words of the recent
-    failures (`{"schema_mismatch": 4}`)."""
+    failures (`{"schema_mismatch": 4}`): those among the newest `recent_size` samples, whose
+    bits say which failed, so only the words of the failures are kept, oldest first."""
 
-    __slots__ = ("kinds",)
+    __slots__ = ("_failures",)
 
     reason = Reason.TOOL_CALLS
 
     def __init__(self, cfg: ToolCallsConfig, threshold: float, leave: float = 8.0) -> None:
         super().__init__(cfg, threshold, leave)
-        self.kinds: deque[str] = deque(maxlen=50)
+        self._failures: list[str] = []
 
     def observe(self, result: ProbeResult) -> None:
-        if not self.cfg.enabled or result.tool_check is None or not result.outcome.answered:
+        kind = result.tool_check
+        if not self.cfg.enabled or kind is None or not result.outcome.answered:
             return
-        self.kinds.append(result.tool_check)
-        self._feed(result.tool_check != "ok")
+        size = self.recent_size
+        if self._recent_n == size and self._recent >> (size - 1):
+            del self._failures[0]  # the oldest sample leaves: a failure
+        failed = kind != "ok"
+        if failed:
+            self._failures.append(kind)
+        self._feed(failed)
 
     def details(self) -> dict[str, Any]:
         failures: dict[str, int] = {}
-        for kind in self.kinds:
-            if kind != "ok":
-                failures[kind] = failures.get(kind, 0) + 1
+        for kind in self._failures:
+            failures[kind] = failures.get(kind, 0) + 1
         return {**super().details(), "failures": dict(sorted(failures.items()))}

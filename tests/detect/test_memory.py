@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from monitor.config.detection import DetectionConfig, MetricConfig, ThroughputConfig
 from monitor.detect.metrics import MetricSignal, metric_signals
-from monitor.detect.rates import ErrorsSignal, QualitySignal
+from monitor.detect.rates import ErrorsSignal, QualitySignal, ToolCallsSignal
 from monitor.detect.seasonal import FLAT, HOUR_OF_DAY, WEEK_BINS, Bins
 from monitor.detect.signal import Signal
 from monitor.detect.stats import RateWindow, RollingWindow
@@ -133,3 +133,16 @@ def test_a_rate_signal_keeps_its_recent_and_quarantined_samples_as_bits() -> Non
     # 10 in quarantine) of 1.2 KB or more, an incident's list and the llrs' tuple
     assert errors < 800
     assert quality < 600
+
+
+def test_the_tool_calls_signal_keeps_only_the_words_of_its_recent_failures() -> None:
+    cfg = DetectionConfig()
+    checks = ["ok", "ok", "schema_mismatch", "ok", "invalid_json"]
+    results = [probe(T0 + timedelta(minutes=i), tool_check=checks[i % 5]) for i in range(200)]
+    _fed(ToolCallsSignal(cfg.tool_calls, 11.0, 8.0), results)  # the one-time allocations
+    signal = ToolCallsSignal(cfg.tool_calls, 11.0, 8.0)
+    used = _allocated(lambda: _fed(signal, results))
+    assert signal.details()["failures"] == {"invalid_json": 10, "schema_mismatch": 10}
+    # 224 bytes for the 20 failures among its 50 newest samples; was 1.6 KB: the words of all
+    # 50 in a deque (and the deques of bits)
+    assert used < 500

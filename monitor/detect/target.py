@@ -22,7 +22,6 @@ instead of calling the monitor's own absence the provider's.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,7 +87,8 @@ class TargetDetector:
         self.last_ts: datetime | None = None
         self._looking_since: datetime | None = None  # the monitor (re)started looking then
         self._known = Status.UNKNOWN  # the last status other than `unknown`
-        self._entries: deque[datetime] = deque()  # entries into degraded/down, for the flap guard
+        # Entries into degraded/down within the flap window (a handful: a list will do).
+        self._entries: list[datetime] = []
         self._held_until: datetime | None = None
         self._held_reasons: list[str] = []
 
@@ -120,9 +120,10 @@ class TargetDetector:
                 self._leave,
                 seasonal=cfg.seasonal != "off",
             )
+            prior = self._tier_prior(tier)  # one for the tier's signals
             for metric in found:
                 metric.tier = tier
-                metric.prior = self._tier_prior(tier)
+                metric.prior = prior
                 state = self._saved.pop((tier, metric.reason.value), None)
                 if state is not None and metric.seasonal is not None:
                     metric.seasonal.load(state)
@@ -231,7 +232,7 @@ class TargetDetector:
         window = timedelta(seconds=self.cfg.flap.window)
         self._entries.append(ts)
         while self._entries and ts - self._entries[0] > window:
-            self._entries.popleft()
+            del self._entries[0]
         if len(self._entries) >= self.cfg.flap.count:
             self._held_until = ts + timedelta(seconds=self.cfg.flap.hold)
 

@@ -17,6 +17,7 @@ from monitor.detect.rates import ErrorsSignal, QualitySignal, ToolCallsSignal
 from monitor.detect.seasonal import FLAT, HOUR_OF_DAY, WEEK_BINS, Bins
 from monitor.detect.signal import Signal
 from monitor.detect.stats import RateWindow, RollingWindow
+from monitor.detect.target import TargetDetector
 from monitor.result import Outcome, ProbeResult
 from tests.factories import T0, minute_probe, probe
 
@@ -146,3 +147,35 @@ def test_the_tool_calls_signal_keeps_only_the_words_of_its_recent_failures() -> 
     # 224 bytes for the 20 failures among its 50 newest samples; was 1.6 KB: the words of all
     # 50 in a deque (and the deques of bits)
     assert used < 500
+
+
+def _allocated_in(build: Callable[[], object], filename: str) -> int:
+    """Bytes still allocated at lines of `filename` (a module of monitor/detect) by `build()`
+    while its result is alive: what that module's own code keeps."""
+    tracemalloc.start()
+    try:
+        kept = build()
+        where = tracemalloc.Filter(True, f"*/monitor/detect/{filename}")
+        snapshot = tracemalloc.take_snapshot().filter_traces([where])
+    finally:
+        tracemalloc.stop()
+    assert kept is not None
+    return sum(stat.size for stat in snapshot.statistics("filename"))
+
+
+def test_a_target_detector_keeps_its_flap_guard_entries_in_a_list_and_one_prior_a_tier() -> None:
+    def flapping() -> TargetDetector:
+        detector = TargetDetector(
+            "openai/gpt-4o-mini", DetectionConfig(), 60.0, T0, prior=lambda reason, tier: None
+        )
+        for i in range(60):  # failing 4 minutes in 20: held by the flap guard
+            outcome = Outcome.SERVER_ERROR if 10 <= i % 20 < 14 else Outcome.OK
+            detector.observe(probe(T0 + timedelta(minutes=i), outcome=outcome))
+        return detector
+
+    flapping()  # the one-time allocations
+    detector = flapping()
+    assert "flapping" in detector.status.details
+    # 2.4 KB (the signals' objects, the status and its details); was 3.6 KB: the entries in a
+    # deque (760 bytes), a prior (a closure) for each of a tier's three timing signals
+    assert _allocated_in(flapping, "target.py") < 2800

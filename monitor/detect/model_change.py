@@ -22,7 +22,6 @@ reference and the other baselines are relearned, as for a new model name. A resu
 from __future__ import annotations
 
 import zlib
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +36,8 @@ from monitor.result import ProbeResult
 WARMUP = 30  # answers whose values are all established
 CLEAR_P = 0.05  # a window this unremarkable (p above it) counts towards the all clear
 QUIET_WINDOWS = 2  # windows in a row above CLEAR_P end a drift alarm
+FIELDS = ("response_model",)
+FIELDS_WITH_FINGERPRINT = ("response_model", "system_fingerprint")
 
 
 @dataclass(slots=True)
@@ -46,7 +47,9 @@ class _Drift:
     kind: str  # "logprobs" or "answers"
     reference: list[Any] = field(default_factory=list)
     window: list[Any] = field(default_factory=list)
-    recent: deque[Any] = field(default_factory=deque)  # the newest answers, for adoption
+    # The newest `reference` answers, for adoption (a list trimmed from the front: a deque of
+    # 30 took 1.3 KB).
+    recent: list[Any] = field(default_factory=list)
     tests: int = 0
     since: datetime | None = None  # the alarm's first significant window ended then
     alarm: DriftTest | None = None  # the latest significant test
@@ -55,6 +58,19 @@ class _Drift:
 
 
 class ModelSignal(Signal):
+    __slots__ = (
+        "_last",
+        "adopted",
+        "candidates",
+        "cfg",
+        "drift_alpha",
+        "drifts",
+        "established",
+        "fields",
+        "reverts",
+        "seen",
+    )
+
     reason = Reason.MODEL_CHANGE
 
     def __init__(
@@ -65,7 +81,7 @@ class ModelSignal(Signal):
         self.cfg = cfg
         self.drift_alpha = drift_alpha or (lambda n: cfg.alpha or 0.001)
         self.drifts: dict[str, _Drift] = {}
-        fields = ["response_model", "system_fingerprint"] if cfg.fingerprint else ["response_model"]
+        fields = FIELDS_WITH_FINGERPRINT if cfg.fingerprint else FIELDS
         self.fields = fields
         self.established: dict[str, dict[str, datetime]] = {f: {} for f in fields}
         self.candidates: dict[tuple[str, str], datetime] = {}  # (field, value) -> first seen
@@ -117,10 +133,10 @@ class ModelSignal(Signal):
             return
         drift = self.drifts.get(result.canary)
         if drift is None or drift.kind != kind:
-            drift = self.drifts[result.canary] = _Drift(
-                kind, recent=deque(maxlen=self.cfg.reference)
-            )
+            drift = self.drifts[result.canary] = _Drift(kind)
         drift.recent.append(sample)
+        if len(drift.recent) > self.cfg.reference:
+            del drift.recent[0]
         if len(drift.reference) < self.cfg.reference:
             drift.reference.append(sample)
             return

@@ -13,13 +13,14 @@ from datetime import timedelta
 
 from monitor.config.detection import DetectionConfig, MetricConfig, ThroughputConfig
 from monitor.detect.metrics import MetricSignal, metric_signals
+from monitor.detect.model_change import ModelSignal
 from monitor.detect.rates import ErrorsSignal, QualitySignal, ToolCallsSignal
 from monitor.detect.seasonal import FLAT, HOUR_OF_DAY, WEEK_BINS, Bins
 from monitor.detect.signal import Signal
 from monitor.detect.stats import RateWindow, RollingWindow
 from monitor.detect.target import TargetDetector
 from monitor.result import Outcome, ProbeResult
-from tests.factories import T0, minute_probe, probe
+from tests.factories import T0, drift_probe, minute_probe, probe
 
 SIZE = 1440  # the default baseline window (detection.latency.window and the others)
 
@@ -179,3 +180,20 @@ def test_a_target_detector_keeps_its_flap_guard_entries_in_a_list_and_one_prior_
     # 2.4 KB (the signals' objects, the status and its details); was 3.6 KB: the entries in a
     # deque (760 bytes), a prior (a closure) for each of a tier's three timing signals
     assert _allocated_in(flapping, "target.py") < 2800
+
+
+def test_a_drift_canarys_newest_answers_are_a_list_trimmed_to_the_reference() -> None:
+    rng = random.Random(5)
+    results = [drift_probe(i, rng) for i in range(200)]
+    cfg = DetectionConfig().model_change
+
+    def build() -> ModelSignal:
+        signal = ModelSignal(cfg)
+        for result in results:
+            signal.observe(result)
+        return signal
+
+    build()  # the one-time allocations (the drift tests' among them)
+    assert len(build().drifts["drift"].recent) == cfg.reference
+    # 952 bytes kept by model_change.py; was 2.0 KB: the newest 30 answers in a deque
+    assert _allocated_in(build, "model_change.py") < 1300

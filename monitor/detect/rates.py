@@ -101,20 +101,23 @@ class _RateSignal(Signal):
 
     def _feed(self, event: bool) -> None:
         # The llrs of an event and of a non-event, worked out every 20 samples: p0 moves slowly.
-        if not self._due:
+        due = self._due
+        if not due:
             p0 = self.p0
             p1 = self.p1(p0)
             self._llr_event = bernoulli_llr(True, p0, p1)
             self._llr_none = bernoulli_llr(False, p0, p1)
-            self._due = 20
-        self._due -= 1
+            due = 20
+        self._due = due - 1
+        cusum = self.cusum
         leave = None
-        if self.cusum.alarm:
+        if cusum.alarm:
             self._count(event)
             leave = self.leave_llr(event)
-        self._remember(event)
-        llr = self._llr_event if event else self._llr_none
-        if self.cusum.update(llr, leave) and self.cusum.alarm:
+        self._recent = (self._recent << 1 | event) & self._recent_mask  # as _remember does
+        if self._recent_n < self.recent_size:
+            self._recent_n += 1
+        if cusum.update(self._llr_event if event else self._llr_none, leave) and cusum.alarm:
             self._pending = self._pending_n = 0
             self._start_incident()
         self._learn(event)
@@ -122,14 +125,15 @@ class _RateSignal(Signal):
     def _learn(self, event: bool) -> None:
         """Into quarantine; the oldest of QUARANTINE + 1 leaves it, into the healthy history if
         the signal is quiet."""
+        pending = self._pending << 1 | event
         if self._pending_n < QUARANTINE:
-            self._pending = self._pending << 1 | event
+            self._pending = pending
             self._pending_n += 1
             return
-        old = self._pending >> (QUARANTINE - 1)
-        self._pending = (self._pending << 1 | event) & _PENDING_MASK
-        if not self.cusum.alarm and self.cusum.s < self.cusum.threshold / 2:
-            self.healthy.add(old == 1)
+        self._pending = pending & _PENDING_MASK
+        cusum = self.cusum
+        if not cusum.alarm and cusum.s < cusum.threshold / 2:
+            self.healthy.add(pending >> QUARANTINE == 1)  # the oldest leaves quarantine
 
     @property
     def recent_rate(self) -> float | None:

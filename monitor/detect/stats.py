@@ -25,11 +25,11 @@ class RollingWindow:
     """The last `size` values, also kept sorted, so quantiles read in O(1) and add in O(size)
     memmove (fast for the few hundred values a baseline holds).
 
-    The values are log-space timings and their residuals. They are kept in steps of 1/2048
-    (`quantize`), as two-byte integers: the order as a ring and a sorted copy, 4 bytes a value.
-    A full window of 1,440 takes 5.8 KB where arrays of doubles took 23 KB and lists of floats
-    81, and 2,000 targets hold ~12,000 of them (docs/benchmarks.md, "RSS after hours"). A step
-    is 1/160 of the narrowest spread detection uses (`min_spread`, 0.08): values closer than
+    The values are log-space timings (and a seasonal signal's residuals, sorted, with no ring).
+    They are kept in steps of 1/2048 (`quantize`), as two-byte integers: the order as a ring and
+    a sorted copy, 4 bytes a value. A full window of 1,440 takes 5.8 KB where arrays of doubles
+    took 23 KB and lists of floats 81, and 2,000 targets hold ~6,000 of them, one a timing
+    signal (docs/benchmarks.md, "RSS after hours"). A step is 1/160 of the narrowest spread detection uses (`min_spread`, 0.08): values closer than
     that tie, and ties take their mid-rank."""
 
     __slots__ = ("_head", "_order", "_scores", "_sorted", "size")

@@ -1,5 +1,5 @@
-"""Detection's per-target state stays small: at 2,000 targets there are ~12,000 rolling windows
-of up to 1,440 values and ~9,000 seasonal bin sets, so bytes per value decide the monitor's RSS
+"""Detection's per-target state stays small: at 2,000 targets there are ~6,000 rolling windows
+of up to 1,440 values and ~6,000 seasonal bin sets, so bytes per value decide the monitor's RSS
 once the windows are full (hours after a start: bench/load.py measures only the first minutes).
 Measured with tracemalloc, which counts every block allocated, Python floats included."""
 

@@ -25,6 +25,7 @@ from monitor.detect.fleet import fleet_status
 from monitor.detect.incidents import IncidentTracker
 from monitor.detect.regions import RegionalDetector
 from monitor.detect.types import FleetStatus, Status, TargetStatus, Transition
+from monitor.memory import release_free_memory
 from monitor.result import ProbeResult, utcnow
 from monitor.store import Store, baselines, detection
 from monitor.store import results as stored_results
@@ -77,6 +78,8 @@ class DetectionService:
         self._written = {name: _written(status) for name, status in stored.items()}
         self.detector.resume(now)
         self.tracker = IncidentTracker(detection.open_incidents(self.store))
+        # The replay's records are gone; the heap pages they took are not (monitor.memory).
+        release_free_memory()
         log.info(
             "detection restored: %d targets, %d open incidents",
             len(self.detector.targets),

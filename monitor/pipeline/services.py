@@ -20,6 +20,7 @@ import httpx
 from monitor.alerts.service import AlertService
 from monitor.config import Config
 from monitor.detect.types import Transition
+from monitor.memory import release_free_memory
 from monitor.pipeline.detection import DetectionService
 from monitor.pipeline.statuspages import poll_statuspages
 from monitor.read.slo import burning
@@ -36,6 +37,7 @@ DETECTION_TICK_S = 5.0
 DELIVERY_EVERY_S = 5.0
 REMIND_EVERY_S = 60.0
 RETENTION_EVERY_S = 3600.0
+RELEASE_EVERY_S = 600.0  # free heap pages back to the system (monitor.memory)
 REPORTS_EVERY_S = 60.0
 
 
@@ -67,7 +69,14 @@ class Services:
             )
             log.info("retention: %s", pruned)
 
-        jobs: list[Periodic] = [(DETECTION_TICK_S, tick), (RETENTION_EVERY_S, prune)]
+        async def release() -> None:
+            await asyncio.to_thread(release_free_memory)
+
+        jobs: list[Periodic] = [
+            (DETECTION_TICK_S, tick),
+            (RETENTION_EVERY_S, prune),
+            (RELEASE_EVERY_S, release),
+        ]
         if alerts is not None:
 
             async def remind() -> None:

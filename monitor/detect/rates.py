@@ -54,8 +54,12 @@ class _RateSignal(Signal):
         "healthy",
     )
 
-    recent_size = RECENT
+    recent_size = RECENT  # a subclass may keep more; its mask follows (__init_subclass__)
     _recent_mask = (1 << RECENT) - 1
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._recent_mask = (1 << cls.recent_size) - 1
 
     def __init__(
         self, threshold: float, clear: float, prior: float, floor: float, cap: float, window: int
@@ -114,9 +118,7 @@ class _RateSignal(Signal):
         if cusum.alarm:
             self._count(event)
             leave = self.leave_llr(event)
-        self._recent = (self._recent << 1 | event) & self._recent_mask  # as _remember does
-        if self._recent_n < self.recent_size:
-            self._recent_n += 1
+        self._remember(event)
         if cusum.update(self._llr_event if event else self._llr_none, leave) and cusum.alarm:
             self._pending = self._pending_n = 0
             self._start_incident()
@@ -321,7 +323,6 @@ class QualitySignal(_RateSignal):
     __slots__ = ("cfg",)
     reason = Reason.QUALITY
     recent_size = 50
-    _recent_mask = (1 << 50) - 1
 
     def __init__(self, cfg: QualityConfig, threshold: float, leave: float = 8.0) -> None:
         prior = 1.0 - cfg.expected_pass_rate

@@ -29,8 +29,9 @@ class RollingWindow:
     They are kept in steps of 1/2048 (`quantize`), as two-byte integers: the order as a ring and
     a sorted copy, 4 bytes a value. A full window of 1,440 takes 5.8 KB where arrays of doubles
     took 23 KB and lists of floats 81, and 2,000 targets hold ~6,000 of them, one a timing
-    signal (docs/benchmarks.md, "RSS after hours"). A step is 1/160 of the narrowest spread detection uses (`min_spread`, 0.08): values closer than
-    that tie, and ties take their mid-rank."""
+    signal (docs/benchmarks.md, "RSS after hours"). A step is 1/160 of the narrowest spread
+    detection uses (`min_spread`, 0.08): values closer than that tie, and ties take their
+    mid-rank."""
 
     __slots__ = ("_head", "_order", "_scores", "_sorted", "size")
 
